@@ -1,0 +1,54 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+/** Every client mistake answers with a stable `code`, a readable `message` and optional `details`. */
+export class BadRequest extends Schema.TaggedError<BadRequest>()(
+  "BadRequest",
+  {
+    code: Schema.String,
+    message: Schema.String,
+    details: Schema.optional(Schema.Unknown)
+  },
+  HttpApiSchema.annotations({ status: 400 })
+) {}
+
+export class NotFound extends Schema.TaggedError<NotFound>()(
+  "NotFound",
+  {
+    code: Schema.Literal("not_found"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 404 })
+) {
+  static of(kind: string, id: string) {
+    return new NotFound({ code: "not_found", message: `${kind} ${id} not found` })
+  }
+}
+
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  {
+    code: Schema.Literal("payload_too_large"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+export class Conflict extends Schema.TaggedError<Conflict>()(
+  "Conflict",
+  {
+    code: Schema.String,
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** The database (or another dependency) is unreachable: retry later. */
+export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
+  "ServiceUnavailable",
+  {
+    code: Schema.Literal("unavailable"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 503 })
+) {}

@@ -1,0 +1,113 @@
+import { Schema } from "effect"
+import { CustomHeaders } from "./Headers"
+import { DestinationId, SenderId, TenantId } from "./Ids"
+import { RetryPolicy } from "./RetryPolicy"
+import { Name } from "./Tenant"
+
+export const HttpMethod = Schema.Literal("GET", "POST", "PUT", "PATCH", "DELETE")
+export type HttpMethod = typeof HttpMethod.Type
+
+/** http(s) URL without credentials; private-network targets are refused at delivery time, not here. */
+export const WebhookUrl = Schema.String.pipe(
+  Schema.maxLength(2048),
+  Schema.filter((value) => {
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      return "must be an absolute http(s) URL"
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") return "URL scheme must be http or https"
+    if (url.username !== "" || url.password !== "") return "URL must not contain credentials"
+    return true
+  })
+)
+
+export const HttpEndpointVariant = Schema.Struct({
+  type: Schema.Literal("http_endpoint"),
+  url: WebhookUrl,
+  method: Schema.optionalWith(HttpMethod, { default: () => "POST" as const })
+})
+
+export const EventType = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))
+export const Topic = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))
+
+export const CircuitState = Schema.Literal("closed", "open", "half_open")
+export type CircuitState = typeof CircuitState.Type
+
+export const DestinationStatus = Schema.Literal("active", "disabled")
+export type DestinationStatus = typeof DestinationStatus.Type
+
+export class Destination extends Schema.Class<Destination>("Destination")({
+  id: DestinationId,
+  tenantId: TenantId,
+  senderId: Schema.NullOr(SenderId),
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  eventTypes: Schema.NullOr(Schema.Array(Schema.String)),
+  topics: Schema.Array(Schema.String),
+  retry: RetryPolicy,
+  variant: Schema.Struct({
+    type: Schema.Literal("http_endpoint"),
+    url: Schema.String,
+    method: HttpMethod
+  }),
+  headers: Schema.Record({ key: Schema.String, value: Schema.String }),
+  timeoutSeconds: Schema.Number,
+  maxConcurrency: Schema.Number,
+  rateLimitPerSecond: Schema.NullOr(Schema.Number),
+  active: Schema.Boolean,
+  status: DestinationStatus,
+  disabledReason: Schema.NullOr(Schema.String),
+  circuit: Schema.Struct({
+    state: CircuitState,
+    consecutiveFailures: Schema.Number,
+    openedAt: Schema.NullOr(Schema.DateTimeUtc)
+  }),
+  webhook: Schema.Struct({
+    url: Schema.String,
+    signingSecret: Schema.String
+  }),
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+const TimeoutSeconds = Schema.Number.pipe(Schema.int(), Schema.between(1, 300))
+const MaxConcurrency = Schema.Number.pipe(Schema.int(), Schema.between(1, 1000))
+const RateLimit = Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(1, 100_000)))
+const Description = Schema.NullOr(Schema.String.pipe(Schema.maxLength(2000)))
+const EventTypes = Schema.NullOr(Schema.Array(EventType).pipe(Schema.maxItems(100)))
+const Topics = Schema.Array(Topic).pipe(Schema.maxItems(100))
+
+export const CreateDestination = Schema.Struct({
+  senderId: Schema.optionalWith(Schema.NullOr(SenderId), { default: () => null }),
+  name: Name,
+  description: Schema.optionalWith(Description, { default: () => null }),
+  eventTypes: Schema.optionalWith(EventTypes, { default: () => null }),
+  topics: Schema.optionalWith(Topics, { default: () => [] }),
+  retry: Schema.optional(RetryPolicy),
+  variant: HttpEndpointVariant,
+  headers: Schema.optionalWith(CustomHeaders, { default: () => ({}) }),
+  timeoutSeconds: Schema.optionalWith(TimeoutSeconds, { default: () => 30 }),
+  maxConcurrency: Schema.optionalWith(MaxConcurrency, { default: () => 10 }),
+  rateLimitPerSecond: Schema.optionalWith(RateLimit, { default: () => null }),
+  active: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+export type CreateDestination = typeof CreateDestination.Type
+
+/** Partial update: absent fields stay as they are; `eventTypes: null` means all types. */
+export const UpdateDestination = Schema.Struct({
+  senderId: Schema.optional(Schema.NullOr(SenderId)),
+  name: Schema.optional(Name),
+  description: Schema.optional(Description),
+  eventTypes: Schema.optional(EventTypes),
+  topics: Schema.optional(Topics),
+  retry: Schema.optional(RetryPolicy),
+  variant: Schema.optional(HttpEndpointVariant),
+  headers: Schema.optional(CustomHeaders),
+  timeoutSeconds: Schema.optional(TimeoutSeconds),
+  maxConcurrency: Schema.optional(MaxConcurrency),
+  rateLimitPerSecond: Schema.optional(RateLimit),
+  active: Schema.optional(Schema.Boolean)
+})
+export type UpdateDestination = typeof UpdateDestination.Type

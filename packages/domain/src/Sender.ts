@@ -1,0 +1,17 @@
+import { Schema } from "effect"
+import { SenderId } from "./Ids"
+import { Identifier, Name } from "./Tenant"
+
+export class Sender extends Schema.Class<Sender>("Sender")({
+  id: SenderId,
+  identifier: Schema.String,
+  name: Schema.String,
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+export const UpsertSender = Schema.Struct({
+  identifier: Identifier,
+  name: Name
+})
+export type UpsertSender = typeof UpsertSender.Type
