@@ -11,7 +11,8 @@ export type EventStatus = typeof EventStatus.Type
 export const MAX_BATCH_EVENTS = 1000
 export const MAX_PAYLOAD_DEPTH = 32
 
-const depthOf = (value: unknown, depth = 0): number => {
+/** How deeply a JSON value nests (stops counting past the limit). */
+export const depthOf = (value: unknown, depth = 0): number => {
   if (depth > MAX_PAYLOAD_DEPTH || value === null || typeof value !== "object") return depth
   let max = depth
   for (const child of Object.values(value)) max = Math.max(max, depthOf(child, depth + 1))

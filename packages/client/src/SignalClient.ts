@@ -1,0 +1,65 @@
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { SignalApi } from "@signal/domain/SignalApi"
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+
+/** Where a Signal server listens when nothing else is configured. */
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:25050"
+
+export interface SignalClientOptions {
+  /** Base URL of the Signal API, e.g. `http://127.0.0.1:25050`. */
+  readonly endpoint: string | URL
+  /** Sent as `Authorization: Bearer <apiKey>` when given. */
+  readonly apiKey?: string | Redacted.Redacted<string> | undefined
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/** `http://host:port/` and `http://host:port` both work; a path prefix is kept. */
+export const normalizeEndpoint = (endpoint: string | URL): string => endpoint.toString().replace(/\/+$/, "")
+
+/** The typed client derived from the `SignalApi` contract: domain classes in, domain classes out. */
+export const makeSignalClient = (options: SignalClientOptions) =>
+  HttpApiClient.make(SignalApi, {
+    baseUrl: normalizeEndpoint(options.endpoint),
+    transformClient: HttpClient.mapRequest((request) => {
+      let next = HttpClientRequest.acceptJson(request)
+      if (options.headers !== undefined) next = HttpClientRequest.setHeaders(next, options.headers)
+      const apiKey = options.apiKey
+      if (apiKey !== undefined && (Redacted.isRedacted(apiKey) || apiKey !== "")) {
+        next = HttpClientRequest.bearerToken(next, apiKey)
+      }
+      return next
+    })
+  })
+
+export type SignalHttpClient = Effect.Effect.Success<ReturnType<typeof makeSignalClient>>
+
+/**
+ * The Effect-native Signal client (`HttpApiClient` over `SignalApi`).
+ *
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const signal = yield* SignalClient
+ *   const tenant = yield* signal.tenant.upsert({ payload: { identifier: "acme", name: "Acme" } })
+ * }).pipe(Effect.provide(SignalClient.layerFetch({ endpoint: "http://127.0.0.1:25050" })))
+ * ```
+ */
+export class SignalClient extends Context.Tag("@signal/client/SignalClient")<SignalClient, SignalHttpClient>() {
+  /** Needs an `HttpClient` (e.g. `FetchHttpClient.layer`). */
+  static readonly layer = (options: SignalClientOptions): Layer.Layer<SignalClient, never, HttpClient.HttpClient> =>
+    Layer.effect(SignalClient, makeSignalClient(options))
+
+  /** The same, with `fetch` as the transport. */
+  static readonly layerFetch = (options: SignalClientOptions): Layer.Layer<SignalClient> =>
+    SignalClient.layer(options).pipe(Layer.provide(FetchHttpClient.layer))
+
+  /** Reads `SIGNAL_ENDPOINT` (default http://127.0.0.1:25050) and `SIGNAL_API_KEY`. */
+  static readonly layerConfig: Layer.Layer<SignalClient, never, HttpClient.HttpClient> = Layer.effect(
+    SignalClient,
+    Effect.gen(function*() {
+      const endpoint = yield* Config.string("SIGNAL_ENDPOINT").pipe(Config.withDefault(DEFAULT_ENDPOINT))
+      const apiKey = yield* Config.option(Config.redacted("SIGNAL_API_KEY"))
+      return yield* makeSignalClient({ endpoint, apiKey: Option.getOrUndefined(apiKey) })
+    }).pipe(Effect.orDie)
+  )
+}

@@ -1,0 +1,34 @@
+import { Config, Context, Effect, Layer } from "effect"
+
+/** Tunables of the delivery engine, read once from the environment. */
+export class DispatcherConfig extends Context.Tag("@signal/dispatcher/DispatcherConfig")<DispatcherConfig, {
+  /** How long an entity keeps its wake open waiting for the next due intent before handing over to the sweeper. */
+  readonly maxSleepMs: number
+  /** Sweeper period. */
+  readonly sweepIntervalMs: number
+  /** Circuit breaker: consecutive failures that open it, and cool-down before a probe. */
+  readonly circuitFailureThreshold: number
+  readonly circuitCoolDownMs: number
+  /** A destination failing without a success for this long is disabled. */
+  readonly autoDisableAfterMs: number
+  /** Outcomes are written in batches of at most this many, or every flush interval. */
+  readonly flushBatchSize: number
+  readonly flushIntervalMs: number
+}>() {
+  static readonly layer = Layer.effect(
+    DispatcherConfig,
+    Effect.gen(function*() {
+      return {
+        maxSleepMs: yield* Config.integer("SIGNAL_ENTITY_MAX_SLEEP_MS").pipe(Config.withDefault(30_000)),
+        sweepIntervalMs: yield* Config.integer("SIGNAL_SWEEP_INTERVAL_MS").pipe(Config.withDefault(2_000)),
+        circuitFailureThreshold: yield* Config.integer("SIGNAL_CIRCUIT_FAILURE_THRESHOLD").pipe(Config.withDefault(10)),
+        circuitCoolDownMs: yield* Config.integer("SIGNAL_CIRCUIT_COOLDOWN_MS").pipe(Config.withDefault(30_000)),
+        autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
+          Config.withDefault(5 * 24 * 60 * 60 * 1000)
+        ),
+        flushBatchSize: 200,
+        flushIntervalMs: 20
+      }
+    })
+  )
+}

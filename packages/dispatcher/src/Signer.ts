@@ -1,0 +1,46 @@
+/**
+ * Signing of a webhook body (DESIGN §4): our own `x-signal-signature` plus the Standard Webhooks
+ * headers, so receivers can verify with either our client or any Standard Webhooks library.
+ */
+import type { Array as Arr } from "effect"
+import { createHmac } from "node:crypto"
+
+const secretPrefix = "whsec_"
+
+/** `x-signal-signature`: hex HMAC-SHA256 of the exact body, keyed with the whole secret string. */
+export const signalSignature = (secret: string, body: string): string =>
+  createHmac("sha256", secret).update(body, "utf8").digest("hex")
+
+// Standard Webhooks keys the HMAC with the decoded bytes after the prefix, not the text.
+const standardKey = (secret: string): Buffer =>
+  Buffer.from(secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret, "base64")
+
+/** One Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`. */
+export const standardSignature = (secret: string, msgId: string, timestampSeconds: number, body: string): string =>
+  "v1," + createHmac("sha256", standardKey(secret)).update(`${msgId}.${timestampSeconds}.${body}`, "utf8").digest("base64")
+
+export interface SignatureHeaders {
+  readonly "x-signal-signature": string
+  readonly "webhook-id": string
+  readonly "webhook-timestamp": string
+  readonly "webhook-signature": string
+}
+
+/**
+ * All signature headers for one delivery. `secrets` is the current secret first, then previous
+ * ones still in their rotation grace period; non-empty by type so a delivery is never unsigned.
+ */
+export const signatureHeaders = (options: {
+  readonly secrets: Arr.NonEmptyReadonlyArray<string>
+  readonly msgId: string
+  readonly timestampSeconds: number
+  readonly body: string
+}): SignatureHeaders => ({
+  "x-signal-signature": signalSignature(options.secrets[0], options.body),
+  "webhook-id": options.msgId,
+  "webhook-timestamp": String(options.timestampSeconds),
+  // Receivers accept the message if any one signature matches, which is what makes rotation safe.
+  "webhook-signature": options.secrets
+    .map((secret) => standardSignature(secret, options.msgId, options.timestampSeconds, options.body))
+    .join(" ")
+})

@@ -1,0 +1,26 @@
+import { Singleton } from "@effect/cluster"
+import { DestinationEntity } from "@signal/domain/DestinationProtocol"
+import { DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { Effect } from "effect"
+import { DispatcherConfig } from "./DispatcherConfig"
+
+/**
+ * One sweeper in the whole cluster wakes destinations whose due intents nobody holds: scheduled
+ * retries past the entities' sleep window, missed wakes, and leases left by a crashed runner.
+ */
+export const SweeperLive = Singleton.make(
+  "signal-sweeper",
+  Effect.gen(function*() {
+    const queue = yield* DeliveryQueue
+    const config = yield* DispatcherConfig
+    const client = yield* DestinationEntity.client
+    const sweep = queue.dueDestinations(1000).pipe(
+      Effect.flatMap((ids) =>
+        Effect.forEach(ids, (id) => client(id).Wake(undefined, { discard: true }), { discard: true, concurrency: 16 })
+      ),
+      Effect.catchAllCause((cause) => Effect.logWarning("sweep failed; retrying next period", cause)),
+      Effect.withSpan("Sweeper.sweep")
+    )
+    yield* Effect.forever(sweep.pipe(Effect.zipRight(Effect.sleep(config.sweepIntervalMs))))
+  })
+)

@@ -1,0 +1,70 @@
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import { RequestError, RouteNotFound } from "@effect/platform/HttpServerError"
+import type { SqlError } from "@effect/sql/SqlError"
+import { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable } from "@signal/domain/ApiError"
+import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
+
+const respond = <A, I>(schema: Schema.Schema<A, I>, status: number) => (error: A) =>
+  HttpServerResponse.unsafeJson(Schema.encodeSync(schema)(error), { status })
+
+const tooLarge = (limit: number) =>
+  respond(PayloadTooLarge, 413)(
+    new PayloadTooLarge({ code: "payload_too_large", message: `request body exceeds ${limit} bytes` })
+  )
+
+/** Framework failures the contract describes differently: answered here as the contract's errors. */
+const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServerResponse.HttpServerResponse> => {
+  if (error instanceof HttpApiDecodeError) {
+    return Option.some(respond(BadRequest, 400)(
+      new BadRequest({ code: "invalid_request", message: error.message, details: error.issues })
+    ))
+  }
+  if (error instanceof RequestError) {
+    return Option.some(
+      String((error.cause as Error | undefined)?.message).includes("maxBytes")
+        ? tooLarge(maxBodyBytes)
+        : respond(BadRequest, 400)(new BadRequest({ code: "invalid_json", message: "the request body is not valid JSON" }))
+    )
+  }
+  if (error instanceof RouteNotFound) {
+    return Option.some(respond(NotFound, 404)(
+      new NotFound({ code: "not_found", message: `no route for ${error.request.method} ${error.request.url}` })
+    ))
+  }
+  return Option.none()
+}
+
+/**
+ * Schema and JSON problems become 400s with a stable code, oversize bodies 413, unknown routes 404;
+ * the body limit is enforced both from Content-Length and while reading.
+ */
+export const layer = Layer.unwrapEffect(Effect.gen(function*() {
+  const maxBodyBytes = yield* Config.integer("SIGNAL_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
+  return HttpApiBuilder.middleware((app) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return tooLarge(maxBodyBytes)
+      return yield* app
+    }).pipe(
+      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.catchAllCause((cause) =>
+        Option.match(recover(Cause.squash(cause), maxBodyBytes), {
+          onNone: () => Effect.failCause(cause),
+          onSome: Effect.succeed
+        })
+      )
+    )
+  )
+}))
+
+/** An unreachable database is the service's problem, never the client's: 503, retry later. */
+export const databaseUnavailable = <A, E, R>(self: Effect.Effect<A, E | SqlError, R>) =>
+  Effect.catchIf(
+    self,
+    (error): error is SqlError => (error as { _tag?: string })._tag === "SqlError",
+    (error) =>
+      Effect.logError("database error", error).pipe(
+        Effect.zipRight(Effect.fail(new ServiceUnavailable({ code: "unavailable", message: "database unavailable, retry later" })))
+      )
+  ) as Effect.Effect<A, Exclude<E, SqlError> | ServiceUnavailable, R>

@@ -1,0 +1,45 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { SignalApi } from "@signal/domain/SignalApi"
+import { AttemptRepo } from "@signal/store/AttemptRepo"
+import { IntentRepo } from "@signal/store/IntentRepo"
+import { Effect } from "effect"
+import { databaseUnavailable } from "./ApiErrors"
+import { orNotFound, TenantGuard } from "./TenantGuard"
+import { Waker } from "./Waker"
+
+export const IntentsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryIntent", (handlers) =>
+  Effect.gen(function*() {
+    const guard = yield* TenantGuard
+    const intents = yield* IntentRepo
+    const waker = yield* Waker
+    return handlers
+      .handle("list", ({ path, urlParams }) =>
+        guard.require(path.tenantId).pipe(Effect.zipRight(intents.list(path.tenantId, urlParams)), databaseUnavailable))
+      .handle("get", ({ path }) =>
+        intents.findById(path.tenantId, path.intentId).pipe(
+          orNotFound("delivery intent", path.intentId),
+          databaseUnavailable
+        ))
+      .handle("retry", ({ path }) =>
+        intents.retryNow(path.tenantId, path.intentId).pipe(
+          orNotFound("delivery intent", path.intentId),
+          Effect.tap((destinationId) => waker.wake([destinationId])),
+          Effect.zipRight(intents.findById(path.tenantId, path.intentId)),
+          orNotFound("delivery intent", path.intentId),
+          databaseUnavailable
+        ))
+  }))
+
+export const AttemptsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryAttempt", (handlers) =>
+  Effect.gen(function*() {
+    const guard = yield* TenantGuard
+    const attempts = yield* AttemptRepo
+    return handlers
+      .handle("list", ({ path, urlParams }) =>
+        guard.require(path.tenantId).pipe(Effect.zipRight(attempts.list(path.tenantId, urlParams)), databaseUnavailable))
+      .handle("get", ({ path }) =>
+        attempts.findById(path.tenantId, path.attemptId).pipe(
+          orNotFound("delivery attempt", path.attemptId),
+          databaseUnavailable
+        ))
+  }))

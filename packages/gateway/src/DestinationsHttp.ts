@@ -1,0 +1,55 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { NotFound } from "@signal/domain/ApiError"
+import type { SenderId } from "@signal/domain/Ids"
+import { SignalApi } from "@signal/domain/SignalApi"
+import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { SenderRepo } from "@signal/store/SenderRepo"
+import { Effect } from "effect"
+import { databaseUnavailable } from "./ApiErrors"
+import { orNotFound, TenantGuard } from "./TenantGuard"
+import { Waker } from "./Waker"
+
+export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestination", (handlers) =>
+  Effect.gen(function*() {
+    const guard = yield* TenantGuard
+    const destinations = yield* DestinationRepo
+    const senders = yield* SenderRepo
+    const waker = yield* Waker
+    const requireSender = (senderId: SenderId | null | undefined) =>
+      senderId == null ? Effect.void : senders.findById(senderId).pipe(orNotFound("sender", senderId))
+
+    return handlers
+      .handle("create", ({ path, payload }) =>
+        guard.require(path.tenantId).pipe(
+          Effect.zipRight(requireSender(payload.senderId)),
+          Effect.zipRight(destinations.create(path.tenantId, payload)),
+          databaseUnavailable
+        ))
+      .handle("list", ({ path, urlParams }) =>
+        guard.require(path.tenantId).pipe(
+          Effect.zipRight(destinations.list(path.tenantId, urlParams)),
+          databaseUnavailable
+        ))
+      .handle("get", ({ path }) =>
+        destinations.findById(path.tenantId, path.destinationId).pipe(
+          orNotFound("destination", path.destinationId),
+          databaseUnavailable
+        ))
+      .handle("update", ({ path, payload }) =>
+        requireSender(payload.senderId).pipe(
+          Effect.zipRight(destinations.update(path.tenantId, path.destinationId, payload)),
+          orNotFound("destination", path.destinationId),
+          // Re-enabled or re-configured: the entity looks at its queue again.
+          Effect.tap((destination) => waker.wake([destination.id])),
+          databaseUnavailable
+        ))
+      .handle("delete", ({ path }) =>
+        destinations.remove(path.tenantId, path.destinationId).pipe(
+          Effect.flatMap((removed) =>
+            removed
+              ? Effect.succeed({ id: path.destinationId, deleted: true as const })
+              : Effect.fail(NotFound.of("destination", path.destinationId))
+          ),
+          databaseUnavailable
+        ))
+  }))

@@ -1,0 +1,36 @@
+import { RunnerAddress, SingleRunner } from "@effect/cluster"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { Duration, Effect, Layer, Option } from "effect"
+import { ServerConfig } from "./ServerConfig"
+
+/**
+ * Cluster wiring by role. Wakes are volatile, so the mailbox stays small and Postgres stays the
+ * queue; shard locks expire quickly so a killed dispatcher's destinations move on within seconds.
+ */
+const shardingConfig = {
+  entityMailboxCapacity: 64,
+  entityMaxIdleTime: Duration.minutes(2),
+  entityTerminationTimeout: Duration.seconds(8),
+  shardLockRefreshInterval: Duration.seconds(2),
+  shardLockExpiration: Duration.seconds(6),
+  refreshAssignmentsInterval: Duration.seconds(1)
+}
+
+export const layer = Layer.unwrapEffect(Effect.gen(function*() {
+  const config = yield* ServerConfig
+  switch (config.role) {
+    case "all":
+      return SingleRunner.layer({ shardingConfig, runnerStorage: "sql" })
+    case "gateway":
+      return NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig })
+    case "dispatcher":
+      return NodeClusterSocket.layer({
+        storage: "sql",
+        shardingConfig: {
+          ...shardingConfig,
+          runnerAddress: Option.some(RunnerAddress.make(config.runnerHost, config.runnerPort)),
+          runnerListenAddress: Option.some(RunnerAddress.make("0.0.0.0", config.runnerPort))
+        }
+      })
+  }
+}))

@@ -1,0 +1,239 @@
+import { SqlClient } from "@effect/sql"
+import {
+  type CircuitState,
+  type CreateDestination,
+  Destination,
+  type DestinationStatus,
+  type HttpMethod,
+  type UpdateDestination
+} from "@signal/domain/Destination"
+import { type DestinationId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
+import type { RoutingTarget } from "@signal/domain/Routing"
+import type { PageOf } from "@signal/domain/Pagination"
+import { defaultRetryPolicy, RetryPolicy } from "@signal/domain/RetryPolicy"
+import { generateSigningSecret } from "@signal/domain/SigningSecret"
+import { Effect, Option } from "effect"
+import { eventStatusCase } from "./EventStatusSql"
+import { type PageRequest, seqWindow, toPage, utc, utcOrNull } from "./Paging"
+
+export interface DestinationRow {
+  readonly seq: string
+  readonly id: string
+  readonly tenant_id: string
+  readonly sender_id: string | null
+  readonly name: string
+  readonly description: string | null
+  readonly event_types: ReadonlyArray<string> | null
+  readonly topics: ReadonlyArray<string>
+  readonly url: string
+  readonly method: HttpMethod
+  readonly headers: Record<string, string>
+  readonly timeout_ms: number
+  readonly retry: { type: "linear" | "exponential"; delaySeconds: number; maxAttempts: number }
+  readonly max_concurrency: number
+  readonly rate_limit: number | null
+  readonly signing_secret: string
+  readonly previous_secrets: ReadonlyArray<{ secret: string; expiresAt: string }>
+  readonly status: DestinationStatus
+  readonly disabled_reason: string | null
+  readonly circuit_state: CircuitState
+  readonly circuit_failures: number
+  readonly circuit_opened_at: Date | null
+  readonly failing_since: Date | null
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+export const toDestination = (row: DestinationRow) =>
+  Destination.make({
+    id: row.id as DestinationId,
+    tenantId: row.tenant_id as TenantId,
+    senderId: row.sender_id as SenderId | null,
+    name: row.name,
+    description: row.description,
+    eventTypes: row.event_types,
+    topics: row.topics,
+    retry: RetryPolicy.make(row.retry),
+    variant: { type: "http_endpoint", url: row.url, method: row.method },
+    headers: row.headers,
+    timeoutSeconds: row.timeout_ms / 1000,
+    maxConcurrency: row.max_concurrency,
+    rateLimitPerSecond: row.rate_limit,
+    active: row.status === "active",
+    status: row.status,
+    disabledReason: row.disabled_reason,
+    circuit: {
+      state: row.circuit_state,
+      consecutiveFailures: row.circuit_failures,
+      openedAt: utcOrNull(row.circuit_opened_at)
+    },
+    webhook: { url: row.url, signingSecret: row.signing_secret },
+    createdAt: utc(row.created_at),
+    updatedAt: utc(row.updated_at)
+  })
+
+export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/store/DestinationRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const create = Effect.fn("DestinationRepo.create")(function*(tenantId: TenantId, input: CreateDestination) {
+      const rows = yield* sql<DestinationRow>`
+        INSERT INTO destinations ${
+        sql.insert({
+          id: makeId.destination(),
+          tenant_id: tenantId,
+          sender_id: input.senderId,
+          name: input.name,
+          description: input.description,
+          event_types: input.eventTypes,
+          topics: input.topics,
+          url: input.variant.url,
+          method: input.variant.method,
+          headers: input.headers,
+          timeout_ms: input.timeoutSeconds * 1000,
+          retry: JSON.stringify(input.retry ?? defaultRetryPolicy),
+          max_concurrency: input.maxConcurrency,
+          rate_limit: input.rateLimitPerSecond,
+          signing_secret: generateSigningSecret(),
+          status: input.active ? "active" : "disabled",
+          disabled_reason: input.active ? null : "manual"
+        })
+      }
+        RETURNING *`
+      return toDestination(rows[0])
+    })
+
+    const findRow = (tenantId: TenantId, id: DestinationId) =>
+      sql<DestinationRow>`
+        SELECT * FROM destinations WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    const findById = Effect.fn("DestinationRepo.findById")(function*(tenantId: TenantId, id: DestinationId) {
+      return Option.map(yield* findRow(tenantId, id), toDestination)
+    })
+
+    const list = Effect.fn("DestinationRepo.list")(function*(tenantId: TenantId, page: PageRequest) {
+      const window = seqWindow(sql, "d", page)
+      const rows = yield* sql<DestinationRow>`
+        SELECT * FROM destinations d
+        WHERE d.tenant_id = ${tenantId} AND d.deleted_at IS NULL AND ${window.where}
+        ORDER BY ${window.orderBy} LIMIT ${window.limit}`
+      return toPage(rows, page, toDestination) satisfies PageOf<Destination>
+    })
+
+    const update = Effect.fn("DestinationRepo.update")(
+      function*(tenantId: TenantId, id: DestinationId, patch: UpdateDestination) {
+        const changes: Record<string, unknown> = { updated_at: new Date() }
+        if (patch.senderId !== undefined) changes.sender_id = patch.senderId
+        if (patch.name !== undefined) changes.name = patch.name
+        if (patch.description !== undefined) changes.description = patch.description
+        if (patch.eventTypes !== undefined) changes.event_types = patch.eventTypes
+        if (patch.topics !== undefined) changes.topics = patch.topics
+        if (patch.retry !== undefined) changes.retry = JSON.stringify(patch.retry)
+        if (patch.variant !== undefined) {
+          changes.url = patch.variant.url
+          changes.method = patch.variant.method
+        }
+        if (patch.headers !== undefined) changes.headers = patch.headers
+        if (patch.timeoutSeconds !== undefined) changes.timeout_ms = patch.timeoutSeconds * 1000
+        if (patch.maxConcurrency !== undefined) changes.max_concurrency = patch.maxConcurrency
+        if (patch.rateLimitPerSecond !== undefined) changes.rate_limit = patch.rateLimitPerSecond
+        if (patch.active !== undefined) {
+          changes.status = patch.active ? "active" : "disabled"
+          changes.disabled_reason = patch.active ? null : "manual"
+          // Re-enabling starts with a clean slate: a closed circuit and no failure streak.
+          if (patch.active) Object.assign(changes, { failing_since: null, circuit_state: "closed", circuit_failures: 0 })
+        }
+        const rows = yield* sql<DestinationRow>`
+          UPDATE destinations SET ${sql.update(changes)}
+          WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
+          RETURNING *`
+        return Option.map(Option.fromNullable(rows[0]), toDestination)
+      }
+    )
+
+    /** Soft delete: intents and attempts keep their destination; unfinished intents end now. */
+    const remove = Effect.fn("DestinationRepo.remove")(function*(tenantId: TenantId, id: DestinationId) {
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const rows = yield* sql<{ id: string }>`
+          UPDATE destinations SET deleted_at = now(), status = 'disabled', disabled_reason = 'deleted'
+          WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
+          RETURNING id`
+        if (rows.length === 0) return false
+        yield* sql`
+          WITH ended AS (
+            UPDATE delivery_intents SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
+              error_code = 'destination_deleted', error_message = 'the destination was deleted', updated_at = now()
+            WHERE destination_id = ${id} AND status IN ('pending', 'retrying')
+            RETURNING event_id
+          ), counts AS (SELECT event_id, count(*)::int AS failed FROM ended GROUP BY event_id)
+          UPDATE events e SET failure_count = e.failure_count + counts.failed,
+            status = ${eventStatusCase(sql, "e.success_count", "e.failure_count + counts.failed")}
+          FROM counts WHERE e.id = counts.event_id`
+        return true
+      }))
+    })
+
+    const routingTargets = Effect.fn("DestinationRepo.routingTargets")(function*(tenantId: TenantId) {
+      const rows = yield* sql<{
+        id: string
+        sender_id: string | null
+        event_types: ReadonlyArray<string> | null
+        topics: ReadonlyArray<string>
+      }>`
+        SELECT id, sender_id, event_types, topics FROM destinations
+        WHERE tenant_id = ${tenantId} AND status = 'active' AND deleted_at IS NULL`
+      return rows.map((row): RoutingTarget => ({
+        id: row.id as DestinationId,
+        senderId: row.sender_id as SenderId | null,
+        eventTypes: row.event_types,
+        topics: row.topics
+      }))
+    })
+
+    /** The dispatcher's view: any tenant, deleted ones excluded. */
+    const forDelivery = Effect.fn("DestinationRepo.forDelivery")(function*(id: DestinationId) {
+      const rows = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE id = ${id} AND deleted_at IS NULL`
+      return Option.map(Option.fromNullable(rows[0]), toDestination)
+    })
+
+    /** Persists the circuit breaker so the API shows it; `failingSince` tracks continuous failure. */
+    const recordHealth = Effect.fn("DestinationRepo.recordHealth")(function*(id: DestinationId, health: {
+      readonly state: CircuitState
+      readonly consecutiveFailures: number
+      readonly openedAt: Date | null
+      readonly failing: boolean
+    }) {
+      yield* sql`
+        UPDATE destinations SET circuit_state = ${health.state}, circuit_failures = ${health.consecutiveFailures},
+          circuit_opened_at = ${health.openedAt},
+          failing_since = CASE WHEN ${health.failing} THEN COALESCE(failing_since, now()) ELSE NULL END
+        WHERE id = ${id}`
+    })
+
+    /** Disables a destination that has failed without a success for longer than `afterMs`. */
+    const disableIfFailingFor = Effect.fn("DestinationRepo.disableIfFailingFor")(
+      function*(id: DestinationId, afterMs: number) {
+        const rows = yield* sql<{ id: string }>`
+          UPDATE destinations SET status = 'disabled', disabled_reason = 'failing', updated_at = now()
+          WHERE id = ${id} AND status = 'active'
+            AND failing_since < now() - make_interval(secs => ${afterMs / 1000})
+          RETURNING id`
+        return rows.length > 0
+      }
+    )
+
+    return {
+      create,
+      findById,
+      list,
+      update,
+      remove,
+      routingTargets,
+      forDelivery,
+      recordHealth,
+      disableIfFailingFor
+    } as const
+  })
+}) {}
