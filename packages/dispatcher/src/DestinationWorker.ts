@@ -12,6 +12,7 @@ import {
   Queue,
   RateLimiter,
   Schedule,
+  Scope,
   Tracer
 } from "effect"
 import { randomUUID } from "node:crypto"
@@ -78,6 +79,19 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     return breaker
   })
 
+  // One token bucket per entity lifetime (not per drain), rebuilt only when the limit changes.
+  const scope = yield* Effect.scope
+  let limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
+  const unlimited: RateLimiter.RateLimiter = (effect) => effect
+  const limiterFor = Effect.fn("DestinationWorker.limiter")(function*(rate: number | null) {
+    if (limiter?.rate === rate) return limiter.apply
+    const apply = rate === null
+      ? unlimited
+      : yield* RateLimiter.make({ limit: rate, interval: "1 second", algorithm: "token-bucket" }).pipe(Scope.extend(scope))
+    limiter = { rate, apply }
+    return apply
+  })
+
   /** The breaker as the API shows it; written only when it changed. */
   const persistHealth = Effect.fn("DestinationWorker.persistHealth")(function*() {
     if (breaker === undefined) return
@@ -135,7 +149,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     destination: Destination,
     secrets: Array.NonEmptyReadonlyArray<string>,
     circuit: CircuitBreaker.CircuitBreaker,
-    limit: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+    limit: RateLimiter.RateLimiter,
     claim: ClaimedIntent
   ) =>
     Effect.gen(function*() {
@@ -193,9 +207,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     const circuit = yield* breakerFor(destination)
     const secrets = Array.make(destination.webhook.signingSecret)
     const rateLimit = destination.rateLimitPerSecond
-    const limit = rateLimit === null
-      ? <A, E, R>(effect: Effect.Effect<A, E, R>) => effect
-      : yield* RateLimiter.make({ limit: rateLimit, interval: "1 second", algorithm: "token-bucket" })
+    const limit = yield* limiterFor(rateLimit)
     const claimSize = Math.min(500, Math.max(10, destination.maxConcurrency * 2))
     const leaseMs = (destination.timeoutSeconds * 1000) * (Math.ceil(claimSize / destination.maxConcurrency) + 1) +
       (rateLimit === null ? 0 : Math.ceil(claimSize / rateLimit) * 1000) + 30_000

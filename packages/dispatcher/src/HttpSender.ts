@@ -117,6 +117,8 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
         } satisfies AttemptResponse
       })
       const outcome = yield* exchange.pipe(
+        // Callers may run a delivery uninterruptibly; its own timeout must still be able to cut it.
+        Effect.interruptible,
         Effect.timeout(request.timeoutMs),
         Effect.scoped,
         Effect.locally(Headers.currentRedactedNames, redactedHeaders),

@@ -91,7 +91,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         const inserted = yield* sql<{ id: string }>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
             destination_count, traceparent, expires_at, created_at)
-          SELECT x.id, ${tenantId}, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics)),
+          SELECT x.id, ${tenantId}, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
             x.payload::jsonb, x.headers::jsonb, x.idempotency_key,
             CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
             x.destination_count, x.traceparent,

@@ -1,0 +1,253 @@
+import { startTestServer, type RunningServer } from "@signal/server/TestServer"
+import { createHmac } from "node:crypto"
+import { createServer as createTcpServer } from "node:net"
+import { Webhook } from "standardwebhooks"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { api, type Api, eventually, seedTenant } from "../support/http"
+import { type Receiver, startReceiver } from "../support/receiver"
+import { deliveryHelpers } from "./shared"
+
+let server: RunningServer
+let client: Api
+let receiver: Receiver
+
+beforeAll(async () => {
+  server = await startTestServer()
+  client = api(server.url)
+  receiver = await startReceiver()
+})
+
+afterAll(async () => {
+  await receiver?.close()
+  await server?.stop()
+})
+
+let createDestination: ReturnType<typeof deliveryHelpers>["createDestination"]
+let publish: ReturnType<typeof deliveryHelpers>["publish"]
+let attemptsOf: ReturnType<typeof deliveryHelpers>["attemptsOf"]
+let settled: ReturnType<typeof deliveryHelpers>["settled"]
+
+beforeAll(() => {
+  ;({ createDestination, publish, attemptsOf, settled } = deliveryHelpers(client))
+})
+
+describe("delivery", () => {
+  it("delivers a signed request that verifies with Standard Webhooks and with a plain HMAC", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const hook = await startReceiver()
+    const destination = await createDestination(tenantId, hook.url, { headers: { "X-Destination": "d1" } })
+    const event = await publish(tenantId, senderId, { headers: { "X-Event": "e1" } })
+    const intent = await settled(tenantId, event.id)
+    expect(intent.status).toBe("succeeded")
+    expect(hook.requests).toHaveLength(1)
+    const received = hook.requests[0]
+    const secret: string = destination.webhook.signingSecret
+
+    expect(createHmac("sha256", secret).update(received.body).digest("hex")).toBe(received.headers["x-signal-signature"])
+    const verified = new Webhook(secret).verify(received.body, {
+      "webhook-id": String(received.headers["webhook-id"]),
+      "webhook-timestamp": String(received.headers["webhook-timestamp"]),
+      "webhook-signature": String(received.headers["webhook-signature"])
+    })
+    expect(verified).toMatchObject({ id: event.id, type: "payment.created" })
+
+    expect(received.headers["webhook-id"]).toBe(intent.id)
+    expect(received.headers["x-destination"]).toBe("d1")
+    expect(received.headers["x-event"]).toBe("e1")
+    expect(received.headers["content-type"]).toBe("application/json")
+    expect(JSON.parse(received.body)).toEqual({
+      id: event.id,
+      type: "payment.created",
+      topics: ["payments"],
+      payload: { amount: 1000, currency: "USD" },
+      tenantId,
+      senderId,
+      createdAt: event.createdAt
+    })
+
+    const [attempt] = await attemptsOf(tenantId, event.id)
+    expect(attempt).toMatchObject({ attemptNumber: 1, status: "succeeded", response: { statusCode: 200, body: "ok" } })
+    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    expect(settledEvent).toMatchObject({ status: "succeeded", successCount: 1, failureCount: 0 })
+    await hook.close()
+  })
+
+  it("retries on the policy's schedule: two failures then a success make three attempts", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const hook = await startReceiver((_request, index, response) => {
+      response.writeHead(index < 2 ? 503 : 200)
+      response.end(index < 2 ? "busy" : "done")
+    })
+    await createDestination(tenantId, hook.url, { retry: { type: "linear", delaySeconds: 1, maxAttempts: 5 } })
+    const event = await publish(tenantId, senderId)
+    const intent = await settled(tenantId, event.id)
+    expect(intent).toMatchObject({ status: "succeeded", attemptCount: 3 })
+
+    const attempts = await attemptsOf(tenantId, event.id)
+    expect(attempts.map((a) => [a.attemptNumber, a.status, a.error?.code ?? null, a.response?.statusCode])).toEqual([
+      [1, "failed", "http_status", 503],
+      [2, "failed", "http_status", 503],
+      [3, "succeeded", null, 200]
+    ])
+    // linear: 1 s then 2 s (±20 % jitter); every retry carries the same webhook-id
+    const gaps = [hook.requests[1].receivedAt - hook.requests[0].receivedAt, hook.requests[2].receivedAt - hook.requests[1].receivedAt]
+    expect(gaps[0]).toBeGreaterThanOrEqual(750)
+    expect(gaps[0]).toBeLessThan(2_500)
+    expect(gaps[1]).toBeGreaterThanOrEqual(1_550)
+    expect(gaps[1]).toBeLessThan(3_500)
+    expect(new Set(hook.requests.map((r) => r.headers["webhook-id"]))).toEqual(new Set([intent.id]))
+    await hook.close()
+  })
+
+  it("gives up after maxAttempts and marks intent and event failed", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const hook = await startReceiver((_request, _index, response) => {
+      response.writeHead(500)
+      response.end("broken")
+    })
+    await createDestination(tenantId, hook.url, { retry: { type: "exponential", delaySeconds: 1, maxAttempts: 2 } })
+    const event = await publish(tenantId, senderId)
+    const intent = await settled(tenantId, event.id)
+    expect(intent).toMatchObject({ status: "failed", attemptCount: 2, error: { code: "http_status" }, nextAttemptAt: null })
+    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    expect(settledEvent).toMatchObject({ status: "failed", successCount: 0, failureCount: 1 })
+    await hook.close()
+  })
+
+  it("records timeouts, refused and reset connections with stable codes", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const once = { retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 } }
+    const slow = await startReceiver((_request, _index, response) => {
+      setTimeout(() => {
+        response.writeHead(200)
+        response.end("late")
+      }, 3_000)
+    })
+    const reset = await startReceiver((_request, _index, response) => {
+      response.socket?.destroy()
+    })
+    // a port that was just free: nothing listens there
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createTcpServer().listen(0, "127.0.0.1", () => {
+        const port = (probe.address() as { port: number }).port
+        probe.close(() => resolve(port))
+      })
+    })
+    const slowDestination = await createDestination(tenantId, slow.url, { ...once, timeoutSeconds: 1 })
+    const resetDestination = await createDestination(tenantId, reset.url, once)
+    const refusedDestination = await createDestination(tenantId, `http://127.0.0.1:${closedPort}/hook`, once)
+    const codeFor = async (destinationId: string) => {
+      const event = await publish(tenantId, senderId, { onlyForDestinations: [destinationId] })
+      const intent = await settled(tenantId, event.id)
+      const [attempt] = await attemptsOf(tenantId, event.id)
+      expect(intent.status).toBe("failed")
+      return { intent: intent.error.code, attempt: attempt.error.code, durationMs: attempt.durationMs }
+    }
+    const timedOut = await codeFor(slowDestination.id)
+    expect(timedOut).toMatchObject({ intent: "timeout", attempt: "timeout" })
+    expect(timedOut.durationMs).toBeGreaterThanOrEqual(900)
+    expect(timedOut.durationMs).toBeLessThan(2_500)
+    expect(await codeFor(resetDestination.id)).toMatchObject({ intent: "connection_reset", attempt: "connection_reset" })
+    expect(await codeFor(refusedDestination.id)).toMatchObject({ intent: "connection_refused", attempt: "connection_refused" })
+    await slow.close()
+    await reset.close()
+  })
+
+  it("caps the stored response body at 64 KiB", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const big = await startReceiver((_request, _index, response) => {
+      response.writeHead(200)
+      response.end("x".repeat(200 * 1024))
+    })
+    await createDestination(tenantId, big.url)
+    const event = await publish(tenantId, senderId)
+    await settled(tenantId, event.id)
+    const [attempt] = await attemptsOf(tenantId, event.id)
+    expect(attempt.response.body.length).toBe(64 * 1024)
+    await big.close()
+  })
+
+  it("does not follow redirects", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const target = await startReceiver()
+    const redirecting = await startReceiver((_request, _index, response) => {
+      response.writeHead(302, { location: target.url })
+      response.end()
+    })
+    await createDestination(tenantId, redirecting.url, { retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 } })
+    const event = await publish(tenantId, senderId)
+    const intent = await settled(tenantId, event.id)
+    expect(intent).toMatchObject({ status: "failed", error: { code: "http_status" } })
+    expect(target.requests).toHaveLength(0)
+    await target.close()
+    await redirecting.close()
+  })
+
+  it("ends retries when the event's ttl runs out", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const failing = await startReceiver((_request, _index, response) => {
+      response.writeHead(500)
+      response.end()
+    })
+    await createDestination(tenantId, failing.url, { retry: { type: "linear", delaySeconds: 2, maxAttempts: 10 } })
+    const event = await publish(tenantId, senderId, { ttlSeconds: 1 })
+    const intent = await settled(tenantId, event.id)
+    expect(intent.status).toBe("failed")
+    expect(intent.attemptCount).toBeLessThan(10)
+    expect(failing.requests.length).toBeLessThanOrEqual(1)
+    await failing.close()
+  })
+
+  it("re-delivers on manual retry with continuing attempt numbers", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const hook = await startReceiver()
+    await createDestination(tenantId, hook.url)
+    const event = await publish(tenantId, senderId)
+    const intent = await settled(tenantId, event.id)
+    const retried = await client.post(`/v1/tenants/${tenantId}/intents/${intent.id}/retry`)
+    expect(retried.status).toBe(202)
+    await eventually(async () => (hook.requests.length === 2 ? true : undefined), { what: "second delivery" })
+    const again = await settled(tenantId, event.id)
+    expect(again).toMatchObject({ status: "succeeded", attemptCount: 2 })
+    expect((await attemptsOf(tenantId, event.id)).map((a) => a.attemptNumber)).toEqual([1, 2])
+    expect(hook.requests[1].headers["webhook-id"]).toBe(intent.id)
+    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    expect(settledEvent).toMatchObject({ status: "succeeded", successCount: 1 })
+    await hook.close()
+  })
+})
+
+describe("default outbound policy", () => {
+  let guarded: RunningServer
+  beforeAll(async () => {
+    guarded = await startTestServer({ allowPrivateNetworks: "" })
+  })
+  afterAll(async () => {
+    await guarded?.stop()
+  })
+
+  it("refuses loopback receivers unless allowed (blocked_address)", async () => {
+    const guardedClient = api(guarded.url)
+    const { tenantId, senderId } = await seedTenant(guardedClient)
+    const once = { retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 } }
+    for (const url of [receiver.url, receiver.url.replace("127.0.0.1", "localhost"), "http://[::ffff:127.0.0.1]:9/x"]) {
+      const destination = (await guardedClient.post(`/v1/tenants/${tenantId}/destinations`, {
+        name: "internal",
+        variant: { type: "http_endpoint", url },
+        ...once
+      })).body
+      const event = (await guardedClient.post(`/v1/tenants/${tenantId}/events`, {
+        senderId,
+        eventType: "x",
+        payload: {},
+        onlyForDestinations: [destination.id]
+      })).body
+      const intent = await eventually(async () => {
+        const found = (await guardedClient.get(`/v1/tenants/${tenantId}/intents?eventIds=${event.id}`)).body.items[0]
+        return found?.status === "failed" ? found : undefined
+      }, { what: `blocked delivery to ${url}` })
+      expect(intent.error.code).toBe("blocked_address")
+    }
+    expect(receiver.requests).toHaveLength(0)
+  })
+})
