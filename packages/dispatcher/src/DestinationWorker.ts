@@ -209,11 +209,16 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     const rateLimit = destination.rateLimitPerSecond
     const limit = yield* limiterFor(rateLimit)
     const claimSize = Math.min(500, Math.max(10, destination.maxConcurrency * 2))
-    const leaseMs = (destination.timeoutSeconds * 1000) * (Math.ceil(claimSize / destination.maxConcurrency) + 1) +
-      (rateLimit === null ? 0 : Math.ceil(claimSize / rateLimit) * 1000) + 30_000
+    const leaseMs = config.leaseMs
     const slots = yield* Effect.makeSemaphore(destination.maxConcurrency)
     const inFlight = yield* FiberSet.make()
     yield* Effect.forkScoped(Effect.forever(Effect.sleep(config.flushIntervalMs).pipe(Effect.zipRight(flush))))
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.sleep(Math.floor(leaseMs / 3)).pipe(
+        Effect.zipRight(Effect.suspend(() => queue.extendLeases([...claimed], owner, leaseMs))),
+        Effect.catchAllCause((cause) => Effect.logWarning("lease renewal failed", cause))
+      )
+    ))
 
     while (true) {
       const state = yield* circuit.state

@@ -4,6 +4,7 @@ export const Order = Schema.Literal("asc", "desc")
 export type Order = typeof Order.Type
 
 export const MAX_LIST_LIMIT = 200
+const MAX_CURSOR = 9223372036854775807n
 
 /** Repeated query parameters (`?x=a&x=b`) or a comma-separated one (`?x=a,b`). */
 export const ListParam = <A, I extends string>(item: Schema.Schema<A, I>) =>
@@ -26,9 +27,11 @@ export const PageParams = {
     { default: () => 20 }
   ),
   order: Schema.optionalWith(Order, { default: () => "desc" as const }),
-  cursor: Schema.optional(Schema.String.pipe(Schema.pattern(/^[0-9]{1,19}$/, {
-    message: () => "cursor must be a value returned as nextCursor"
-  })))
+  cursor: Schema.optional(Schema.String.pipe(
+    Schema.pattern(/^[0-9]{1,19}$/, { message: () => "cursor must be a value returned as nextCursor" }),
+    // Cursors are bigint positions: larger values would reach the database as an out-of-range error.
+    Schema.filter((cursor) => BigInt(cursor) <= MAX_CURSOR || "cursor must be a value returned as nextCursor")
+  ))
 }
 
 export const Page = <S extends Schema.Schema.Any>(item: S) =>

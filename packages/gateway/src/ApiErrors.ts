@@ -58,13 +58,26 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   )
 }))
 
-/** An unreachable database is the service's problem, never the client's: 503, retry later. */
+/** SQLSTATEs for client text Postgres cannot store (NUL characters, `\u0000` in JSON). */
+const unstorableText = new Set(["22021", "22P05"])
+
+const sqlState = (error: SqlError): string | undefined => {
+  const cause = error.cause as { code?: unknown } | undefined
+  return typeof cause?.code === "string" ? cause.code : undefined
+}
+
+/**
+ * An unreachable database is the service's problem, never the client's: 503, retry later.
+ * Text the database refuses to store is the client's: 400.
+ */
 export const databaseUnavailable = <A, E, R>(self: Effect.Effect<A, E | SqlError, R>) =>
   Effect.catchIf(
     self,
     (error): error is SqlError => (error as { _tag?: string })._tag === "SqlError",
-    (error) =>
-      Effect.logError("database error", error).pipe(
-        Effect.zipRight(Effect.fail(new ServiceUnavailable({ code: "unavailable", message: "database unavailable, retry later" })))
-      )
-  ) as Effect.Effect<A, Exclude<E, SqlError> | ServiceUnavailable, R>
+    (error): Effect.Effect<never, BadRequest | ServiceUnavailable> =>
+      unstorableText.has(sqlState(error) ?? "")
+        ? Effect.fail(new BadRequest({ code: "invalid_request", message: "text must not contain NUL characters" }))
+        : Effect.logError("database error", error).pipe(
+          Effect.zipRight(Effect.fail(new ServiceUnavailable({ code: "unavailable", message: "database unavailable, retry later" })))
+        )
+  ) as Effect.Effect<A, Exclude<E, SqlError> | ServiceUnavailable | BadRequest, R>

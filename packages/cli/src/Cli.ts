@@ -1,0 +1,64 @@
+/**
+ * The `signal` command tree. Other packages extend it with their own subcommands:
+ *
+ * ```ts
+ * import { run, runMain } from "@signal/cli/Cli"
+ * run([start, migrate]).pipe(Effect.provide(Layer.mergeAll(NodeContext.layer, Logging.layer)), runMain)
+ * ```
+ *
+ * Extra commands sit next to the built-in ones (`signal start`, `signal migrate`); they may read
+ * the global flags with `yield* rootCommand` or resolve them fully with `withSettings(flags)`.
+ */
+import { Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { withExitCode } from "./CliError"
+import { attempts, intents } from "./Deliveries"
+import { destinations } from "./Destinations"
+import { events } from "./Events"
+import { listen } from "./Listen"
+import { rootCommand } from "./Settings"
+import { senders, tenants } from "./Tenants"
+
+export const VERSION = "0.1.0"
+
+/** The built-in subcommands, in the order `--help` lists them. */
+export const builtinCommands = [tenants, senders, destinations, events, intents, attempts, listen] as const
+
+// Any command, whatever it needs or fails with; the tree's own types are computed from the actual ones.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = Command.Command<string, any, any, any>
+
+/** `signal` with the built-in subcommands plus `extra` (e.g. the server's `start` and `migrate`). */
+export const signalCommand = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(extra?: Extra) =>
+  rootCommand.pipe(
+    Command.withDescription("Signal: webhook delivery. Manage tenants, destinations and events; follow deliveries."),
+    Command.withSubcommands([...builtinCommands, ...(extra ?? [])] as unknown as readonly [...typeof builtinCommands, ...Extra])
+  )
+
+/** Parses `argv` (as `process.argv`: runtime and script first) and runs the matching command. */
+export const cli = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(extra?: Extra) =>
+  Command.run(signalCommand(extra), { name: "signal", version: VERSION, executable: "signal" })
+
+/**
+ * The CLI as one Effect: parses `argv`, runs the command and yields the exit code: 0 on success,
+ * 1 on errors (printed as `error: <code>: <message>` on stderr), 2 on usage errors.
+ */
+export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(
+  extra?: Extra,
+  argv: ReadonlyArray<string> = process.argv
+) => withExitCode(cli(extra)(argv))
+
+/** Runs a program built with `run` as the process, exiting with its code (0 after Ctrl-C). */
+export const runMain = (program: Effect.Effect<number>): void =>
+  NodeRuntime.runMain(program, {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)
+      onExit(Cause.isInterruptedOnly(exit.cause) ? 0 : 1)
+    }
+  })
+
+/** The plain `signal` CLI (no extra commands). */
+export const main = (argv: ReadonlyArray<string> = process.argv): void =>
+  runMain(run([], argv).pipe(Effect.provide(NodeContext.layer)))
