@@ -153,7 +153,7 @@ describe("Dockerfile", () => {
     expect(instruction("RUN").some((run) => /\bnpm ci\b/.test(run))).toBe(true)
     expect(JSON.parse(instruction("CMD").at(-1)!)).toEqual(["npm", "start"])
     const pkg = obj(JSON.parse(read("package.json")), "package.json")
-    expect(at(pkg, "scripts.start")).toBe("node --import tsx packages/server/src/main.ts start")
+    expect(at(pkg, "scripts.start")).toBe("node --import tsx/esm packages/server/src/main.ts start")
   })
 
   it("copies every workspace manifest before npm ci (lockfile install works)", () => {

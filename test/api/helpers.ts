@@ -52,10 +52,10 @@ export const walk = async (
   let cursor: string | null = null
   for (let page = 0; page < 1000; page++) {
     const separator = path.includes("?") ? "&" : "?"
-    const query = `limit=${options.limit}${options.order ? `&order=${options.order}` : ""}${cursor ? `&cursor=${cursor}` : ""}`
-    const response = await client.get(`${path}${separator}${query}`)
+    const query: string = `limit=${options.limit}${options.order ? `&order=${options.order}` : ""}${cursor ? `&cursor=${cursor}` : ""}`
+    const response: { status: number; body: any } = await client.get(`${path}${separator}${query}`)
     expect(response.status, JSON.stringify(response.body)).toBe(200)
-    const body = response.body
+    const body: { items: Array<any>; hasMore: boolean; nextCursor: string | null } = response.body
     expect(Array.isArray(body.items)).toBe(true)
     expect(body.items.length).toBeLessThanOrEqual(options.limit)
     items.push(...body.items)

@@ -9,7 +9,7 @@
  * Extra commands sit next to the built-in ones (`signal start`, `signal migrate`); they may read
  * the global flags with `yield* rootCommand` or resolve them fully with `withSettings(flags)`.
  */
-import { Command } from "@effect/cli"
+import { CliConfig, Command } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
 import { withExitCode } from "./CliError"
@@ -25,9 +25,9 @@ export const VERSION = "0.1.0"
 /** The built-in subcommands, in the order `--help` lists them. */
 export const builtinCommands = [tenants, senders, destinations, events, intents, attempts, listen] as const
 
-// Any command, whatever it needs or fails with; the tree's own types are computed from the actual ones.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommand = Command.Command<string, any, any, any>
+// Any command, whatever it needs or fails with (as in @effect/cli's own signatures); the tree's
+// types are computed from the actual commands passed in.
+type AnyCommand = Command.Command<any, any, any, any>
 
 /** `signal` with the built-in subcommands plus `extra` (e.g. the server's `start` and `migrate`). */
 export const signalCommand = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(extra?: Extra) =>
@@ -47,7 +47,7 @@ export const cli = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>
 export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(
   extra?: Extra,
   argv: ReadonlyArray<string> = process.argv
-) => withExitCode(cli(extra)(argv))
+) => withExitCode(cli(extra)(argv)).pipe(Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false })))
 
 /** Runs a program built with `run` as the process, exiting with its code (0 after Ctrl-C). */
 export const runMain = (program: Effect.Effect<number>): void =>

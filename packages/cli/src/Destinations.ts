@@ -1,7 +1,7 @@
 /** `signal destinations …`. */
 import { Command, Options } from "@effect/cli"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
-import type { Destination } from "@signal/client/Types"
+import type { DestinationListItem } from "@signal/client/Types"
 import { Effect, Option } from "effect"
 import { UsageError } from "./CliError"
 import * as Flags from "./Flags"
@@ -36,7 +36,7 @@ const detailOrder = [
   "updatedAt"
 ]
 
-export const destinationColumns: ReadonlyArray<Column<Destination>> = [
+export const destinationColumns: ReadonlyArray<Column<DestinationListItem>> = [
   { header: "ID", cell: (d) => d.id },
   { header: "NAME", cell: (d) => truncate(d.name, 32) },
   { header: "STATUS", cell: (d) => d.status },
@@ -101,20 +101,20 @@ const create = Command.make(
   {
     ...globalOptions,
     ...fields,
+    name: Options.text("name").pipe(Options.withDescription("Display name")),
+    url: Options.text("url").pipe(Options.withDescription("Receiver URL (http or https)")),
     disabled: Options.boolean("disabled").pipe(Options.withDescription("Create it paused"))
   },
   (flags) =>
     Effect.gen(function*() {
       const api = yield* SignalJsonClient
       const tenantId = yield* requireTenant
-      if (Option.isNone(flags.name)) return yield* new UsageError("missing_option", "--name is required")
-      if (Option.isNone(flags.url)) return yield* new UsageError("missing_option", "--url is required")
-      const given = yield* changes(flags)
+      const given = yield* changes({ ...flags, name: Option.some(flags.name), url: Option.some(flags.url) })
       const destination = yield* api.eventDestination.create({
         ...given,
         tenantId,
-        name: flags.name.value,
-        variant: { type: "http_endpoint", url: flags.url.value, method: Option.getOrUndefined(flags.method) },
+        name: flags.name,
+        variant: { type: "http_endpoint", url: flags.url, method: Option.getOrUndefined(flags.method) },
         active: flags.disabled ? false : undefined
       })
       yield* outputDetails(destination, detailOrder)

@@ -27,7 +27,7 @@ export const attemptLine = (a: DeliveryAttempt): string =>
   ].join("  ").trimEnd()
 
 /** Errors worth waiting out while following (the server restarting, a blip); others end the tail. */
-const transient = (error: SignalClientError) => error.status === 0 || error.status === 503 || error.status >= 502
+const transient = (error: SignalClientError) => error.status === 0 || error.status === 429 || error.status >= 502
 
 export const tail = Command.make(
   "tail",

@@ -1,6 +1,6 @@
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { SignalApi } from "@signal/domain/SignalApi"
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Context, Effect, Layer, Option, Predicate, Redacted } from "effect"
 
 /** Where a Signal server listens when nothing else is configured. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:25050"
@@ -21,16 +21,49 @@ export const normalizeEndpoint = (endpoint: string | URL): string => endpoint.to
 export const makeSignalClient = (options: SignalClientOptions) =>
   HttpApiClient.make(SignalApi, {
     baseUrl: normalizeEndpoint(options.endpoint),
-    transformClient: HttpClient.mapRequest((request) => {
-      let next = HttpClientRequest.acceptJson(request)
-      if (options.headers !== undefined) next = HttpClientRequest.setHeaders(next, options.headers)
-      const apiKey = options.apiKey
-      if (apiKey !== undefined && (Redacted.isRedacted(apiKey) || apiKey !== "")) {
-        next = HttpClientRequest.bearerToken(next, apiKey)
-      }
-      return next
-    })
+    transformClient: (client) =>
+      client.pipe(
+        HttpClient.mapRequest((request) => {
+          let next = HttpClientRequest.acceptJson(request)
+          if (options.headers !== undefined) next = HttpClientRequest.setHeaders(next, options.headers)
+          const apiKey = options.apiKey
+          if (apiKey !== undefined && (Redacted.isRedacted(apiKey) || apiKey !== "")) {
+            next = HttpClientRequest.bearerToken(next, apiKey)
+          }
+          return next
+        }),
+        HttpClient.transformResponse(Effect.flatMap(foreignErrorsAsResponseErrors))
+      )
   })
+
+/**
+ * An error answer that is not one of the contract's tagged errors (a proxy's HTML 503, a bare 401)
+ * fails as a `ResponseError` carrying its status, rather than as a schema mismatch. The body is
+ * read as an ArrayBuffer, which the response caches for the contract decoder.
+ */
+const foreignErrorsAsResponseErrors = (response: HttpClientResponse.HttpClientResponse) =>
+  response.status < 400
+    ? Effect.succeed(response)
+    : response.arrayBuffer.pipe(
+      Effect.flatMap((buffer) => {
+        let body: unknown = undefined
+        try {
+          body = JSON.parse(new TextDecoder().decode(buffer))
+        } catch {
+          // not JSON
+        }
+        return Predicate.isRecord(body) && typeof body._tag === "string"
+          ? Effect.succeed(response)
+          : Effect.fail(
+            new HttpClientError.ResponseError({
+              request: response.request,
+              response,
+              reason: "StatusCode",
+              description: `HTTP ${response.status} outside the contract`
+            })
+          )
+      })
+    )
 
 export type SignalHttpClient = Effect.Effect.Success<ReturnType<typeof makeSignalClient>>
 

@@ -1,7 +1,7 @@
-import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import type { HttpClientError } from "@effect/platform/HttpClientError"
-import type { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable } from "@signal/domain/ApiError"
-import { Effect, ParseResult, Predicate } from "effect"
+import { HttpApiSchema } from "@effect/platform"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import { type HttpClientError, isHttpClientError } from "@effect/platform/HttpClientError"
+import { Effect, ParseResult, Predicate, SchemaAST as AST } from "effect"
 
 /**
  * The one error every client call rejects with.
@@ -39,32 +39,58 @@ export class SignalClientError extends Error {
 
 export const isSignalClientError = (u: unknown): u is SignalClientError => u instanceof SignalClientError
 
-/** Everything a call through the typed `SignalClient` can fail with. */
-export type SignalApiFailure =
-  | BadRequest
-  | NotFound
-  | PayloadTooLarge
-  | ServiceUnavailable
-  | HttpApiDecodeError
-  | HttpClientError
-  | ParseResult.ParseError
+/**
+ * Everything a call through the typed `SignalClient` can fail with: the contract's errors (tagged
+ * errors with a stable `code`), transport errors and schema mismatches.
+ */
+export type SignalApiFailure = HttpApiDecodeError | HttpClientError | ParseResult.ParseError | ContractError
 
-const contractStatus: Record<string, number> = {
-  BadRequest: 400,
-  NotFound: 404,
-  PayloadTooLarge: 413,
-  ServiceUnavailable: 503
+/** The shape shared by every error the contract declares (`BadRequest`, `NotFound`, …). */
+export interface ContractError {
+  readonly _tag: string
+  readonly code: string
+  readonly message: string
+}
+
+const isContractError = (u: unknown): u is ContractError =>
+  Predicate.isRecord(u) && typeof u._tag === "string" && typeof u.code === "string" && typeof u.message === "string"
+
+/** The HTTP status the contract gives an error class (its `HttpApiSchema` status annotation). */
+const contractStatus = (error: ContractError): number => {
+  const ast: unknown = (error.constructor as { readonly ast?: unknown } | undefined)?.ast
+  return Predicate.isRecord(ast) && typeof ast._tag === "string" ? HttpApiSchema.getStatusErrorAST(ast as unknown as AST.AST) : 0
+}
+
+/** `details`, or else whatever the error carries beyond `_tag`, `code` and `message`. */
+const contractDetails = (error: ContractError): unknown => {
+  const { _tag, code, message, ...rest } = error as ContractError & Record<string, unknown>
+  if ("details" in rest) return rest.details
+  return Object.keys(rest).length === 0 ? undefined : rest
+}
+
+const firstPerPath = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>) => {
+  const seen = new Set<string>()
+  return issues.filter((issue) => {
+    const key = issue.path.join(".")
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
 /** A request the client refused to send because its input does not match the contract. */
-export const invalidRequest = (error: ParseResult.ParseError): SignalClientError =>
-  new SignalClientError({
+export const invalidRequest = (error: ParseResult.ParseError): SignalClientError => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  return new SignalClientError({
     status: 400,
     code: "invalid_request",
-    message: ParseResult.TreeFormatter.formatErrorSync(error),
-    details: ParseResult.ArrayFormatter.formatErrorSync(error),
+    message: issues.length === 0
+      ? ParseResult.TreeFormatter.formatErrorSync(error)
+      : firstPerPath(issues).map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)).join("; "),
+    details: issues,
     cause: error
   })
+}
 
 const invalidResponse = (error: ParseResult.ParseError): SignalClientError =>
   new SignalClientError({
@@ -95,25 +121,11 @@ const fromBody = (status: number, body: string, cause: unknown): SignalClientErr
 }
 
 /** Normalises any failure of the typed client into a `SignalClientError`. */
-export const toSignalClientError = (error: SignalApiFailure | SignalClientError): Effect.Effect<SignalClientError> => {
+export const toSignalClientError = (error: unknown): Effect.Effect<SignalClientError> => {
   if (error instanceof SignalClientError) return Effect.succeed(error)
   if (ParseResult.isParseError(error)) return Effect.succeed(invalidResponse(error))
-  switch (error._tag) {
-    case "BadRequest":
-      return Effect.succeed(
-        new SignalClientError({ status: 400, code: error.code, message: error.message, details: error.details, cause: error })
-      )
-    case "NotFound":
-    case "PayloadTooLarge":
-    case "ServiceUnavailable":
-      return Effect.succeed(
-        new SignalClientError({ status: contractStatus[error._tag], code: error.code, message: error.message, cause: error })
-      )
-    case "HttpApiDecodeError":
-      return Effect.succeed(
-        new SignalClientError({ status: 400, code: "invalid_request", message: error.message, details: error.issues, cause: error })
-      )
-    case "RequestError":
+  if (isHttpClientError(error)) {
+    if (error._tag === "RequestError") {
       return Effect.succeed(
         new SignalClientError({
           status: 0,
@@ -122,12 +134,38 @@ export const toSignalClientError = (error: SignalApiFailure | SignalClientError)
           cause: error
         })
       )
-    case "ResponseError":
-      return error.response.text.pipe(
-        Effect.map((body) => fromBody(error.response.status, body, error)),
-        Effect.orElseSucceed(() => fromBody(error.response.status, "", error))
-      )
+    }
+    const response = error.response
+    // arrayBuffer, not text: the body may have been read as an ArrayBuffer already (it is cached)
+    return response.arrayBuffer.pipe(
+      Effect.map((buffer) => fromBody(response.status, new TextDecoder().decode(buffer), error)),
+      Effect.orElseSucceed(() => fromBody(response.status, "", error))
+    )
   }
+  if (error instanceof HttpApiDecodeError) {
+    return Effect.succeed(
+      new SignalClientError({ status: 400, code: "invalid_request", message: error.message, details: error.issues, cause: error })
+    )
+  }
+  if (isContractError(error)) {
+    return Effect.succeed(
+      new SignalClientError({
+        status: contractStatus(error),
+        code: error.code,
+        message: error.message,
+        details: contractDetails(error),
+        cause: error
+      })
+    )
+  }
+  return Effect.succeed(
+    new SignalClientError({
+      status: 0,
+      code: "client_error",
+      message: error instanceof Error ? error.message : String(error),
+      cause: error
+    })
+  )
 }
 
 const causeMessage = (cause: unknown): string | undefined => {

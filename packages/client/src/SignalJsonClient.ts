@@ -1,6 +1,6 @@
 import { DeliveryAttempt, ListAttemptsParams } from "@signal/domain/DeliveryAttempt"
 import { DeliveryIntent, ListIntentsParams } from "@signal/domain/DeliveryIntent"
-import { CreateDestination, Destination, UpdateDestination } from "@signal/domain/Destination"
+import { CreateDestination, Destination, DestinationListItem, UpdateDestination } from "@signal/domain/Destination"
 import { CreateEvent, CreateEventBatch, Event, EventBatchResult, ListEventsParams } from "@signal/domain/Event"
 import { AttemptId, DestinationId, EventId, IntentId, SenderId, TenantId } from "@signal/domain/Ids"
 import { Page, PageParams } from "@signal/domain/Pagination"
@@ -8,7 +8,7 @@ import { Sender, UpsertSender } from "@signal/domain/Sender"
 import { Tenant, UpsertTenant } from "@signal/domain/Tenant"
 import { Effect, Schema } from "effect"
 import { SignalClient, type SignalHttpClient } from "./SignalClient"
-import { invalidRequest, type SignalApiFailure, SignalClientError, toSignalClientError } from "./SignalClientError"
+import { invalidRequest, type SignalClientError, toSignalClientError } from "./SignalClientError"
 import type { Many, Operations, PageInput } from "./Types"
 
 /** The Operations table as Effects: plain JSON in, plain JSON out, `SignalClientError` on failure. */
@@ -57,9 +57,9 @@ const omit = <A extends object, K extends string>(record: A, keys: ReadonlyArray
  * failure becomes a `SignalClientError`.
  */
 export const makeJsonApi = (client: SignalHttpClient): SignalJsonApi => {
-  const call = <A, I, E extends SignalApiFailure>(
+  const call = <A, I>(
     name: string,
-    request: Effect.Effect<A, E | SignalClientError>,
+    request: Effect.Effect<A, unknown>,
     schema: Schema.Schema<A, I>
   ): Effect.Effect<I, SignalClientError> =>
     request.pipe(
@@ -68,7 +68,7 @@ export const makeJsonApi = (client: SignalHttpClient): SignalJsonApi => {
       Effect.withSpan(`SignalClient.${name}`)
     )
 
-  const DestinationPage = Page(Destination)
+  const DestinationPage = Page(DestinationListItem)
   const EventPage = Page(Event)
   const IntentPage = Page(DeliveryIntent)
   const AttemptPage = Page(DeliveryAttempt)

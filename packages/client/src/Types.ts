@@ -12,6 +12,8 @@ import type * as Ten from "@signal/domain/Tenant"
 export type Tenant = typeof Ten.Tenant.Encoded
 export type Sender = typeof Snd.Sender.Encoded
 export type Destination = typeof Dest.Destination.Encoded
+/** A destination as lists show it: without the signing secret. */
+export type DestinationListItem = typeof Dest.DestinationListItem.Encoded
 export type Event = typeof Evt.Event.Encoded
 export type DeliveryIntent = typeof Intent.DeliveryIntent.Encoded
 export type DeliveryAttempt = typeof Attempt.DeliveryAttempt.Encoded
@@ -120,7 +122,7 @@ export interface Operations {
   }
   readonly eventDestination: {
     readonly create: [CreateDestinationInput, Destination]
-    readonly list: [ListDestinationsInput, Page<Destination>]
+    readonly list: [ListDestinationsInput, Page<DestinationListItem>]
     readonly get: [DestinationPath, Destination]
     readonly update: [UpdateDestinationInput, Destination]
     readonly delete: [DestinationPath, DeletedDestination]

@@ -10,6 +10,7 @@ export {
 export {
   invalidRequest,
   isSignalClientError,
+  type ContractError,
   type SignalApiFailure,
   SignalClientError,
   toSignalClientError

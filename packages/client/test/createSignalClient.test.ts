@@ -247,12 +247,32 @@ describe("createSignalClient", () => {
     ).rejects.toMatchObject({ status: 400, code: "invalid_payload", message: "payloadJson is not JSON", details: { index: 3 } })
   })
 
-  it("reads statuses outside the contract (401, 500) from the body", async () => {
+  it("maps every contract error by its declared status, keeping extra fields as details", async () => {
     const client = createSignalClient({ endpoint, apiKey: "wrong" })
+    reply(401, { _tag: "Unauthorized", code: "unauthorized", message: "unknown API key" })
+    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 401, code: "unauthorized", message: "unknown API key" })
+    reply(429, { _tag: "RateLimited", code: "rate_limited", message: "slow down", retryAfterSeconds: 7 })
+    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({
+      status: 429,
+      code: "rate_limited",
+      details: { retryAfterSeconds: 7 }
+    })
+    reply(503, { _tag: "ServiceUnavailable", code: "unavailable", message: "database unavailable, retry later" })
+    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 503, code: "unavailable" })
+  })
+
+  it("reads answers that are not contract errors (a proxy's page, a bare status) from the body", async () => {
+    const client = createSignalClient({ endpoint })
     reply(401, { code: "unauthorized", message: "invalid API key" })
     await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 401, code: "unauthorized", message: "invalid API key" })
+    reply(503, "<html>Service Temporarily Unavailable</html>")
+    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 503, code: "http_503" })
     reply(500, "Internal Server Error")
-    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 500, code: "http_500" })
+    await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({
+      status: 500,
+      code: "http_500",
+      message: "Internal Server Error"
+    })
   })
 
   it("refuses invalid input before sending it", async () => {

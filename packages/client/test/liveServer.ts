@@ -26,3 +26,19 @@ export const startTestServer = async (options?: LiveServerOptions): Promise<Live
   }
   return module.startTestServer(options)
 }
+
+/** Stops the server, failing clearly (instead of hanging the hook) if shutdown does not finish. */
+export const stopServer = async (server: LiveServer | undefined, timeoutMs = 30_000): Promise<void> => {
+  if (server === undefined) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([
+      server.stop(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the test server did not stop within ${timeoutMs / 1000}s`)), timeoutMs)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}

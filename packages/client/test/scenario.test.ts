@@ -10,7 +10,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Webhook } from "standardwebhooks"
 import { createSignalClient, type Destination, SignalClient, SignalClientError, type SignalPromiseClient, verifyWebhook } from "../src/index"
-import { hasTestServer, type LiveServer, startTestServer } from "./liveServer"
+import { hasTestServer, type LiveServer, startTestServer, stopServer } from "./liveServer"
 
 interface Delivery {
   readonly headers: IncomingHttpHeaders
@@ -63,8 +63,9 @@ describe.skipIf(!hasTestServer)("client scenario against a live server", () => {
   })
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => receiver?.close(() => resolve()) ?? resolve())
-    await server?.stop()
+    receiver?.closeAllConnections()
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()))
+    await stopServer(server)
   })
 
   it("runs tenant → sender → destination → event → deliveries → update → delete", async () => {

@@ -1,6 +1,7 @@
 import type { Destination } from "@signal/domain/Destination"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
+import { activeSecrets } from "@signal/domain/SigningSecret"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import {
@@ -9,7 +10,6 @@ import {
   Effect,
   FiberSet,
   Option,
-  Queue,
   RateLimiter,
   Schedule,
   Scope,
@@ -17,8 +17,10 @@ import {
 } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
+import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
+import { OutcomeWriter } from "./OutcomeWriter"
 import { nextAttemptAt } from "./RetrySchedule"
 import { webhookRequest } from "./WebhookRequest"
 
@@ -32,6 +34,9 @@ const parentSpan = (traceparent: string | null): Option.Option<Tracer.ExternalSp
     ? Option.some(Tracer.externalSpan({ traceId: match[1], spanId: match[2], sampled: match[3] === "01" }))
     : Option.none()
 }
+
+/** How often a long drain re-reads the signing secrets, so a rotation takes effect without an idle pause. */
+const SECRETS_REFRESH_MS = 5_000
 
 const retryDatabase = Schedule.exponential("100 millis").pipe(
   Schedule.union(Schedule.spaced("5 seconds")),
@@ -49,8 +54,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const sender = yield* HttpSender
   const config = yield* DispatcherConfig
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
-  const outcomes = yield* Queue.unbounded<AttemptOutcome>()
-  const flushLock = yield* Effect.makeSemaphore(1)
+  const writer = yield* OutcomeWriter
   const woken = yield* Effect.makeLatch(false)
   const claimed = new Set<IntentId>()
   const breakerConfig = {
@@ -110,21 +114,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     }
   })
 
-  /** Writes buffered outcomes (one batch of statements), retrying while the database is away. */
-  const flush = flushLock.withPermits(1)(Effect.gen(function*() {
-    while (true) {
-      const batch = yield* Queue.takeUpTo(outcomes, config.flushBatchSize)
-      if (batch.length === 0) return
-      const items = Array.fromIterable(batch)
-      yield* queue.complete(items).pipe(Effect.retry(retryDatabase), Effect.orDie)
-      for (const outcome of items) claimed.delete(outcome.claim.intentId)
-    }
-  })).pipe(
-    Effect.zipRight(persistHealth().pipe(Effect.retry(retryDatabase), Effect.ignore)),
-    // Taken outcomes must reach the database: a flush is never cut in half.
-    Effect.uninterruptible,
-    Effect.withSpan("DestinationWorker.flush")
-  )
+  /** Outcomes are written by the process-wide writer; what remains per drain is the breaker's state. */
+  const flush = persistHealth().pipe(Effect.retry(retryDatabase), Effect.ignore)
 
   const outcomeOf = (
     destination: Destination,
@@ -147,7 +138,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
 
   const deliverOne = (
     destination: Destination,
-    secrets: Array.NonEmptyReadonlyArray<string>,
+    secrets: (at: Date) => Array.NonEmptyReadonlyArray<string>,
     circuit: CircuitBreaker.CircuitBreaker,
     limit: RateLimiter.RateLimiter,
     claim: ClaimedIntent
@@ -155,13 +146,17 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     Effect.gen(function*() {
       const now = new Date()
       if (claim.event.expiresAt !== null && claim.event.expiresAt <= now) {
-        yield* Queue.offer(outcomes, outcomeOf(destination, claim, {
+        const expired = outcomeOf(destination, claim, {
           succeeded: false,
           response: null,
           error: { code: "expired", message: "the event's ttl ended before delivery" },
           startedAt: now,
           completedAt: now
-        }))
+        })
+        yield* Effect.annotateCurrentSpan({ "signal.outcome": expired.next.status, "signal.error_code": "expired" })
+        yield* DeliveryMetrics.recordAttempt(expired.next.status, null)
+        yield* writer.write(expired)
+        claimed.delete(claim.intentId)
         return
       }
       const decision = yield* limit(circuit.decide)
@@ -172,20 +167,27 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         return
       }
       const startedAt = new Date()
-      const result = yield* sender.send(webhookRequest(destination, secrets, claim, startedAt))
+      const result = yield* sender.send(webhookRequest(destination, secrets(startedAt), claim, startedAt))
       const completedAt = new Date()
       yield* circuit.record(result.ok)
-      yield* Effect.annotateCurrentSpan({ "signal.outcome": result.ok ? "succeeded" : "failed", "signal.error_code": result.error?.code ?? "" })
-      yield* Queue.offer(outcomes, outcomeOf(destination, claim, {
+      const outcome = outcomeOf(destination, claim, {
         succeeded: result.ok,
         response: result.response,
         error: result.error,
         startedAt,
         completedAt
-      }))
+      })
+      yield* Effect.annotateCurrentSpan({
+        "signal.outcome": outcome.next.status,
+        ...(result.response === null ? {} : { "http.response.status_code": result.response.statusCode }),
+        ...(result.error === null ? {} : { "signal.error_code": result.error.code, "error.type": result.error.code })
+      })
+      yield* DeliveryMetrics.recordAttempt(outcome.next.status, completedAt.getTime() - startedAt.getTime())
+      yield* writer.write(outcome)
+      claimed.delete(claim.intentId)
     }).pipe(
       Effect.withSpan("Delivery.attempt", {
-        kind: "producer",
+        kind: "consumer",
         attributes: {
           "signal.event_id": claim.eventId,
           "signal.event_type": claim.event.type,
@@ -205,14 +207,15 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     if (Option.isNone(found) || found.value.status !== "active") return Option.none<number>()
     const destination = found.value
     const circuit = yield* breakerFor(destination)
-    const secrets = Array.make(destination.webhook.signingSecret)
+    // Current secret first, then replaced ones until their grace ends (checked at each attempt).
+    let signing = { current: destination.webhook.signingSecret, previous: destination.previousSecrets, at: Date.now() }
+    const secrets = (at: Date) => activeSecrets(signing.current, signing.previous, at)
     const rateLimit = destination.rateLimitPerSecond
     const limit = yield* limiterFor(rateLimit)
     const claimSize = Math.min(500, Math.max(10, destination.maxConcurrency * 2))
     const leaseMs = config.leaseMs
     const slots = yield* Effect.makeSemaphore(destination.maxConcurrency)
     const inFlight = yield* FiberSet.make()
-    yield* Effect.forkScoped(Effect.forever(Effect.sleep(config.flushIntervalMs).pipe(Effect.zipRight(flush))))
     yield* Effect.forkScoped(Effect.forever(
       Effect.sleep(Math.floor(leaseMs / 3)).pipe(
         Effect.zipRight(Effect.suspend(() => queue.extendLeases([...claimed], owner, leaseMs))),
@@ -221,6 +224,12 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     ))
 
     while (true) {
+      if (Date.now() - signing.at > SECRETS_REFRESH_MS) {
+        const latest = yield* destinations.forDelivery(destinationId).pipe(Effect.orElseSucceed(() => Option.none()))
+        if (Option.isSome(latest)) {
+          signing = { current: latest.value.webhook.signingSecret, previous: latest.value.previousSecrets, at: Date.now() }
+        }
+      }
       const state = yield* circuit.state
       if (state.status === "open" && state.openedAtMs !== null) {
         const reopensAt = state.openedAtMs + breakerConfig.coolDownMs
@@ -274,6 +283,11 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     Effect.withSpan("DestinationWorker.run", { attributes: { "signal.destination_id": destinationId } })
   )
 
+  /**
+   * Starts the loop in the entity's own scope and returns at once: the entity is not held busy by a
+   * long request, and when it stops (idle, shard hand-over, shutdown) the loop is interrupted there,
+   * letting started deliveries finish and giving back whatever it still had claimed.
+   */
   const wake = Effect.suspend(() => {
     if (running) {
       dirty = true
@@ -284,7 +298,9 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       Effect.catchAllCause((cause) => Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause)),
       Effect.ensuring(Effect.sync(() => {
         running = false
-      }))
+      })),
+      Effect.forkIn(scope),
+      Effect.asVoid
     )
   })
 

@@ -13,9 +13,6 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
   readonly autoDisableAfterMs: number
   /** How long a claim holds an intent without renewal; renewed every third of it while working. */
   readonly leaseMs: number
-  /** Outcomes are written in batches of at most this many, or every flush interval. */
-  readonly flushBatchSize: number
-  readonly flushIntervalMs: number
 }>() {
   static readonly layer = Layer.effect(
     DispatcherConfig,
@@ -28,9 +25,7 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
           Config.withDefault(5 * 24 * 60 * 60 * 1000)
         ),
-        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(10_000)),
-        flushBatchSize: 200,
-        flushIntervalMs: 20
+        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(5_000))
       }
     })
   )

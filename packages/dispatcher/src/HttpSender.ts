@@ -17,8 +17,17 @@ export interface SendResult {
   readonly error: DeliveryError | null
 }
 
-/** Never in spans or logs: they would let anyone replay a delivery. */
-const redactedHeaders = ["authorization", "x-signal-signature", "webhook-signature"]
+/**
+ * Never in spans or logs: signatures would let anyone replay a delivery, and custom headers (the
+ * event's, the destination's, the receiver's) may carry credentials. Only Signal's own plain headers,
+ * trace context and content type are shown.
+ */
+const redactedHeaders = [
+  "authorization",
+  "x-signal-signature",
+  "webhook-signature",
+  /^(?!(?:content-type|content-length|user-agent|webhook-id|webhook-timestamp|traceparent|tracestate|b3)$)/
+]
 
 const BLOCKED = "SIGNAL_BLOCKED_ADDRESS"
 

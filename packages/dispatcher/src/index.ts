@@ -1,4 +1,5 @@
 export * as CircuitBreaker from "./CircuitBreaker"
+export * as DeliveryMetrics from "./DeliveryMetrics"
 export * as DestinationEntityLive from "./DestinationEntityLive"
 export * as DestinationWorker from "./DestinationWorker"
 export * as DispatcherConfig from "./DispatcherConfig"

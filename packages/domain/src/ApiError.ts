@@ -52,3 +52,34 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
   },
   HttpApiSchema.annotations({ status: 503 })
 ) {}
+
+/** No credentials, or credentials Signal does not accept (unknown or revoked key). */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  {
+    code: Schema.Literal("unauthorized"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 401 })
+) {}
+
+/** The key sent more requests than its rate allows; `retryAfterSeconds` is also sent as `Retry-After`. */
+export class RateLimited extends Schema.TaggedError<RateLimited>()(
+  "RateLimited",
+  {
+    code: Schema.Literal("rate_limited"),
+    message: Schema.String,
+    retryAfterSeconds: Schema.Number
+  },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/** Too many request headers (the byte size of the header block is capped by Node with a bare 431). */
+export class HeadersTooLarge extends Schema.TaggedError<HeadersTooLarge>()(
+  "HeadersTooLarge",
+  {
+    code: Schema.Literal("headers_too_large"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 431 })
+) {}

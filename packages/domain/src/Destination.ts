@@ -111,3 +111,22 @@ export const UpdateDestination = Schema.Struct({
   active: Schema.optional(Schema.Boolean)
 })
 export type UpdateDestination = typeof UpdateDestination.Type
+
+export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400
+
+/** Rotation: the old secret keeps signing (next to the new one) for `graceSeconds`; 0 ends it at once. */
+export const RotateSecret = Schema.Struct({
+  graceSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(0, 30 * 86_400)), {
+    default: () => DEFAULT_ROTATION_GRACE_SECONDS
+  })
+})
+export type RotateSecret = typeof RotateSecret.Type
+
+/**
+ * A destination as lists show it: without the signing secret, which only create, get, update and
+ * rotate-secret return (to the destination's own tenant or the admin).
+ */
+export const DestinationListItem = Schema.Struct({
+  ...Destination.fields,
+  webhook: Schema.Struct({ url: Schema.String })
+})

@@ -48,6 +48,8 @@ export const IntentId = prefixedId("int", "IntentId")
 export type IntentId = typeof IntentId.Type
 export const AttemptId = prefixedId("att", "AttemptId")
 export type AttemptId = typeof AttemptId.Type
+export const ApiKeyId = prefixedId("key", "ApiKeyId")
+export type ApiKeyId = typeof ApiKeyId.Type
 
 export const makeId = {
   tenant: () => TenantId.make(`ten_${newIdBody()}`),
@@ -55,5 +57,6 @@ export const makeId = {
   destination: () => DestinationId.make(`dst_${newIdBody()}`),
   event: () => EventId.make(`evt_${newIdBody()}`),
   intent: () => IntentId.make(`int_${newIdBody()}`),
-  attempt: () => AttemptId.make(`att_${newIdBody()}`)
+  attempt: () => AttemptId.make(`att_${newIdBody()}`),
+  apiKey: () => ApiKeyId.make(`key_${newIdBody()}`)
 }

@@ -1,11 +1,14 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable } from "./ApiError"
+import { AnalyticsParams, DeliveryAnalytics } from "./Analytics"
+import { AdminAccess, Authentication, TenantAccess } from "./Access"
+import { BadRequest, HeadersTooLarge, NotFound, PayloadTooLarge, ServiceUnavailable } from "./ApiError"
+import { ApiKey, CreateApiKey, CreatedApiKey } from "./ApiKey"
 import { DeliveryAttempt, ListAttemptsParams } from "./DeliveryAttempt"
 import { DeliveryIntent, ListIntentsParams } from "./DeliveryIntent"
-import { CreateDestination, Destination, UpdateDestination } from "./Destination"
+import { CreateDestination, Destination, DestinationListItem, RotateSecret, UpdateDestination } from "./Destination"
 import { CreateEvent, CreateEventBatch, Event, EventBatchResult, ListEventsParams } from "./Event"
-import { AttemptId, DestinationId, EventId, IntentId, SenderId, TenantId } from "./Ids"
+import { ApiKeyId, AttemptId, DestinationId, EventId, IntentId, SenderId, TenantId } from "./Ids"
 import { Page, PageParams } from "./Pagination"
 import { Sender, UpsertSender } from "./Sender"
 import { Tenant, UpsertTenant } from "./Tenant"
@@ -41,7 +44,7 @@ export class DestinationsApi extends HttpApiGroup.make("eventDestination")
     HttpApiEndpoint.get("list", "/v1/tenants/:tenantId/destinations")
       .setPath(Schema.Struct(tenantPath))
       .setUrlParams(Schema.Struct(PageParams))
-      .addSuccess(Page(Destination))
+      .addSuccess(Page(DestinationListItem))
   )
   .add(HttpApiEndpoint.get("get", "/v1/tenants/:tenantId/destinations/:destinationId").setPath(destinationPath).addSuccess(Destination))
   .add(
@@ -54,6 +57,17 @@ export class DestinationsApi extends HttpApiGroup.make("eventDestination")
     HttpApiEndpoint.del("delete", "/v1/tenants/:tenantId/destinations/:destinationId")
       .setPath(destinationPath)
       .addSuccess(Schema.Struct({ id: DestinationId, deleted: Schema.Literal(true) }))
+  )
+  .add(
+    HttpApiEndpoint.post("rotateSecret", "/v1/tenants/:tenantId/destinations/:destinationId/rotate-secret")
+      .setPath(destinationPath)
+      // No body at all means the defaults.
+      .setPayload(Schema.NullOr(RotateSecret))
+      .addSuccess(Destination)
+      .annotate(
+        OpenApi.Description,
+        "Replaces the signing secret. The old one keeps signing next to the new one for `graceSeconds` (default 86400)."
+      )
   )
   .annotate(OpenApi.Title, "Destinations")
 {}
@@ -118,6 +132,46 @@ export class AttemptsApi extends HttpApiGroup.make("eventDeliveryAttempt")
   .annotate(OpenApi.Title, "Delivery attempts")
 {}
 
+export class AnalyticsApi extends HttpApiGroup.make("analytics")
+  .add(
+    HttpApiEndpoint.get("tenant", "/v1/tenants/:tenantId/analytics")
+      .setPath(Schema.Struct(tenantPath))
+      .setUrlParams(AnalyticsParams)
+      .addSuccess(DeliveryAnalytics)
+      .annotate(OpenApi.Summary, "Delivery analytics of a tenant over a time window (default: the last 24 hours)")
+  )
+  .add(
+    HttpApiEndpoint.get("destination", "/v1/tenants/:tenantId/destinations/:destinationId/analytics")
+      .setPath(destinationPath)
+      .setUrlParams(AnalyticsParams)
+      .addSuccess(DeliveryAnalytics)
+      .annotate(OpenApi.Summary, "Delivery analytics of one destination over a time window (default: the last 24 hours)")
+  )
+  .annotate(OpenApi.Title, "Analytics")
+{}
+
+export class ApiKeysApi extends HttpApiGroup.make("apiKey")
+  .add(
+    HttpApiEndpoint.post("create", "/v1/tenants/:tenantId/api-keys")
+      .setPath(Schema.Struct(tenantPath))
+      .setPayload(CreateApiKey)
+      .addSuccess(CreatedApiKey, { status: 201 })
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/tenants/:tenantId/api-keys")
+      .setPath(Schema.Struct(tenantPath))
+      .setUrlParams(Schema.Struct(PageParams))
+      .addSuccess(Page(ApiKey))
+  )
+  .add(
+    HttpApiEndpoint.del("revoke", "/v1/tenants/:tenantId/api-keys/:keyId")
+      .setPath(Schema.Struct({ ...tenantPath, keyId: ApiKeyId }))
+      .addSuccess(ApiKey)
+  )
+  .annotate(OpenApi.Title, "API keys")
+  .annotate(OpenApi.Description, "Tenant API keys; managed with the admin key only.")
+{}
+
 export const Health = Schema.Struct({ status: Schema.Literal("ok") })
 export const Readiness = Schema.Struct({
   status: Schema.Literal("ready"),
@@ -130,19 +184,29 @@ export class HealthApi extends HttpApiGroup.make("health", { topLevel: true })
   .annotate(OpenApi.Title, "Health")
 {}
 
-/** The whole public HTTP contract: the server implements it, the client derives from it. */
+/**
+ * The whole public HTTP contract: the server implements it, the client derives from it.
+ *
+ * Every group but health needs a key. The middleware added last runs first, so `Authentication`
+ * resolves the caller before `TenantAccess`/`AdminAccess` decide what it may reach. Tenant-scoped
+ * groups admit the admin key and the key of the route's tenant; tenants, senders and API keys are
+ * the admin's (a tenant key may still read its own tenant).
+ */
 export class SignalApi extends HttpApi.make("signal")
-  .add(TenantsApi)
-  .add(SendersApi)
-  .add(DestinationsApi)
-  .add(EventsApi)
-  .add(IntentsApi)
-  .add(AttemptsApi)
+  .add(TenantsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(SendersApi.middleware(TenantAccess).middleware(Authentication))
+  .add(DestinationsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(EventsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(IntentsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(AttemptsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(AnalyticsApi.middleware(TenantAccess).middleware(Authentication))
+  .add(ApiKeysApi.middleware(AdminAccess).middleware(Authentication))
   .add(HealthApi)
   .addError(BadRequest)
   .addError(NotFound)
   .addError(PayloadTooLarge)
   .addError(ServiceUnavailable)
+  .addError(HeadersTooLarge)
   .annotate(OpenApi.Title, "Signal")
   .annotate(OpenApi.Description, "Webhook delivery: tenants, senders, destinations, events, deliveries.")
 {}

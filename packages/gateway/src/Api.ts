@@ -1,5 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { SignalApi } from "@signal/domain/SignalApi"
+import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"
+import { ApiKeyRepo } from "@signal/store/ApiKeyRepo"
 import { AttemptRepo } from "@signal/store/AttemptRepo"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { EventRepo } from "@signal/store/EventRepo"
@@ -7,6 +9,9 @@ import { IntentRepo } from "@signal/store/IntentRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { TenantRepo } from "@signal/store/TenantRepo"
 import { Layer } from "effect"
+import { AdminAccessLive, AuthenticationLive, RateLimiterLive, TenantAccessLive } from "./Access"
+import { AnalyticsHttp } from "./AnalyticsHttp"
+import { ApiKeysHttp } from "./ApiKeysHttp"
 import * as ApiErrors from "./ApiErrors"
 import { AttemptsHttp, IntentsHttp } from "./DeliveriesHttp"
 import { DestinationsHttp } from "./DestinationsHttp"
@@ -22,13 +27,21 @@ const Repositories = Layer.mergeAll(
   DestinationRepo.Default,
   EventRepo.Default,
   IntentRepo.Default,
-  AttemptRepo.Default
+  AttemptRepo.Default,
+  AnalyticsRepo.Default,
+  ApiKeyRepo.Default
 )
 
-/** The whole HTTP API; needs a SqlClient and a Waker. */
+/** Who may call what (see `Access.ts`); needs the `AccessConfig`. */
+const AccessLive = Layer.mergeAll(AuthenticationLive, TenantAccessLive, AdminAccessLive).pipe(
+  Layer.provide(RateLimiterLive)
+)
+
+/** The whole HTTP API; needs a SqlClient, a Waker and the `AccessConfig`. */
 export const ApiLive = HttpApiBuilder.api(SignalApi).pipe(
-  Layer.provide([TenantsHttp, SendersHttp, DestinationsHttp, EventsHttp, IntentsHttp, AttemptsHttp, HealthHttp]),
-  Layer.provide([Ingest.Default, TenantGuard.Default]),
+  Layer.provide([TenantsHttp, SendersHttp, DestinationsHttp, EventsHttp, IntentsHttp, AttemptsHttp, AnalyticsHttp, HealthHttp]),
+  Layer.provide(ApiKeysHttp),
+  Layer.provide([Ingest.Default, TenantGuard.Default, AccessLive]),
   Layer.provide(ApiErrors.layer),
   Layer.provide(Repositories)
 )

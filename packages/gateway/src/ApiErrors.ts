@@ -2,7 +2,15 @@ import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/p
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { RequestError, RouteNotFound } from "@effect/platform/HttpServerError"
 import type { SqlError } from "@effect/sql/SqlError"
-import { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable } from "@signal/domain/ApiError"
+import {
+  BadRequest,
+  HeadersTooLarge,
+  NotFound,
+  PayloadTooLarge,
+  RateLimited,
+  ServiceUnavailable,
+  Unauthorized
+} from "@signal/domain/ApiError"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 
 const respond = <A, I>(schema: Schema.Schema<A, I>, status: number) => (error: A) =>
@@ -27,6 +35,21 @@ const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServer
         : respond(BadRequest, 400)(new BadRequest({ code: "invalid_json", message: "the request body is not valid JSON" }))
     )
   }
+  // Deeply nested JSON overflows the stack while the schema error describing it is formatted.
+  if (error instanceof RangeError && error.message.includes("call stack")) {
+    return Option.some(respond(BadRequest, 400)(
+      new BadRequest({ code: "invalid_request", message: "the request body nests too deeply" })
+    ))
+  }
+  // Contract errors that also need a header.
+  if (error instanceof RateLimited) {
+    return Option.some(
+      HttpServerResponse.setHeader(respond(RateLimited, 429)(error), "retry-after", String(error.retryAfterSeconds))
+    )
+  }
+  if (error instanceof Unauthorized) {
+    return Option.some(HttpServerResponse.setHeader(respond(Unauthorized, 401)(error), "www-authenticate", "Bearer"))
+  }
   if (error instanceof RouteNotFound) {
     return Option.some(respond(NotFound, 404)(
       new NotFound({ code: "not_found", message: `no route for ${error.request.method} ${error.request.url}` })
@@ -36,15 +59,24 @@ const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServer
 }
 
 /**
- * Schema and JSON problems become 400s with a stable code, oversize bodies 413, unknown routes 404;
- * the body limit is enforced both from Content-Length and while reading.
+ * Schema and JSON problems (also bodies nested too deeply to describe) become 400s with a stable code,
+ * oversize bodies 413, too many headers 431, unknown routes 404; the body limit is enforced both from
+ * Content-Length and while reading. 429s carry `Retry-After`, 401s `WWW-Authenticate`.
  */
+/** More request headers than any client of this API needs; their total size is capped by Node (431). */
+export const MAX_REQUEST_HEADERS = 100
+
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const maxBodyBytes = yield* Config.integer("SIGNAL_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
   return HttpApiBuilder.middleware((app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return tooLarge(maxBodyBytes)
+      if (Object.keys(request.headers).length > MAX_REQUEST_HEADERS) {
+        return respond(HeadersTooLarge, 431)(
+          new HeadersTooLarge({ code: "headers_too_large", message: `more than ${MAX_REQUEST_HEADERS} request headers` })
+        )
+      }
       return yield* app
     }).pipe(
       HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),

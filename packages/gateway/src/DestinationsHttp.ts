@@ -1,5 +1,6 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { NotFound } from "@signal/domain/ApiError"
+import { DEFAULT_ROTATION_GRACE_SECONDS } from "@signal/domain/Destination"
 import type { SenderId } from "@signal/domain/Ids"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
@@ -50,6 +51,16 @@ export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestinatio
               ? Effect.succeed({ id: path.destinationId, deleted: true as const })
               : Effect.fail(NotFound.of("destination", path.destinationId))
           ),
+          databaseUnavailable
+        ))
+      .handle("rotateSecret", ({ path, payload }) =>
+        destinations.rotateSecret(
+          path.tenantId,
+          path.destinationId,
+          payload?.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS
+        ).pipe(
+          orNotFound("destination", path.destinationId),
+          Effect.tap(() => Effect.logInfo(`signing secret of ${path.destinationId} rotated`)),
           databaseUnavailable
         ))
   }))

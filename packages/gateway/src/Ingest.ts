@@ -3,7 +3,7 @@ import { type CreateEvent, depthOf, MAX_PAYLOAD_DEPTH } from "@signal/domain/Eve
 import type { SenderId, TenantId } from "@signal/domain/Ids"
 import { EventRepo, type EventDraft } from "@signal/store/EventRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
-import { Effect, Option } from "effect"
+import { Effect, Metric, Option } from "effect"
 import { TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
@@ -32,6 +32,12 @@ const payloadText = (input: CreateEvent, index: number): Effect.Effect<string, B
     })
   )
 }
+
+/** Events accepted by `POST …/events` and `…/events/batch` (idempotent repeats included). */
+export const eventsIngested = Metric.counter("signal_events_ingested_total", {
+  description: "Events accepted for delivery",
+  incremental: true
+})
 
 /** W3C traceparent of the ingest span, stored with each intent so later attempts join this trace. */
 const currentTraceparent = Effect.map(
@@ -75,6 +81,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         })))
       const result = yield* events.ingest(tenantId, drafts)
       yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
+      yield* Metric.incrementBy(eventsIngested, inputs.length)
       yield* waker.wake(result.destinations)
       return result.events
     })

@@ -13,7 +13,8 @@ const shardingConfig = {
   entityTerminationTimeout: Duration.seconds(8),
   shardLockRefreshInterval: Duration.seconds(2),
   shardLockExpiration: Duration.seconds(6),
-  refreshAssignmentsInterval: Duration.seconds(1)
+  refreshAssignmentsInterval: Duration.seconds(1),
+  runnerHealthCheckInterval: Duration.seconds(2)
 }
 
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {

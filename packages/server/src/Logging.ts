@@ -1,4 +1,18 @@
-import { Config, ConfigError, Effect, Either, Layer, Logger, LogLevel } from "effect"
+import {
+  Config,
+  ConfigError,
+  Context,
+  Effect,
+  Either,
+  FiberRef,
+  FiberRefs,
+  Inspectable,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Tracer
+} from "effect"
 
 const levels = ["All", "Fatal", "Error", "Warning", "Info", "Debug", "Trace", "None"] as const
 
@@ -13,6 +27,26 @@ const logLevel = Config.string("SIGNAL_LOG_LEVEL").pipe(
   })
 )
 
+/**
+ * One JSON object per line on stdout: Effect's structured fields plus `traceId` and `spanId` of the
+ * span the line was logged in, so a log line leads to its trace (and a trace to its logs).
+ */
+export const tracedJsonLogger = Logger.withConsoleLog(Logger.make((options) => {
+  const entry = Logger.structuredLogger.log(options)
+  const span = Context.getOption(FiberRefs.getOrDefault(options.context, FiberRef.currentContext), Tracer.ParentSpan)
+  const message = entry.message instanceof Error
+    ? { name: entry.message.name, message: entry.message.message }
+    : entry.message
+  return Inspectable.stringifyCircular({
+    ...entry,
+    message,
+    ...Option.match(span, {
+      onNone: () => ({}),
+      onSome: (span) => ({ traceId: span.traceId, spanId: span.spanId })
+    })
+  })
+}))
+
 /** JSON lines in production, pretty output in a terminal; `SIGNAL_LOG_FORMAT` overrides. */
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const format = yield* Config.literal("json", "pretty")("SIGNAL_LOG_FORMAT").pipe(
@@ -20,7 +54,7 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   )
   const level = yield* logLevel
   return Layer.merge(
-    Logger.replace(Logger.defaultLogger, format === "json" ? Logger.jsonLogger : Logger.prettyLoggerDefault),
+    Logger.replace(Logger.defaultLogger, format === "json" ? tracedJsonLogger : Logger.prettyLoggerDefault),
     Logger.minimumLogLevel(level)
   )
 }))

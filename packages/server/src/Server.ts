@@ -3,8 +3,10 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
+import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
 import { SweeperLive } from "@signal/dispatcher/Sweeper"
+import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
 import { Waker } from "@signal/gateway/Waker"
 import * as Database from "@signal/store/Database"
@@ -13,15 +15,22 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
+import { DispatcherHttpLive } from "./DispatcherHttp"
+import * as Metrics from "./Metrics"
 import { ServerConfig } from "./ServerConfig"
+import * as Tracing from "./Tracing"
 
 /** The HTTP API with OpenAPI and docs, on HOST:PORT. */
 const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
-  return HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+  // Before anything binds: without SIGNAL_ADMIN_KEY only a loopback HOST may serve the API.
+  const access = yield* AccessConfig.load(config.host)
+  return HttpApiBuilder.serve((app) => HttpMiddleware.logger(Metrics.httpMetrics(app))).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(Metrics.route),
     Layer.provide(ApiLive),
+    Layer.provide(Layer.succeed(AccessConfig.AccessConfig, access)),
     Layer.provide(Waker.layer),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
@@ -30,17 +39,24 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 
 /** Destination entities and the sweeper: what makes a process a dispatcher. */
 const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive).pipe(
-  Layer.provide([HttpSender.Default, DeliveryQueue.Default, DestinationRepo.Default]),
+  Layer.provide([HttpSender.Default, OutcomeWriter.Default, DestinationRepo.Default]),
+  Layer.provide(DeliveryQueue.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )
 
 /** Signal in the role the configuration asks for. */
 export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   const { role } = yield* ServerConfig
-  const parts = role === "gateway" ? HttpLive : role === "dispatcher" ? DispatcherLive : Layer.merge(HttpLive, DispatcherLive)
-  return parts
+  return role === "gateway"
+    ? HttpLive
+    : role === "dispatcher"
+    ? Layer.merge(DispatcherLive, DispatcherHttpLive)
+    : Layer.merge(HttpLive, DispatcherLive)
 })).pipe(
+  Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
   Layer.provide(Database.layer()),
+  // Built first, so migrations, the cluster and everything after are traced.
+  Layer.provide(Tracing.layer),
   Layer.provide(ServerConfig.layer)
 )

@@ -27,6 +27,8 @@ export const startTestServer = async (options: {
   readonly allowPrivateNetworks?: string
   readonly env?: Record<string, string>
   readonly databaseUrl?: string
+  /** Provided around the server, e.g. an OpenTelemetry tracer that exports to memory. */
+  readonly tracing?: Layer.Layer<never>
 } = {}): Promise<RunningServer> => {
   const databaseUrl = options.databaseUrl ?? await Effect.runPromise(TestDatabase.createDatabase())
   const port = await freePort()
@@ -36,12 +38,15 @@ export const startTestServer = async (options: {
     ["PORT", String(port)],
     ["SIGNAL_ALLOW_PRIVATE_NETWORKS", options.allowPrivateNetworks ?? "127.0.0.0/8,::1/128"],
     ["SIGNAL_LOG_LEVEL", "Warning"],
-    ["SIGNAL_DB_POOL_SIZE", "10"],
+    ["SIGNAL_DB_POOL_SIZE", "20"],
     ...Object.entries(options.env ?? {})
   ])).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
   const scope = Effect.runSync(Scope.make())
   await Effect.runPromise(
-    Layer.buildWithScope(Layer.provide(ServerLive, Layer.setConfigProvider(config)), scope).pipe(
+    Layer.buildWithScope(
+      ServerLive.pipe(Layer.provide(options.tracing ?? Layer.empty), Layer.provide(Layer.setConfigProvider(config))),
+      scope
+    ).pipe(
       Effect.tapErrorCause(() => Scope.close(scope, Exit.void))
     )
   )

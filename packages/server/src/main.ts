@@ -1,7 +1,9 @@
 import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
+import { run, runMain } from "@signal/cli/Cli"
 import * as Database from "@signal/store/Database"
-import { Effect, Layer, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
+import { runLocalCluster } from "./LocalCluster"
 import * as Logging from "./Logging"
 import { Role } from "./ServerConfig"
 import { ServerLive } from "./Server"
@@ -22,14 +24,20 @@ const migrate = Command.make("migrate", {}, () =>
     Command.withDescription("Apply database migrations and exit")
   )
 
-const signal = Command.make("signal").pipe(
-  Command.withDescription("Signal webhook delivery service"),
-  Command.withSubcommands([start, migrate])
-)
+const cluster = Command.make("cluster", {
+  gateways: Options.integer("gateways").pipe(Options.withDefault(2)),
+  dispatchers: Options.integer("dispatchers").pipe(Options.withDefault(2)),
+  port: Options.integer("port").pipe(Options.withDefault(25050)),
+  runnerPort: Options.integer("runner-port").pipe(Options.withDefault(34431))
+}, ({ dispatchers, gateways, port, runnerPort }) =>
+  runLocalCluster({ gateways, dispatchers, port, runnerBasePort: runnerPort })).pipe(
+    Command.withDescription("Run gateways and dispatchers as separate local processes behind a round-robin proxy")
+  )
 
-const cli = Command.run(signal, { name: "signal", version: "0.1.0" })
-
-cli(process.argv).pipe(
-  Effect.provide(Layer.mergeAll(NodeContext.layer, Logging.layer)),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+/** The `signal` command line: the client commands plus `start`, `migrate` and `cluster`. */
+runMain(
+  run([start, migrate, cluster]).pipe(
+    Effect.provide(Layer.mergeAll(NodeContext.layer, Logging.layer)),
+    Effect.catchAll((error) => Effect.as(Console.error(`error: invalid_configuration: ${String(error)}`), 1))
+  )
 )

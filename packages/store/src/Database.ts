@@ -8,7 +8,7 @@ export const clientLayer = (url: Redacted.Redacted<string>) =>
   PgClient.layerConfig({
     url: Config.succeed(url),
     maxConnections: Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20)),
-    connectTimeout: Config.succeed("5 seconds"),
+    connectTimeout: Config.succeed("3 seconds"),
     idleTimeout: Config.succeed("60 seconds"),
     applicationName: Config.succeed("signal")
   })

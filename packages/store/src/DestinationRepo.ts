@@ -11,7 +11,7 @@ import { type DestinationId, makeId, type SenderId, type TenantId } from "@signa
 import type { RoutingTarget } from "@signal/domain/Routing"
 import type { PageOf } from "@signal/domain/Pagination"
 import { defaultRetryPolicy, RetryPolicy } from "@signal/domain/RetryPolicy"
-import { generateSigningSecret } from "@signal/domain/SigningSecret"
+import { generateSigningSecret, type PreviousSecret } from "@signal/domain/SigningSecret"
 import { Effect, Option } from "effect"
 import { eventStatusCase } from "./EventStatusSql"
 import { type PageRequest, seqWindow, toPage, utc, utcOrNull } from "./Paging"
@@ -71,6 +71,19 @@ export const toDestination = (row: DestinationRow) =>
     createdAt: utc(row.created_at),
     updatedAt: utc(row.updated_at)
   })
+
+/** The dispatcher's view of a destination: also the replaced secrets, which the API never shows. */
+export interface DeliveryDestination extends Destination {
+  readonly previousSecrets: ReadonlyArray<PreviousSecret>
+}
+
+const toDeliveryDestination = (row: DestinationRow): DeliveryDestination =>
+  Object.assign(toDestination(row), {
+    previousSecrets: row.previous_secrets.map((entry) => ({ secret: entry.secret, expiresAt: new Date(entry.expiresAt) }))
+  })
+
+/** At most this many replaced secrets stay in grace at once (the newest expiries win). */
+const MAX_PREVIOUS_SECRETS = 10
 
 export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/store/DestinationRepo", {
   effect: Effect.gen(function*() {
@@ -192,11 +205,41 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       }))
     })
 
-    /** The dispatcher's view: any tenant, deleted ones excluded. */
+    /** The dispatcher's view: any tenant, deleted ones excluded, previous secrets included. */
     const forDelivery = Effect.fn("DestinationRepo.forDelivery")(function*(id: DestinationId) {
       const rows = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE id = ${id} AND deleted_at IS NULL`
-      return Option.map(Option.fromNullable(rows[0]), toDestination)
+      return Option.map(Option.fromNullable(rows[0]), toDeliveryDestination)
     })
+
+    /**
+     * A new signing secret. The replaced one joins `previous_secrets` until `graceSeconds` from now
+     * (not at all when 0); entries already expired are dropped. One statement, so concurrent rotations
+     * serialise on the row and each keeps the secret it replaced.
+     */
+    const rotateSecret = Effect.fn("DestinationRepo.rotateSecret")(
+      function*(tenantId: TenantId, id: DestinationId, graceSeconds: number) {
+        const rows = yield* sql<DestinationRow>`
+          UPDATE destinations SET
+            previous_secrets = (
+              SELECT COALESCE(jsonb_agg(kept.entry), '[]'::jsonb) FROM (
+                SELECT entry FROM jsonb_array_elements(
+                  jsonb_build_array(jsonb_build_object(
+                    'secret', signing_secret,
+                    'expiresAt', now() + make_interval(secs => ${graceSeconds})
+                  )) || previous_secrets
+                ) AS entry
+                WHERE (entry->>'expiresAt')::timestamptz > now()
+                ORDER BY (entry->>'expiresAt')::timestamptz DESC
+                LIMIT ${MAX_PREVIOUS_SECRETS}
+              ) AS kept
+            ),
+            signing_secret = ${generateSigningSecret()},
+            updated_at = now()
+          WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
+          RETURNING *`
+        return Option.map(Option.fromNullable(rows[0]), toDestination)
+      }
+    )
 
     /** Persists the circuit breaker so the API shows it; `failingSince` tracks continuous failure. */
     const recordHealth = Effect.fn("DestinationRepo.recordHealth")(function*(id: DestinationId, health: {
@@ -232,6 +275,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       remove,
       routingTargets,
       forDelivery,
+      rotateSecret,
       recordHealth,
       disableIfFailingFor
     } as const

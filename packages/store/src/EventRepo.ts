@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import { matches, type RoutableEvent } from "@signal/domain/Routing"
+import { deliverySpan } from "@signal/domain/TraceContext"
 import { DateTime, Effect, Option } from "effect"
 import { DestinationRepo } from "./DestinationRepo"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
@@ -122,22 +123,32 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           SELECT * FROM events WHERE tenant_id = ${tenantId} AND idempotency_key = ANY(${existingKeys}::text[])`
         const existingByKey = new Map(existing.map((row) => [row.idempotency_key!, row.id]))
 
-        const intents = unique.flatMap(({ index }, u) =>
+        const intents = unique.flatMap(({ draft, index }, u) =>
           insertedIds.has(ids[index])
-            ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], destinationId }))
+            ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], destinationId, draft }))
             : []
         )
+        // One Delivery span per intent under the ingest span; its attempts, in any process, are its children.
+        const traceparents = yield* Effect.forEach(intents, (intent) =>
+          deliverySpan({
+            parent: intent.draft.traceparent,
+            eventId: intent.eventId,
+            eventType: intent.draft.type,
+            destinationId: intent.destinationId,
+            intentId: intent.id
+          }))
         if (intents.length > 0) {
           yield* sql`
             INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
               created_at, updated_at)
-            SELECT x.id, ${tenantId}, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, e.traceparent,
+            SELECT x.id, ${tenantId}, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
               ${now}::timestamptz, ${now}::timestamptz
             FROM unnest(
               ${intents.map((i) => i.id)}::text[],
               ${intents.map((i) => i.eventId)}::text[],
-              ${intents.map((i) => i.destinationId)}::text[]
-            ) AS x(id, event_id, destination_id)
+              ${intents.map((i) => i.destinationId)}::text[],
+              ${traceparents}::text[]
+            ) AS x(id, event_id, destination_id, traceparent)
             JOIN events e ON e.id = x.event_id`
         }
 

@@ -1,10 +1,16 @@
 import { Migrator } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import initial from "./migrations/0001_initial"
+import analyticsIndexes from "./migrations/0002_analytics_indexes"
+import apiKeys from "./migrations/0003_api_keys"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_initial": initial }),
+  loader: Migrator.fromRecord({
+    "0001_initial": initial,
+    "0002_analytics_indexes": analyticsIndexes,
+    "0003_api_keys": apiKeys
+  }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
 

@@ -1,3 +1,5 @@
+export * as AnalyticsRepo from "./AnalyticsRepo"
+export * as ApiKeyRepo from "./ApiKeyRepo"
 export * as AttemptRepo from "./AttemptRepo"
 export * as Database from "./Database"
 export * as DeliveryQueue from "./DeliveryQueue"

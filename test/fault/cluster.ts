@@ -1,0 +1,144 @@
+import { freePort } from "@signal/server/TestServer"
+import * as TestDatabase from "@signal/store/TestDatabase"
+import { Effect } from "effect"
+import { expect } from "vitest"
+import { api, type Api, eventually, seedTenant } from "../support/http"
+import { spawnSignal, type SignalProcess } from "../support/process"
+import { type Receiver, startReceiver } from "../support/receiver"
+
+/** A gateway and dispatchers as real processes on one fresh database, with a loopback receiver. */
+export interface ClusterUnderTest {
+  readonly gateway: SignalProcess
+  readonly dispatchers: Array<SignalProcess>
+  readonly client: Api
+  readonly receiver: Receiver
+  readonly tenantId: string
+  readonly addDispatcher: () => Promise<SignalProcess>
+  readonly stop: () => Promise<void>
+}
+
+export const startCluster = async (options: {
+  readonly dispatchers: number
+  readonly databaseUrl?: string
+  readonly env?: Record<string, string>
+}): Promise<ClusterUnderTest> => {
+  const databaseUrl = options.databaseUrl ?? await Effect.runPromise(TestDatabase.createDatabase())
+  const common = {
+    DATABASE_URL: databaseUrl,
+    SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
+    SIGNAL_SWEEP_INTERVAL_MS: "1000",
+    ...options.env
+  }
+  const processes: Array<SignalProcess> = []
+  const addDispatcher = async () => {
+    const dispatcher = await spawnSignal({
+      ...common,
+      SIGNAL_ROLE: "dispatcher",
+      PORT: String(await freePort()),
+      SIGNAL_RUNNER_PORT: String(await freePort())
+    })
+    processes.push(dispatcher)
+    dispatchers.push(dispatcher)
+    return dispatcher
+  }
+  const dispatchers: Array<SignalProcess> = []
+  // the first process migrates; the others start once the schema exists
+  const gateway = await spawnSignal({ ...common, SIGNAL_ROLE: "gateway", PORT: String(await freePort()) })
+  processes.push(gateway)
+  await Promise.all(Array.from({ length: options.dispatchers }, addDispatcher))
+  const client = api(gateway.url)
+  const { tenantId } = await seedTenant(client)
+  const receiver = await startReceiver()
+  return {
+    gateway,
+    dispatchers,
+    client,
+    receiver,
+    tenantId,
+    addDispatcher,
+    stop: async () => {
+      for (const process of processes) process.kill("SIGKILL")
+      await receiver.close()
+    }
+  }
+}
+
+/** 200 destinations, each subscribed to its own event type, all pointing at the receiver. */
+export const createDestinations = async (cluster: ClusterUnderTest, count: number) => {
+  const ids: Array<string> = []
+  for (let i = 0; i < count; i++) {
+    const response = await cluster.client.post(`/v1/tenants/${cluster.tenantId}/destinations`, {
+      name: `d${i}`,
+      eventTypes: [`type.${i}`],
+      maxConcurrency: 5,
+      variant: { type: "http_endpoint", url: `${cluster.receiver.url}?d=${i}` }
+    })
+    expect(response.status).toBe(201)
+    ids.push(response.body.id)
+  }
+  return ids
+}
+
+/** Publishes `total` events round-robin over the destinations' types, 1,000 per request. */
+export const publishLoad = async (cluster: ClusterUnderTest, senderId: string, total: number, destinations: number) => {
+  for (let start = 0; start < total; start += 1000) {
+    const events = Array.from({ length: Math.min(1000, total - start) }, (_, k) => ({
+      senderId,
+      eventType: `type.${(start + k) % destinations}`,
+      payload: { n: start + k }
+    }))
+    const response = await cluster.client.post(`/v1/tenants/${cluster.tenantId}/events/batch`, { events })
+    expect(response.status).toBe(201)
+  }
+}
+
+export const senderOf = async (client: Api) => {
+  const response = await client.put("/v1/senders", { identifier: `load-${Date.now()}`, name: "load" })
+  return response.body.id as string
+}
+
+/** Waits until nothing is pending or retrying, then checks every intent succeeded. */
+export const drainedAndSucceeded = async (cluster: ClusterUnderTest, timeoutMs: number) => {
+  await eventually(async () => {
+    const open = await cluster.client.get(`/v1/tenants/${cluster.tenantId}/intents?status=pending,retrying&limit=1`)
+    return open.status === 200 && open.body.items.length === 0 ? true : undefined
+  }, { timeoutMs, intervalMs: 500, what: "all intents to finish" })
+  const failed = await cluster.client.get(`/v1/tenants/${cluster.tenantId}/intents?status=failed&limit=5`)
+  expect(failed.body.items).toEqual([])
+}
+
+/** Per webhook-id delivery counts as the receiver saw them. */
+export const deliveryCounts = (receiver: Receiver) => {
+  const counts = new Map<string, number>()
+  for (const request of receiver.requests) {
+    const id = String(request.headers["webhook-id"])
+    counts.set(id, (counts.get(id) ?? 0) + 1)
+  }
+  return counts
+}
+
+/**
+ * How long destinations that were being served stopped receiving after `at`: for each destination
+ * that had a delivery before and after, the gap from `at` to its first delivery after; the maximum.
+ */
+export const resumeTime = (receiver: Receiver, at: number) => {
+  const before = new Set<string>()
+  const firstAfter = new Map<string, number>()
+  for (const request of receiver.requests) {
+    const destination = request.path
+    if (request.receivedAt <= at) before.add(destination)
+    else if (!firstAfter.has(destination)) firstAfter.set(destination, request.receivedAt)
+  }
+  let worst = 0
+  for (const [destination, time] of firstAfter) if (before.has(destination)) worst = Math.max(worst, time - at)
+  return worst
+}
+
+export const untilDelivered = (receiver: Receiver, count: number, timeoutMs = 60_000) =>
+  eventually(async () => (receiver.requests.length >= count ? true : undefined), {
+    timeoutMs,
+    intervalMs: 100,
+    what: `${count} deliveries`
+  })
+
+export { seedTenant }

@@ -1,0 +1,278 @@
+/**
+ * One trace per event, across retries and a restart: the producer's traceparent is continued by the
+ * ingest span, every attempt (made by whichever server process) is a child of the event's Delivery
+ * span, each attempt holds the HTTP client span whose context the receiver gets as `traceparent`.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { tracedJsonLogger } from "@signal/server/Logging"
+import { ServerConfig } from "@signal/server/ServerConfig"
+import { startTestServer, type RunningServer } from "@signal/server/TestServer"
+import * as Tracing from "@signal/server/Tracing"
+import { ConfigProvider, Effect, Layer, Logger } from "effect"
+import { randomBytes } from "node:crypto"
+import { createServer, type IncomingHttpHeaders } from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterAll, describe, expect, it, vi } from "vitest"
+import { deliveryHelpers } from "../delivery/shared"
+import { api, eventually, seedTenant } from "../support/http"
+import { type Receiver, startReceiver } from "../support/receiver"
+
+/** Keeps its spans when the server that exported them stops (the stock exporter clears them). */
+class KeptSpans extends InMemorySpanExporter {
+  override shutdown() {
+    return Promise.resolve()
+  }
+}
+
+const tracingTo = (exporter: InMemorySpanExporter) =>
+  NodeSdk.layer(() => ({
+    resource: { serviceName: "signal-test" },
+    spanProcessor: new SimpleSpanProcessor(exporter)
+  }))
+
+const SPAN_KIND_SERVER = 1
+const SPAN_KIND_CLIENT = 2
+
+const servers: Array<RunningServer> = []
+let receiver: Receiver | undefined
+afterAll(async () => {
+  await receiver?.close()
+  for (const server of servers) await server.stop().catch(() => undefined)
+})
+
+describe("tracing", () => {
+  it("keeps an event's ingest, retries and post-restart attempt in the producer's trace", async () => {
+    const before = new KeptSpans()
+    const after = new KeptSpans()
+    const first = await startTestServer({ tracing: tracingTo(before), env: { SIGNAL_SWEEP_INTERVAL_MS: "300" } })
+    servers.push(first)
+    const client = api(first.url)
+    const { createDestination, attemptsOf } = deliveryHelpers(client)
+    receiver = await startReceiver((_request, index, response) => {
+      response.writeHead(index < 2 ? 503 : 200)
+      response.end(index < 2 ? "busy" : "ok")
+    })
+    const { tenantId, senderId } = await seedTenant(client)
+    const destination = await createDestination(tenantId, receiver.url, {
+      retry: { type: "linear", delaySeconds: 1, maxAttempts: 5 },
+      headers: { "X-Receiver-Token": "token-that-must-not-leak" }
+    })
+
+    const traceId = randomBytes(16).toString("hex")
+    const producerSpanId = randomBytes(8).toString("hex")
+    const published = await client.post(`/v1/tenants/${tenantId}/events`, {
+      senderId,
+      eventType: "payment.created",
+      payload: { amount: 1000 }
+    }, { traceparent: `00-${traceId}-${producerSpanId}-01` })
+    expect(published.status).toBe(201)
+    const eventId: string = published.body.id
+
+    // Two failed attempts on the first server; the third is due 2 s (±20 %) after the second.
+    await eventually(async () => ((await attemptsOf(tenantId, eventId)).length === 2 ? true : undefined), {
+      what: "two recorded attempts",
+      intervalMs: 25
+    })
+    await first.stop()
+    expect(receiver.requests).toHaveLength(2)
+
+    const second = await startTestServer({
+      databaseUrl: first.databaseUrl,
+      tracing: tracingTo(after),
+      env: { SIGNAL_SWEEP_INTERVAL_MS: "300" }
+    })
+    servers.push(second)
+    const intent = await deliveryHelpers(api(second.url)).settled(tenantId, eventId)
+    expect(intent).toMatchObject({ status: "succeeded", attemptCount: 3 })
+    expect(receiver.requests).toHaveLength(3)
+    await second.stop()
+
+    const spans = [...before.getFinishedSpans(), ...after.getFinishedSpans()]
+    const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]))
+    const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId
+    const ancestors = (span: ReadableSpan) => {
+      const chain: Array<string> = []
+      for (let id = parentOf(span); id !== undefined; id = byId.get(id) && parentOf(byId.get(id)!)) chain.push(id)
+      return chain
+    }
+    const named = (name: string, from = spans) => from.filter((span) => span.name === name)
+
+    // ingest: the server span continues the producer's context, Ingest.publish is inside it
+    const ingestRequest = spans.find((span) =>
+      span.kind === SPAN_KIND_SERVER && span.attributes["url.path"] === `/v1/tenants/${tenantId}/events`
+    )!
+    expect(ingestRequest).toBeDefined()
+    expect(ingestRequest.spanContext().traceId).toBe(traceId)
+    expect(parentOf(ingestRequest)).toBe(producerSpanId)
+    const [ingest] = named("Ingest.publish").filter((span) => span.spanContext().traceId === traceId)
+    expect(ancestors(ingest)).toContain(ingestRequest.spanContext().spanId)
+
+    // one Delivery span for the destination, under the ingest span
+    const deliveries = named("Delivery").filter((span) => span.attributes["signal.event_id"] === eventId)
+    expect(deliveries).toHaveLength(1)
+    const [delivery] = deliveries
+    expect(delivery.spanContext().traceId).toBe(traceId)
+    expect(ancestors(delivery)).toContain(ingest.spanContext().spanId)
+    expect(delivery.attributes).toMatchObject({ "signal.destination_id": destination.id, "signal.event_type": "payment.created" })
+
+    // three attempts, children of the Delivery span, in the producer's trace; the last one after the restart
+    const attemptsBefore = named("Delivery.attempt", before.getFinishedSpans())
+    const attemptsAfter = named("Delivery.attempt", after.getFinishedSpans())
+    expect(attemptsBefore.map((span) => span.attributes["signal.attempt_number"])).toEqual([1, 2])
+    expect(attemptsAfter.map((span) => span.attributes["signal.attempt_number"])).toEqual([3])
+    const attempts = [...attemptsBefore, ...attemptsAfter]
+    for (const attempt of attempts) {
+      expect(attempt.spanContext().traceId).toBe(traceId)
+      expect(parentOf(attempt)).toBe(delivery.spanContext().spanId)
+      expect(attempt.attributes).toMatchObject({
+        "signal.event_id": eventId,
+        "signal.event_type": "payment.created",
+        "signal.destination_id": destination.id,
+        "signal.intent_id": intent.id
+      })
+    }
+    expect(attempts.map((span) => [
+      span.attributes["http.response.status_code"],
+      span.attributes["signal.error_code"],
+      span.attributes["signal.outcome"]
+    ])).toEqual([
+      [503, "http_status", "retrying"],
+      [503, "http_status", "retrying"],
+      [200, undefined, "succeeded"]
+    ])
+
+    // an HTTP client span inside each attempt; the receiver got its context as traceparent
+    const clientSpans = spans.filter((span) =>
+      span.kind === SPAN_KIND_CLIENT && span.name.startsWith("http.client") && span.spanContext().traceId === traceId
+    )
+    expect(clientSpans).toHaveLength(3)
+    attempts.forEach((attempt, n) => {
+      const inside = clientSpans.filter((span) => ancestors(span).includes(attempt.spanContext().spanId))
+      expect(inside).toHaveLength(1)
+      expect(inside[0].attributes["http.response.status_code"]).toBe(n < 2 ? 503 : 200)
+      expect(receiver!.requests[n].headers.traceparent).toBe(`00-${traceId}-${inside[0].spanContext().spanId}-01`)
+    })
+
+    // no secret in any span: not the signing secret, not a signature, not a custom header's value
+    const received = receiver.requests[2].headers
+    const secrets = [
+      destination.webhook.signingSecret,
+      String(received["x-signal-signature"]),
+      String(received["webhook-signature"]),
+      "token-that-must-not-leak"
+    ]
+    for (const span of spans) {
+      const text = JSON.stringify(span.attributes)
+      for (const secret of secrets) expect(text).not.toContain(secret)
+    }
+    expect(clientSpans[0].attributes["http.request.header.x-signal-signature"]).toBe("<redacted>")
+    expect(clientSpans[0].attributes["http.request.header.webhook-id"]).toBe(intent.id)
+  }, 30_000)
+
+  it("writes JSON log lines that carry the trace and span ids of the current span", () => {
+    const lines: Array<string> = []
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line))
+    try {
+      const span = Effect.runSync(
+        Effect.logWarning("attempt failed").pipe(
+          Effect.annotateLogs("destinationId", "dst_1"),
+          Effect.zipRight(Effect.currentSpan),
+          Effect.withSpan("Delivery.attempt"),
+          Effect.provide(Logger.replace(Logger.defaultLogger, tracedJsonLogger))
+        )
+      )
+      expect(lines).toHaveLength(1)
+      expect(JSON.parse(lines[0])).toMatchObject({
+        message: "attempt failed",
+        logLevel: "WARN",
+        annotations: { destinationId: "dst_1" },
+        traceId: span.traceId,
+        spanId: span.spanId
+      })
+    } finally {
+      spy.mockRestore()
+    }
+  })
+  it("exports over OTLP/HTTP as the standard variables say, with Signal's resource attributes", async () => {
+    const received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = []
+    const collector = createServer((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => {
+        received.push({ path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") })
+        response.writeHead(200, { "content-type": "application/json" })
+        response.end("{}")
+      })
+    })
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve))
+    const { port } = collector.address() as AddressInfo
+    const server = await startTestServer({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/otlp/`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_HEADERS: "x-collector-token=s%3Dcret,x-tenant=signal",
+        OTEL_SERVICE_NAME: "signal-otlp-test",
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+        OTEL_METRIC_EXPORT_INTERVAL: "300"
+      }
+    })
+    servers.push(server)
+    try {
+      const client = api(server.url)
+      const { tenantId, senderId } = await seedTenant(client)
+      const traceId = randomBytes(16).toString("hex")
+      const published = await client.post(`/v1/tenants/${tenantId}/events`, {
+        senderId,
+        eventType: "order.created",
+        payload: {}
+      }, { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` })
+      expect(published.status).toBe(201)
+
+      const traces = await eventually(async () => {
+        const found = received.filter((r) => r.path === "/otlp/v1/traces" && r.body.includes(traceId))
+        return found.length > 0 ? found : undefined
+      }, { what: "spans of the event at the collector" })
+      await eventually(async () =>
+        received.some((r) => r.path === "/otlp/v1/metrics" && r.body.includes("signal_events_ingested_total"))
+          ? true
+          : undefined, { what: "metrics at the collector" })
+
+      const [batch] = traces
+      expect(batch.headers["content-type"]).toBe("application/json")
+      expect(batch.headers["x-collector-token"]).toBe("s=cret")
+      expect(batch.headers["x-tenant"]).toBe("signal")
+      const attributes = Object.fromEntries(
+        (JSON.parse(batch.body).resourceSpans[0].resource.attributes as Array<{ key: string; value: { stringValue?: string } }>)
+          .map((attribute) => [attribute.key, attribute.value.stringValue])
+      )
+      expect(attributes).toMatchObject({
+        "service.name": "signal-otlp-test",
+        "service.version": Tracing.SERVICE_VERSION,
+        "signal.role": "all",
+        "signal.runner.address": expect.stringMatching(/:\d+$/)
+      })
+    } finally {
+      await server.stop()
+      await new Promise<void>((resolve) => collector.close(() => resolve()))
+    }
+  }, 30_000)
+
+  it("installs no tracer and exports nothing without an OTLP endpoint", async () => {
+    const nativeTracer = Effect.runSync(Effect.tracer)
+    const tracer = await Effect.runPromise(
+      Effect.tracer.pipe(
+        Effect.provide(Tracing.layer),
+        Effect.provide(Layer.succeed(ServerConfig, {
+          role: "all",
+          host: "127.0.0.1",
+          port: 1,
+          runnerHost: "127.0.0.1",
+          runnerPort: 2
+        })),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OTEL_SERVICE_NAME", "x"]])))
+      )
+    )
+    expect(tracer).toBe(nativeTracer)
+  })
+})
