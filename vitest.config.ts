@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+    exclude: ["test/fault/**", "**/node_modules/**"],
     globalSetup: ["./test/setup/postgres.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,

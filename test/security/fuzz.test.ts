@@ -390,6 +390,8 @@ const send = (baseUrl: string, request: FuzzRequest) =>
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8").slice(0, 500) }))
       res.on("error", (error) => resolve({ status: 0, body: "", error: String(error) }))
     })
+    // Framed as every real client frames it (without, Node sends GET and DELETE bodies unframed).
+    if (request.body !== undefined) req.setHeader("content-length", Buffer.byteLength(request.body))
     req.on("timeout", () => req.destroy(new Error("timed out")))
     req.on("error", (error) => resolve({ status: 0, body: "", error: String(error) }))
     if (request.body !== undefined) req.write(request.body)
@@ -491,6 +493,22 @@ describe("fuzz", () => {
       JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))
     )
 
+    if (process.env.SIGNAL_FUZZ_DEBUG) {
+      // Failures grouped by what they have in common, most frequent first.
+      const groups = new Map<string, number>()
+      for (const { outcome, request } of failures) {
+        const key = [
+          outcome.status,
+          outcome.error,
+          request.method,
+          request.headers["content-type"],
+          request.body === undefined ? "no body" : `${request.body.length} bytes`,
+          outcome.body.slice(0, 120)
+        ].join(" | ")
+        groups.set(key, (groups.get(key) ?? 0) + 1)
+      }
+      console.log([...groups].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([key, n]) => `${n}  ${key}`).join("\n"))
+    }
     expect(
       failures.slice(0, 5).map(({ outcome, request }) => ({
         status: outcome.status,

@@ -13,6 +13,9 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
   readonly autoDisableAfterMs: number
   /** How long a claim holds an intent without renewal; renewed every third of it while working. */
   readonly leaseMs: number
+  /** How often, and after how long, processed cluster messages and dead runners are pruned. */
+  readonly clusterPruneIntervalMs: number
+  readonly clusterRetentionMs: number
 }>() {
   static readonly layer = Layer.effect(
     DispatcherConfig,
@@ -25,7 +28,11 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
           Config.withDefault(5 * 24 * 60 * 60 * 1000)
         ),
-        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(5_000))
+        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(5_000)),
+        clusterPruneIntervalMs: yield* Config.integer("SIGNAL_CLUSTER_PRUNE_INTERVAL_MS").pipe(
+          Config.withDefault(10 * 60 * 1000)
+        ),
+        clusterRetentionMs: yield* Config.integer("SIGNAL_CLUSTER_RETENTION_MS").pipe(Config.withDefault(60 * 60 * 1000))
       }
     })
   )

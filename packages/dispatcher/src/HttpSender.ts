@@ -2,7 +2,7 @@ import { Headers, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import type { DeliveryError } from "@signal/domain/DeliveryIntent"
 import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
-import { Cause, Chunk, Effect, Exit, Predicate, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Fiber, Predicate, Stream } from "effect"
 import type { LookupAddress, LookupAllOptions } from "node:dns"
 import { isIP } from "node:net"
 import { SsrfGuard } from "./SsrfGuard"
@@ -125,13 +125,17 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
           body
         } satisfies AttemptResponse
       })
+      // The exchange runs in its own fiber: only its timeout can cut it. Interrupting the caller
+      // (shutdown, shard hand-over) waits for the answer instead of abandoning a request the
+      // receiver may already have acted on, which would be sent again elsewhere.
       const outcome = yield* exchange.pipe(
-        // Callers may run a delivery uninterruptibly; its own timeout must still be able to cut it.
-        Effect.interruptible,
         Effect.timeout(request.timeoutMs),
         Effect.scoped,
         Effect.locally(Headers.currentRedactedNames, redactedHeaders),
-        Effect.either
+        Effect.either,
+        Effect.interruptible,
+        Effect.forkDaemon,
+        Effect.flatMap(Fiber.join)
       )
       if (outcome._tag === "Left") {
         const error = outcome.left

@@ -1,5 +1,6 @@
 import { Singleton } from "@effect/cluster"
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
+import { ClusterTables } from "@signal/store/ClusterTables"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { Effect } from "effect"
 import { DispatcherConfig } from "./DispatcherConfig"
@@ -22,5 +23,19 @@ export const SweeperLive = Singleton.make(
       Effect.withSpan("Sweeper.sweep")
     )
     yield* Effect.forever(sweep.pipe(Effect.zipRight(Effect.sleep(config.sweepIntervalMs))))
+  })
+)
+
+/** Prunes what @effect/cluster never deletes, from one place in the cluster. */
+export const ClusterJanitorLive = Singleton.make(
+  "signal-cluster-janitor",
+  Effect.gen(function*() {
+    const tables = yield* ClusterTables
+    const config = yield* DispatcherConfig
+    const prune = tables.prune(config.clusterRetentionMs).pipe(
+      Effect.tap((pruned) => Effect.logDebug("pruned cluster tables", pruned)),
+      Effect.catchAllCause((cause) => Effect.logWarning("pruning cluster tables failed; retrying next period", cause))
+    )
+    yield* Effect.forever(prune.pipe(Effect.zipRight(Effect.sleep(config.clusterPruneIntervalMs))))
   })
 )

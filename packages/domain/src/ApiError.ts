@@ -83,3 +83,13 @@ export class HeadersTooLarge extends Schema.TaggedError<HeadersTooLarge>()(
   },
   HttpApiSchema.annotations({ status: 431 })
 ) {}
+
+/** A request body that is not JSON (the only format the API reads). */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  {
+    code: Schema.Literal("unsupported_media_type"),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 415 })
+) {}

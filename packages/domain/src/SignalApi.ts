@@ -2,7 +2,14 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platfor
 import { Schema } from "effect"
 import { AnalyticsParams, DeliveryAnalytics } from "./Analytics"
 import { AdminAccess, Authentication, TenantAccess } from "./Access"
-import { BadRequest, HeadersTooLarge, NotFound, PayloadTooLarge, ServiceUnavailable } from "./ApiError"
+import {
+  BadRequest,
+  HeadersTooLarge,
+  NotFound,
+  PayloadTooLarge,
+  ServiceUnavailable,
+  UnsupportedMediaType
+} from "./ApiError"
 import { ApiKey, CreateApiKey, CreatedApiKey } from "./ApiKey"
 import { DeliveryAttempt, ListAttemptsParams } from "./DeliveryAttempt"
 import { DeliveryIntent, ListIntentsParams } from "./DeliveryIntent"
@@ -207,6 +214,7 @@ export class SignalApi extends HttpApi.make("signal")
   .addError(PayloadTooLarge)
   .addError(ServiceUnavailable)
   .addError(HeadersTooLarge)
+  .addError(UnsupportedMediaType)
   .annotate(OpenApi.Title, "Signal")
   .annotate(OpenApi.Description, "Webhook delivery: tenants, senders, destinations, events, deliveries.")
 {}

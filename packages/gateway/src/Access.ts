@@ -67,10 +67,12 @@ export const AuthenticationLive = Layer.effect(
     }
 
     return {
-      bearer: (token) => {
-        const value = Redacted.value(token).trim()
-        return value === "" ? Effect.fail(missing) : resolve(value)
-      },
+      // Read from the header here: the platform's decoder does not check the scheme name.
+      bearer: () =>
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          const token = bearerOf(request)
+          return token === "" ? Effect.fail(missing) : resolve(token)
+        }),
       apiKey: (key) =>
         Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
           const value = Redacted.value(key).trim()

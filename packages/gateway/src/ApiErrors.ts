@@ -9,7 +9,8 @@ import {
   PayloadTooLarge,
   RateLimited,
   ServiceUnavailable,
-  Unauthorized
+  Unauthorized,
+  UnsupportedMediaType
 } from "@signal/domain/ApiError"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 
@@ -60,11 +61,20 @@ const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServer
 
 /**
  * Schema and JSON problems (also bodies nested too deeply to describe) become 400s with a stable code,
- * oversize bodies 413, too many headers 431, unknown routes 404; the body limit is enforced both from
- * Content-Length and while reading. 429s carry `Retry-After`, 401s `WWW-Authenticate`.
+ * oversize bodies 413, bodies that are not JSON 415, too many headers 431, unknown routes 404; the
+ * body limit is enforced both from Content-Length and while reading. 429s carry `Retry-After`, 401s
+ * `WWW-Authenticate`.
  */
 /** More request headers than any client of this API needs; their total size is capped by Node (431). */
 export const MAX_REQUEST_HEADERS = 100
+
+/** `application/json` or `application/<anything>+json`, parameters (charset) aside. */
+const isJson = (contentType: string) => /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(contentType.trim())
+
+/** A body is coming (any length, or chunked) in a method whose body the API reads. */
+const hasBody = (request: HttpServerRequest.HttpServerRequest) =>
+  (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
+  (Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] !== undefined)
 
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const maxBodyBytes = yield* Config.integer("SIGNAL_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
@@ -72,6 +82,12 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return tooLarge(maxBodyBytes)
+      const contentType = request.headers["content-type"]
+      if (contentType !== undefined && !isJson(contentType) && hasBody(request)) {
+        return respond(UnsupportedMediaType, 415)(
+          new UnsupportedMediaType({ code: "unsupported_media_type", message: "request bodies must be application/json" })
+        )
+      }
       if (Object.keys(request.headers).length > MAX_REQUEST_HEADERS) {
         return respond(HeadersTooLarge, 431)(
           new HeadersTooLarge({ code: "headers_too_large", message: `more than ${MAX_REQUEST_HEADERS} request headers` })

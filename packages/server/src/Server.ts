@@ -5,10 +5,11 @@ import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
-import { SweeperLive } from "@signal/dispatcher/Sweeper"
+import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
 import { Waker } from "@signal/gateway/Waker"
+import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
@@ -38,11 +39,16 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 /** Destination entities and the sweeper: what makes a process a dispatcher. */
-const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive).pipe(
-  Layer.provide([HttpSender.Default, OutcomeWriter.Default, DestinationRepo.Default]),
-  Layer.provide(DeliveryQueue.Default),
+const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive).pipe(
+  Layer.provide([HttpSender.Default, DestinationRepo.Default, ClusterTables.Default]),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )
+
+/**
+ * Provided beneath the cluster so it is stopped after it: entities shutting down still have their
+ * last outcomes written, instead of leaving leased intents to be sent again.
+ */
+const OutcomesLive = Layer.provideMerge(OutcomeWriter.Default, DeliveryQueue.Default)
 
 /** Signal in the role the configuration asks for. */
 export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
@@ -55,6 +61,7 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
 })).pipe(
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
+  Layer.provide(OutcomesLive),
   Layer.provide(Database.layer()),
   // Built first, so migrations, the cluster and everything after are traced.
   Layer.provide(Tracing.layer),
