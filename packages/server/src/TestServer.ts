@@ -1,6 +1,6 @@
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { ConfigProvider, Effect, Exit, Layer, Scope } from "effect"
-import { createServer } from "node:net"
+import { freePort } from "./FreePort"
 import { ServerLive } from "./Server"
 
 export interface RunningServer {
@@ -9,15 +9,7 @@ export interface RunningServer {
   readonly stop: () => Promise<void>
 }
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
+export { freePort }
 
 /**
  * Starts a whole Signal (gateway + dispatcher) on a fresh database and a free loopback port, with

