@@ -27,6 +27,8 @@ const receiver = createServer((req, res) => {
     res.end("ok")
   })
 })
+let connections = 0
+receiver.on("connection", () => connections++)
 await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
 
@@ -74,6 +76,7 @@ console.log(`events ${events}, destinations ${destinations}, delivered ${receive
 console.log(`ingest: ${(events / ((published - started) / 1000)).toFixed(0)} events/s`)
 console.log(`delivery: ${(received.length / seconds).toFixed(0)} deliveries/s over ${seconds.toFixed(1)} s`)
 console.log(`latency publish→receipt ms: p50 ${percentile(50)} p95 ${percentile(95)} p99 ${percentile(99)} max ${latencies.at(-1)}`)
+console.log(`receiver connections: ${connections}`)
 console.log(`rss: ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`)
 
 await server.stop()

@@ -22,8 +22,9 @@ const inDatabase = <A>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown
 
 describe("cluster table pruning", () => {
   it("removes processed messages, their replies and dead runners past the retention, and nothing else", async () => {
+    // one transaction, so the janitor sees the rows all at once
     await inDatabase((sql) =>
-      Effect.all([
+      sql.withTransaction(Effect.all([
         sql`INSERT INTO cluster_messages (id, shard_id, entity_type, entity_id, kind, processed, request_id, last_read)
             VALUES (9000000001, 'default:1', 'Destination', 'old', 0, true, 9000000001, now() - interval '2 hours'),
                    (9000000002, 'default:1', 'Destination', 'recent', 0, true, 9000000002, now()),
@@ -32,18 +33,18 @@ describe("cluster table pruning", () => {
             VALUES (9100000001, 0, 9000000001, '{}'), (9100000002, 0, 9000000002, '{}')`,
         sql`INSERT INTO cluster_runners (address, runner, healthy, last_heartbeat)
             VALUES ('10.255.0.1:1', 'gone', false, now() - interval '2 hours')`
-      ], { discard: true }))
+      ], { discard: true })))
 
     await eventually(async () => {
       const left = await inDatabase((sql) =>
-        sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id >= 9000000001 ORDER BY id`)
+        sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id IN (9000000001, 9000000002, 9000000003) ORDER BY id`)
       return left.length === 2 ? left : undefined
     }, { what: "the janitor to prune" })
 
     const state = await inDatabase((sql) =>
       Effect.all({
-        messages: sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id >= 9000000001 ORDER BY id`,
-        replies: sql<{ id: string }>`SELECT id::text FROM cluster_replies WHERE id >= 9100000001 ORDER BY id`,
+        messages: sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id IN (9000000001, 9000000002, 9000000003) ORDER BY id`,
+        replies: sql<{ id: string }>`SELECT id::text FROM cluster_replies WHERE id IN (9100000001, 9100000002) ORDER BY id`,
         runners: sql<{ address: string }>`SELECT address FROM cluster_runners WHERE address = '10.255.0.1:1'`
       }))
     expect(state.messages.map((m) => m.id)).toEqual(["9000000002", "9000000003"])

@@ -16,6 +16,7 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
+import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
 import { ServerConfig } from "./ServerConfig"
@@ -65,5 +66,7 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   Layer.provide(Database.layer()),
   // Built first, so migrations, the cluster and everything after are traced.
   Layer.provide(Tracing.layer),
+  // Logging first of all, so every fiber the server starts logs in the configured format and level.
+  Layer.provide(Logging.layer),
   Layer.provide(ServerConfig.layer)
 )
