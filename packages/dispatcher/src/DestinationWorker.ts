@@ -11,12 +11,12 @@ import {
   FiberSet,
   Option,
   RateLimiter,
-  Schedule,
   Scope,
   Tracer
 } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
+import { retryDatabase } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
@@ -37,11 +37,6 @@ const parentSpan = (traceparent: string | null): Option.Option<Tracer.ExternalSp
 
 /** How often a long drain re-reads the signing secrets, so a rotation takes effect without an idle pause. */
 const SECRETS_REFRESH_MS = 5_000
-
-const retryDatabase = Schedule.exponential("100 millis").pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.upTo("2 minutes")
-)
 
 /**
  * Everything one destination's entity does: claims due intents from Postgres, delivers them within

@@ -1,14 +1,10 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
-import { Deferred, Effect, Queue, Schedule } from "effect"
+import { Deferred, Effect, Queue } from "effect"
+import { retryDatabase } from "./DatabaseRetry"
 
 /** Outcomes written per transaction at most; under load a flush carries many destinations' results. */
 const MAX_BATCH = 500
-
-const retryDatabase = Schedule.exponential("100 millis").pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.upTo("2 minutes")
-)
 
 /**
  * One writer per process for every destination's attempt outcomes: whatever accumulated while the
