@@ -12,7 +12,7 @@ import { startScratchPostgres } from "../test/support/postgres"
 
 const [events = 20_000, destinations = 200, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
 
-const postgres = await startScratchPostgres({ durable: true })
+const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
 await postgres.server.createDatabase("bench")
 process.env.SIGNAL_TEST_DATABASE_URL = postgres.url("postgres")
 

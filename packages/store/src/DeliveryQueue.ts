@@ -41,7 +41,10 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /** Leases up to `limit` due intents; SKIP LOCKED keeps concurrent claimers off each other's rows. */
+    /**
+     * Leases up to `limit` due intents; SKIP LOCKED keeps concurrent claimers off each other's rows.
+     * An expired lease is taken over only from another owner (a crashed or stopped worker).
+     */
     const claim = Effect.fn("DeliveryQueue.claim")(function*(options: {
       readonly destinationId: DestinationId
       readonly limit: number
@@ -67,6 +70,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           SELECT id FROM delivery_intents
           WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
             AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+            -- a lease of ours that lapsed while its delivery waited is still ours: never claimed twice
+            AND lease_owner IS DISTINCT FROM ${options.owner}
           ORDER BY next_attempt_at, seq
           LIMIT ${options.limit}
           FOR UPDATE SKIP LOCKED
