@@ -822,3 +822,13 @@ describe(`kubernetes base (${hasKubectl ? "kubectl kustomize" : "resource files,
     expect(at(pdb, "spec.maxUnavailable") ?? at(pdb, "spec.minAvailable")).toBeDefined()
   })
 })
+
+describe("admin key placeholders", () => {
+  // Gateways bound to 0.0.0.0 refuse to start without an admin key of at least 16 characters.
+  it("compose's default and the Kubernetes secret are keys a gateway accepts", () => {
+    const composeDefault = /SIGNAL_ADMIN_KEY:\s*\$\{SIGNAL_ADMIN_KEY:-([^}]+)\}/.exec(read("docker-compose.yml"))
+    const secret = /SIGNAL_ADMIN_KEY:\s*(\S+)/.exec(read("infra/k8s/secret.yaml"))
+    expect(composeDefault?.[1].length).toBeGreaterThanOrEqual(16)
+    expect(secret?.[1].length).toBeGreaterThanOrEqual(16)
+  })
+})
