@@ -13,7 +13,7 @@ const shardingConfig = {
   entityTerminationTimeout: Duration.seconds(8),
   shardLockRefreshInterval: Duration.seconds(2),
   shardLockExpiration: Duration.seconds(6),
-  refreshAssignmentsInterval: Duration.seconds(1),
+  refreshAssignmentsInterval: Duration.millis(500),
   runnerHealthCheckInterval: Duration.seconds(2)
 }
 
