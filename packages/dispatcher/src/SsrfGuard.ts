@@ -153,6 +153,14 @@ export class SsrfGuard extends Context.Tag("@signal/dispatcher/SsrfGuard")<SsrfG
           (message) => ConfigError.InvalidData(["SIGNAL_ALLOW_PRIVATE_NETWORKS"], message)
         )
       ),
+      Effect.tap((allowList) =>
+        allowList.length === 0
+          ? Effect.logInfo(
+            "delivery to loopback and private addresses is blocked; to deliver to receivers on this machine " +
+              "set SIGNAL_ALLOW_PRIVATE_NETWORKS=127.0.0.0/8,::1/128"
+          )
+          : Effect.void
+      ),
       Effect.map(make)
     )
   )
