@@ -53,6 +53,8 @@ export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>
 export const runMain = (program: Effect.Effect<number>): void =>
   NodeRuntime.runMain(program, {
     disableErrorReporting: true,
+    // the program chooses its own logger (the server's is JSON in production)
+    disablePrettyLogger: true,
     teardown: (exit, onExit) => {
       if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)
       onExit(Cause.isInterruptedOnly(exit.cause) ? 0 : 1)

@@ -1,15 +1,23 @@
+import { AnalyticsParams, DeliveryAnalytics } from "@signal/domain/Analytics"
+import { ApiKey, CreateApiKey, CreatedApiKey } from "@signal/domain/ApiKey"
 import { DeliveryAttempt, ListAttemptsParams } from "@signal/domain/DeliveryAttempt"
 import { DeliveryIntent, ListIntentsParams } from "@signal/domain/DeliveryIntent"
-import { CreateDestination, Destination, DestinationListItem, UpdateDestination } from "@signal/domain/Destination"
+import {
+  CreateDestination,
+  Destination,
+  DestinationListItem,
+  RotateSecret,
+  UpdateDestination
+} from "@signal/domain/Destination"
 import { CreateEvent, CreateEventBatch, Event, EventBatchResult, ListEventsParams } from "@signal/domain/Event"
-import { AttemptId, DestinationId, EventId, IntentId, SenderId, TenantId } from "@signal/domain/Ids"
+import { ApiKeyId, AttemptId, DestinationId, EventId, IntentId, SenderId, TenantId } from "@signal/domain/Ids"
 import { Page, PageParams } from "@signal/domain/Pagination"
 import { Sender, UpsertSender } from "@signal/domain/Sender"
 import { Tenant, UpsertTenant } from "@signal/domain/Tenant"
 import { Effect, Schema } from "effect"
 import { SignalClient, type SignalHttpClient } from "./SignalClient"
 import { invalidRequest, type SignalClientError, toSignalClientError } from "./SignalClientError"
-import type { Many, Operations, PageInput } from "./Types"
+import type { AnalyticsWindow, Many, Operations, PageInput } from "./Types"
 
 /** The Operations table as Effects: plain JSON in, plain JSON out, `SignalClientError` on failure. */
 export type SignalJsonApi = {
@@ -38,6 +46,10 @@ const pageParams = (input: PageInput) =>
     order: input.order,
     cursor: input.cursor ?? undefined
   })
+
+/** An analytics window in its wire form. */
+const analyticsParams = (input: AnalyticsWindow) =>
+  dropUndefined({ from: isoOrUndefined(input.from), to: isoOrUndefined(input.to) })
 
 const dropUndefined = <A extends Record<string, unknown>>(record: A): A => {
   const out: Record<string, unknown> = {}
@@ -75,6 +87,9 @@ export const makeJsonApi = (client: SignalHttpClient): SignalJsonApi => {
   const Deleted = Schema.Struct({ id: DestinationId, deleted: Schema.Literal(true) })
   const DestinationPath = Schema.Struct({ tenantId: TenantId, destinationId: DestinationId })
   const IntentPath = Schema.Struct({ tenantId: TenantId, intentId: IntentId })
+  const ApiKeyPage = Page(ApiKey)
+  // No graceSeconds sends no options (`null`), so the server's default applies.
+  const RotateSecretPayload = Schema.NullOr(RotateSecret)
 
   return {
     tenant: {
@@ -153,6 +168,18 @@ export const makeJsonApi = (client: SignalHttpClient): SignalJsonApi => {
             (path) => client.eventDestination.delete({ path })
           ),
           Deleted
+        ),
+      rotateSecret: (input) =>
+        call(
+          "eventDestination.rotateSecret",
+          Effect.all([
+            decodeInput(DestinationPath, { tenantId: input.tenantId, destinationId: input.eventDestinationId }),
+            decodeInput(
+              RotateSecretPayload,
+              input.graceSeconds === undefined ? null : { graceSeconds: input.graceSeconds }
+            )
+          ]).pipe(Effect.flatMap(([path, payload]) => client.eventDestination.rotateSecret({ path, payload }))),
+          Destination
         )
     },
     event: {
@@ -274,6 +301,58 @@ export const makeJsonApi = (client: SignalHttpClient): SignalJsonApi => {
             (path) => client.eventDeliveryAttempt.get({ path })
           ),
           DeliveryAttempt
+        )
+    },
+    analytics: {
+      tenant: (input) =>
+        call(
+          "analytics.tenant",
+          Effect.all([
+            decodeInput(TenantPath, { tenantId: input.tenantId }),
+            decodeInput(AnalyticsParams, analyticsParams(input))
+          ]).pipe(Effect.flatMap(([path, urlParams]) => client.analytics.tenant({ path, urlParams }))),
+          DeliveryAnalytics
+        ),
+      destination: (input) =>
+        call(
+          "analytics.destination",
+          Effect.all([
+            decodeInput(DestinationPath, { tenantId: input.tenantId, destinationId: input.eventDestinationId }),
+            decodeInput(AnalyticsParams, analyticsParams(input))
+          ]).pipe(Effect.flatMap(([path, urlParams]) => client.analytics.destination({ path, urlParams }))),
+          DeliveryAnalytics
+        )
+    },
+    apiKey: {
+      create: (input) =>
+        call(
+          "apiKey.create",
+          Effect.all([
+            decodeInput(TenantPath, { tenantId: input.tenantId }),
+            decodeInput(CreateApiKey, dropUndefined(omit(input, ["tenantId"])))
+          ]).pipe(Effect.flatMap(([path, payload]) => client.apiKey.create({ path, payload }))),
+          CreatedApiKey
+        ),
+      list: (input) =>
+        call(
+          "apiKey.list",
+          Effect.all([
+            decodeInput(TenantPath, { tenantId: input.tenantId }),
+            decodeInput(Schema.Struct(PageParams), pageParams(input))
+          ]).pipe(Effect.flatMap(([path, urlParams]) => client.apiKey.list({ path, urlParams }))),
+          ApiKeyPage
+        ),
+      revoke: (input) =>
+        call(
+          "apiKey.revoke",
+          Effect.flatMap(
+            decodeInput(Schema.Struct({ tenantId: TenantId, keyId: ApiKeyId }), {
+              tenantId: input.tenantId,
+              keyId: input.apiKeyId
+            }),
+            (path) => client.apiKey.revoke({ path })
+          ),
+          ApiKey
         )
     }
   }

@@ -2,6 +2,8 @@
  * Plain JSON shapes exchanged with the Signal API: exactly what the server sends (dates as ISO
  * strings, ids as strings), derived from the encoded side of the contract's schemas.
  */
+import type * as Analytics from "@signal/domain/Analytics"
+import type * as Key from "@signal/domain/ApiKey"
 import type * as Attempt from "@signal/domain/DeliveryAttempt"
 import type * as Intent from "@signal/domain/DeliveryIntent"
 import type * as Dest from "@signal/domain/Destination"
@@ -17,6 +19,11 @@ export type DestinationListItem = typeof Dest.DestinationListItem.Encoded
 export type Event = typeof Evt.Event.Encoded
 export type DeliveryIntent = typeof Intent.DeliveryIntent.Encoded
 export type DeliveryAttempt = typeof Attempt.DeliveryAttempt.Encoded
+export type DeliveryAnalytics = typeof Analytics.DeliveryAnalytics.Encoded
+/** A tenant API key as lists show it: never the key itself, only its `prefix`. */
+export type ApiKey = typeof Key.ApiKey.Encoded
+/** The answer to `apiKey.create`: the only time the plaintext `key` is shown. */
+export type CreatedApiKey = typeof Key.CreatedApiKey.Encoded
 
 export type EventStatus = Evt.EventStatus
 export type IntentStatus = Intent.IntentStatus
@@ -69,6 +76,10 @@ export interface DestinationPath extends TenantPath {
   readonly eventDestinationId: string
 }
 export type UpdateDestinationInput = DestinationPath & typeof Dest.UpdateDestination.Encoded
+export interface RotateSecretInput extends DestinationPath {
+  /** How long the old secret keeps signing next to the new one: 0–2592000, server default 86400. */
+  readonly graceSeconds?: number | undefined
+}
 
 export type EventInput = typeof Evt.CreateEvent.Encoded
 export type CreateEventInput = TenantPath & EventInput
@@ -107,6 +118,22 @@ export interface AttemptPath extends TenantPath {
   readonly eventDeliveryAttemptId: string
 }
 
+/** An analytics window `[from, to)`; by default the last 24 hours. */
+export interface AnalyticsWindow {
+  /** ISO timestamp or `Date`; default 24 hours before `to`. */
+  readonly from?: string | Date | undefined
+  /** ISO timestamp or `Date`; default now. */
+  readonly to?: string | Date | undefined
+}
+export interface TenantAnalyticsInput extends TenantPath, AnalyticsWindow {}
+export interface DestinationAnalyticsInput extends DestinationPath, AnalyticsWindow {}
+
+export type CreateApiKeyInput = TenantPath & typeof Key.CreateApiKey.Encoded
+export interface ListApiKeysInput extends TenantPath, PageInput {}
+export interface ApiKeyPath extends TenantPath {
+  readonly apiKeyId: string
+}
+
 /**
  * Every operation of the API as `input → output`; the Promise client and the Effect JSON client
  * are both derived from this one table.
@@ -126,6 +153,7 @@ export interface Operations {
     readonly get: [DestinationPath, Destination]
     readonly update: [UpdateDestinationInput, Destination]
     readonly delete: [DestinationPath, DeletedDestination]
+    readonly rotateSecret: [RotateSecretInput, Destination]
   }
   readonly event: {
     readonly create: [CreateEventInput, Event]
@@ -141,5 +169,14 @@ export interface Operations {
   readonly eventDeliveryAttempt: {
     readonly list: [ListAttemptsInput, Page<DeliveryAttempt>]
     readonly get: [AttemptPath, DeliveryAttempt]
+  }
+  readonly analytics: {
+    readonly tenant: [TenantAnalyticsInput, DeliveryAnalytics]
+    readonly destination: [DestinationAnalyticsInput, DeliveryAnalytics]
+  }
+  readonly apiKey: {
+    readonly create: [CreateApiKeyInput, CreatedApiKey]
+    readonly list: [ListApiKeysInput, Page<ApiKey>]
+    readonly revoke: [ApiKeyPath, ApiKey]
   }
 }

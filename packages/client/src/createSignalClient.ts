@@ -76,7 +76,8 @@ export const createSignalClient = (options: CreateSignalClientOptions): SignalPr
       list: (input) => run((api) => api.eventDestination.list(input)),
       get: (input) => run((api) => api.eventDestination.get(input)),
       update: (input) => run((api) => api.eventDestination.update(input)),
-      delete: (input) => run((api) => api.eventDestination.delete(input))
+      delete: (input) => run((api) => api.eventDestination.delete(input)),
+      rotateSecret: (input) => run((api) => api.eventDestination.rotateSecret(input))
     },
     event: {
       create: (input) => run((api) => api.event.create(input)),
@@ -92,6 +93,15 @@ export const createSignalClient = (options: CreateSignalClientOptions): SignalPr
     eventDeliveryAttempt: {
       list: (input) => run((api) => api.eventDeliveryAttempt.list(input)),
       get: (input) => run((api) => api.eventDeliveryAttempt.get(input))
+    },
+    analytics: {
+      tenant: (input) => run((api) => api.analytics.tenant(input)),
+      destination: (input) => run((api) => api.analytics.destination(input))
+    },
+    apiKey: {
+      create: (input) => run((api) => api.apiKey.create(input)),
+      list: (input) => run((api) => api.apiKey.list(input)),
+      revoke: (input) => run((api) => api.apiKey.revoke(input))
     }
   }
 }

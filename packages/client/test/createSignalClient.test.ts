@@ -228,6 +228,86 @@ describe("createSignalClient", () => {
     expect(last().url).toBe(`/v1/tenants/${tenantId}/attempts/${attemptId}`)
   })
 
+  it("rotates a secret with no body options unless graceSeconds is given", async () => {
+    const client = createSignalClient({ endpoint })
+    const rotated = { ...destination, webhook: { ...destination.webhook, signingSecret: "whsec_bmV3c2VjcmV0bmV3c2VjcmV0bmV3c2VjcmV0" } }
+    reply(200, rotated)
+    expect(await client.eventDestination.rotateSecret({ tenantId, eventDestinationId: destinationId })).toStrictEqual(rotated)
+    expect(last().method).toBe("POST")
+    expect(last().url).toBe(`/v1/tenants/${tenantId}/destinations/${destinationId}/rotate-secret`)
+    expect(JSON.parse(last().body)).toBeNull()
+    await client.eventDestination.rotateSecret({ tenantId, eventDestinationId: destinationId, graceSeconds: 0 })
+    expect(JSON.parse(last().body)).toStrictEqual({ graceSeconds: 0 })
+    const before = seen.length
+    await expect(
+      client.eventDestination.rotateSecret({ tenantId, eventDestinationId: destinationId, graceSeconds: 1.5 })
+    ).rejects.toMatchObject({ status: 400, code: "invalid_request" })
+    expect(seen.length).toBe(before)
+  })
+
+  it("sends the analytics window as ISO query parameters", async () => {
+    const client = createSignalClient({ endpoint })
+    const analytics = {
+      tenantId,
+      destinationId,
+      from: "2025-01-01T00:00:00.000Z",
+      to: "2025-01-02T00:00:00.000Z",
+      events: 3,
+      deliveries: 3,
+      succeeded: 2,
+      failed: 1,
+      inProgress: 0,
+      successRate: 0.6666666666666666,
+      attempts: 4,
+      attemptsPerDelivery: 1.3333333333333333,
+      latencyMs: { p50: 12, p95: null },
+      queue: { pending: 0, retrying: 0, depth: 0 }
+    }
+    reply(200, analytics)
+    const result = await client.analytics.destination({
+      tenantId,
+      eventDestinationId: destinationId,
+      from: new Date("2025-01-01T00:00:00.000Z"),
+      to: "2025-01-02T00:00:00Z"
+    })
+    expect(result).toStrictEqual(analytics)
+    const url = new URL(last().url, "http://x")
+    expect(url.pathname).toBe(`/v1/tenants/${tenantId}/destinations/${destinationId}/analytics`)
+    expect(url.searchParams.get("from")).toBe("2025-01-01T00:00:00.000Z")
+    expect(url.searchParams.get("to")).toBe("2025-01-02T00:00:00.000Z")
+    reply(200, { ...analytics, destinationId: null })
+    expect((await client.analytics.tenant({ tenantId })).destinationId).toBeNull()
+    expect(last().url).toBe(`/v1/tenants/${tenantId}/analytics`)
+  })
+
+  it("creates, lists and revokes API keys", async () => {
+    const client = createSignalClient({ endpoint, apiKey: "admin-key" })
+    const apiKey = {
+      id: "key_01jz0000000000000000000000",
+      tenantId,
+      name: "ci",
+      prefix: "sk_abcdefgh",
+      createdAt: "2025-01-02T03:04:05.000Z",
+      lastUsedAt: null,
+      revokedAt: null
+    }
+    reply(201, { ...apiKey, key: "sk_abcdefghijklmnop" })
+    expect(await client.apiKey.create({ tenantId, name: "ci" })).toStrictEqual({ ...apiKey, key: "sk_abcdefghijklmnop" })
+    expect(last().method).toBe("POST")
+    expect(last().url).toBe(`/v1/tenants/${tenantId}/api-keys`)
+    expect(JSON.parse(last().body)).toStrictEqual({ name: "ci" })
+    reply(200, { items: [apiKey], nextCursor: null, hasMore: false })
+    expect(await client.apiKey.list({ tenantId, limit: 5 })).toStrictEqual({ items: [apiKey], nextCursor: null, hasMore: false })
+    const listUrl = new URL(last().url, "http://x")
+    expect(listUrl.pathname).toBe(`/v1/tenants/${tenantId}/api-keys`)
+    expect(listUrl.searchParams.get("limit")).toBe("5")
+    const revoked = { ...apiKey, revokedAt: "2025-01-03T00:00:00.000Z" }
+    reply(200, revoked)
+    expect(await client.apiKey.revoke({ tenantId, apiKeyId: apiKey.id })).toStrictEqual(revoked)
+    expect(last().method).toBe("DELETE")
+    expect(last().url).toBe(`/v1/tenants/${tenantId}/api-keys/${apiKey.id}`)
+  })
+
   it("rejects with a typed 404", async () => {
     const client = createSignalClient({ endpoint })
     reply(404, { _tag: "NotFound", code: "not_found", message: `destination ${destinationId} not found` })

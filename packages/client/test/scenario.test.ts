@@ -1,7 +1,7 @@
 /**
  * The client's whole journey against a live Signal server: tenant → sender → destination pointing
  * at a real receiver on 127.0.0.1 → event → delivered and verified → intents → attempts → update
- * → delete → typed 404.
+ * → analytics → secret rotation → delete → typed 404; and tenant API keys: create → list → revoke.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { DestinationId, TenantId } from "@signal/domain/Ids"
@@ -68,7 +68,7 @@ describe.skipIf(!hasTestServer)("client scenario against a live server", () => {
     await stopServer(server)
   })
 
-  it("runs tenant → sender → destination → event → deliveries → update → delete", async () => {
+  it("runs tenant → sender → destination → event → deliveries → update → analytics → rotation → delete", async () => {
     const suffix = Date.now().toString(36)
 
     const tenant = await client.tenant.upsert({ name: "Scenario Tenant", identifier: `scenario-${suffix}` })
@@ -199,6 +199,70 @@ describe.skipIf(!hasTestServer)("client scenario against a live server", () => {
     await waitFor("the second delivery", async () => (deliveries.length >= 2 ? true : undefined))
     expect(deliveries.every((d) => d.verified)).toBe(true)
 
+    // analytics over the default window (the last 24 hours) and over an explicit one
+    await waitFor("the second delivery to be recorded", async () => {
+      const current = await client.event.get({ tenantId: tenant.id, eventId: matched.id })
+      return current.status === "succeeded" ? current : undefined
+    })
+    const tenantStats = await client.analytics.tenant({ tenantId: tenant.id })
+    expect(tenantStats).toMatchObject({ tenantId: tenant.id, destinationId: null })
+    expect(tenantStats.events).toBeGreaterThanOrEqual(2)
+    expect(tenantStats.deliveries).toBeGreaterThanOrEqual(2)
+    expect(tenantStats.succeeded).toBeGreaterThanOrEqual(2)
+    expect(tenantStats.attempts).toBeGreaterThanOrEqual(2)
+    expect(tenantStats.failed).toBe(0)
+    expect(tenantStats.successRate).toBe(1)
+    expect(typeof tenantStats.from).toBe("string")
+    expect(Date.parse(tenantStats.to)).toBeGreaterThan(Date.parse(tenantStats.from))
+    expect(tenantStats.latencyMs).toHaveProperty("p50")
+    expect(tenantStats.latencyMs).toHaveProperty("p95")
+    expect(tenantStats.queue).toMatchObject({ pending: expect.any(Number), retrying: expect.any(Number), depth: expect.any(Number) })
+    const from = new Date(Date.now() - 60 * 60 * 1000)
+    const to = new Date(Date.now() + 60 * 1000).toISOString()
+    const destinationStats = await client.analytics.destination({
+      tenantId: tenant.id,
+      eventDestinationId: destination.id,
+      from,
+      to
+    })
+    expect(destinationStats).toMatchObject({ tenantId: tenant.id, destinationId: destination.id })
+    expect(Date.parse(destinationStats.from)).toBe(from.getTime())
+    expect(Date.parse(destinationStats.to)).toBe(Date.parse(to))
+    expect(destinationStats.events).toBeGreaterThanOrEqual(1)
+    expect(destinationStats.deliveries).toBeGreaterThanOrEqual(1)
+    expect(destinationStats.succeeded).toBeGreaterThanOrEqual(1)
+    expect(typeof destinationStats.attemptsPerDelivery).toBe("number")
+    await expect(
+      client.analytics.tenant({ tenantId: tenant.id, from: "not a date" })
+    ).rejects.toMatchObject({ status: 400, code: "invalid_request" })
+
+    // rotating the signing secret: the server's default grace period, then none at all
+    const rotated = await client.eventDestination.rotateSecret({ tenantId: tenant.id, eventDestinationId: destination.id })
+    expect(rotated.id).toBe(destination.id)
+    expect(rotated.webhook.signingSecret).toMatch(/^whsec_/)
+    expect(rotated.webhook.signingSecret).not.toBe(signingSecret)
+    const rotatedAgain = await client.eventDestination.rotateSecret({
+      tenantId: tenant.id,
+      eventDestinationId: destination.id,
+      graceSeconds: 0
+    })
+    expect(rotatedAgain.webhook.signingSecret).toMatch(/^whsec_/)
+    expect(rotatedAgain.webhook.signingSecret).not.toBe(rotated.webhook.signingSecret)
+    expect(rotatedAgain.webhook.signingSecret).not.toBe(signingSecret)
+    expect(
+      (await client.eventDestination.get({ tenantId: tenant.id, eventDestinationId: destination.id })).webhook.signingSecret
+    ).toBe(rotatedAgain.webhook.signingSecret)
+    await expect(
+      client.eventDestination.rotateSecret({ tenantId: tenant.id, eventDestinationId: destination.id, graceSeconds: -1 })
+    ).rejects.toMatchObject({ status: 400, code: "invalid_request" })
+    // the next delivery verifies with the new secret
+    signingSecret = rotatedAgain.webhook.signingSecret
+    const afterRotation = deliveries.length
+    await client.event.create({ tenantId: tenant.id, senderId: sender.id, eventType: "order.created", payload: { n: 3 } })
+    await waitFor("a delivery after the rotation", async () => (deliveries.length > afterRotation ? true : undefined))
+    expect(deliveries[afterRotation].verified).toBe(true)
+    expect(deliveries[afterRotation].verifiedByStandardWebhooks).toBe(true)
+
     const deleted = await client.eventDestination.delete({ tenantId: tenant.id, eventDestinationId: destination.id })
     expect(deleted).toStrictEqual({ id: destination.id, deleted: true })
 
@@ -220,6 +284,45 @@ describe.skipIf(!hasTestServer)("client scenario against a live server", () => {
       }).pipe(Effect.provide(SignalClient.layerFetch({ endpoint: server.url })))
     )
     expect(notFound._tag).toBe("NotFound")
+  })
+
+  it("creates, lists and revokes tenant API keys", async () => {
+    const tenant = await client.tenant.upsert({ name: "Key Tenant", identifier: `scenario-keys-${Date.now().toString(36)}` })
+    const created = await client.apiKey.create({ tenantId: tenant.id, name: "ci" })
+    expect(created.id).toMatch(/^key_/)
+    expect(created).toMatchObject({ tenantId: tenant.id, name: "ci", lastUsedAt: null, revokedAt: null })
+    expect(created.key).toMatch(/^sk_/)
+    expect(created.key.startsWith(created.prefix)).toBe(true)
+    const unnamed = await client.apiKey.create({ tenantId: tenant.id })
+    expect(unnamed.name).toBe("default")
+    expect(unnamed.key).not.toBe(created.key)
+
+    // the key works for its own tenant
+    const asTenant = createSignalClient({ endpoint: server.url, apiKey: created.key })
+    expect((await asTenant.tenant.get({ tenantId: tenant.id })).id).toBe(tenant.id)
+
+    const listed = await client.apiKey.list({ tenantId: tenant.id })
+    expect(listed.items.map((k) => k.id)).toEqual(expect.arrayContaining([created.id, unnamed.id]))
+    const listedKey = listed.items.find((k) => k.id === created.id)!
+    expect(listedKey).not.toHaveProperty("key")
+    expect(JSON.stringify(listed)).not.toContain(created.key)
+    expect(listedKey).toMatchObject({ prefix: created.prefix, revokedAt: null })
+
+    const revoked = await client.apiKey.revoke({ tenantId: tenant.id, apiKeyId: created.id })
+    expect(revoked.id).toBe(created.id)
+    expect(typeof revoked.revokedAt).toBe("string")
+    const afterRevoke = await client.apiKey.list({ tenantId: tenant.id, limit: 10 })
+    expect(afterRevoke.items.find((k) => k.id === created.id)?.revokedAt).toBe(revoked.revokedAt)
+    expect(afterRevoke.items.find((k) => k.id === unnamed.id)?.revokedAt).toBeNull()
+    await expect(asTenant.tenant.get({ tenantId: tenant.id })).rejects.toMatchObject({ status: 401 })
+
+    await expect(
+      client.apiKey.revoke({ tenantId: tenant.id, apiKeyId: "key_00000000000000000000000000" })
+    ).rejects.toMatchObject({ status: 404, code: "not_found" })
+    await expect(client.apiKey.revoke({ tenantId: tenant.id, apiKeyId: "nope" })).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request"
+    })
   })
 
   it("rejects unknown tenants with a typed 404", async () => {
