@@ -1,27 +1,17 @@
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, seedTenant } from "../support/http"
+import { describe, expect, it } from "vitest"
+import { seedTenant } from "../support/http"
+import { useTestServer } from "../support/server"
 import { createDestination, expectError, ids, nowhere, publish, sorted, walk } from "./helpers"
 
-let server: RunningServer
-let client: Api
-
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
+const running = useTestServer()
 
 const path = (tenantId: string, destinationId?: string) =>
   `/v1/tenants/${tenantId}/destinations${destinationId ? `/${destinationId}` : ""}`
 
 describe("POST /v1/tenants/:tenantId/destinations", () => {
   it("creates a destination with defaults", async () => {
-    const { tenantId } = await seedTenant(client)
-    const response = await client.post(path(tenantId), {
+    const { tenantId } = await seedTenant(running.client)
+    const response = await running.client.post(path(tenantId), {
       name: "orders",
       variant: { type: "http_endpoint", url: nowhere("orders") }
     })
@@ -51,21 +41,21 @@ describe("POST /v1/tenants/:tenantId/destinations", () => {
     expect(Buffer.from(destination.webhook.signingSecret.slice(6), "base64").length).toBe(24)
     expect(Date.parse(destination.createdAt)).not.toBeNaN()
 
-    const fetched = await client.get(path(tenantId, destination.id))
+    const fetched = await running.client.get(path(tenantId, destination.id))
     expect(fetched.status).toBe(200)
     expect(fetched.body).toEqual(destination)
   })
 
   it("gives every destination its own signing secret", async () => {
-    const { tenantId } = await seedTenant(client)
-    const a = await createDestination(client, tenantId)
-    const b = await createDestination(client, tenantId)
+    const { tenantId } = await seedTenant(running.client)
+    const a = await createDestination(running.client, tenantId)
+    const b = await createDestination(running.client, tenantId)
     expect(a.webhook.signingSecret).not.toBe(b.webhook.signingSecret)
   })
 
   it("stores every given field", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId, {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId, {
       senderId,
       name: "full",
       description: "all the fields",
@@ -95,18 +85,18 @@ describe("POST /v1/tenants/:tenantId/destinations", () => {
       status: "disabled",
       webhook: { url: "http://example.invalid:8080/path?q=1" }
     })
-    const fetched = await client.get(path(tenantId, destination.id))
+    const fetched = await running.client.get(path(tenantId, destination.id))
     expect(fetched.body).toEqual(destination)
   })
 
   it("accepts timeoutSeconds at the bounds 1 and 300", async () => {
-    const { tenantId } = await seedTenant(client)
-    expect((await createDestination(client, tenantId, { timeoutSeconds: 1 })).timeoutSeconds).toBe(1)
-    expect((await createDestination(client, tenantId, { timeoutSeconds: 300 })).timeoutSeconds).toBe(300)
+    const { tenantId } = await seedTenant(running.client)
+    expect((await createDestination(running.client, tenantId, { timeoutSeconds: 1 })).timeoutSeconds).toBe(1)
+    expect((await createDestination(running.client, tenantId, { timeoutSeconds: 300 })).timeoutSeconds).toBe(300)
   })
 
   it("refuses invalid destinations with 400 and stores nothing", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     const variant = (url: string, method?: string) => ({ type: "http_endpoint", url, ...(method ? { method } : {}) })
     const invalid: Array<[string, Record<string, unknown>]> = [
       ["ftp scheme", { variant: variant("ftp://example.com/hook") }],
@@ -137,7 +127,7 @@ describe("POST /v1/tenants/:tenantId/destinations", () => {
       ["malformed senderId", { senderId: "sender-1" }]
     ]
     for (const [what, fields] of invalid) {
-      const response = await client.post(path(tenantId), {
+      const response = await running.client.post(path(tenantId), {
         name: "bad",
         variant: variant("https://example.com/hook"),
         ...fields
@@ -145,68 +135,68 @@ describe("POST /v1/tenants/:tenantId/destinations", () => {
       expect(response.status, what).toBe(400)
       expectError(response, 400, "invalid_request")
     }
-    const list = await client.get(path(tenantId))
+    const list = await running.client.get(path(tenantId))
     expect(list.body.items).toEqual([])
   })
 
   it("answers 404 for an unknown senderId and an unknown tenant", async () => {
-    const { tenantId } = await seedTenant(client)
-    const unknownSender = await client.post(path(tenantId), {
+    const { tenantId } = await seedTenant(running.client)
+    const unknownSender = await running.client.post(path(tenantId), {
       name: "x",
       senderId: "snd_00000000000000000000000000",
       variant: { type: "http_endpoint", url: nowhere() }
     })
     expectError(unknownSender, 404, "not_found")
-    const unknownTenant = await client.post(path("ten_00000000000000000000000000"), {
+    const unknownTenant = await running.client.post(path("ten_00000000000000000000000000"), {
       name: "x",
       variant: { type: "http_endpoint", url: nowhere() }
     })
     expectError(unknownTenant, 404, "not_found")
-    expect((await client.get(path(tenantId))).body.items).toEqual([])
+    expect((await running.client.get(path(tenantId))).body.items).toEqual([])
   })
 })
 
 describe("GET /v1/tenants/:tenantId/destinations", () => {
   it("pages in both orders with limit, cursor, hasMore and nextCursor", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     const created: Array<string> = []
-    for (let i = 0; i < 7; i++) created.push((await createDestination(client, tenantId, { name: `d${i}` })).id)
+    for (let i = 0; i < 7; i++) created.push((await createDestination(running.client, tenantId, { name: `d${i}` })).id)
 
-    const defaultPage = await client.get(path(tenantId))
+    const defaultPage = await running.client.get(path(tenantId))
     expect(defaultPage.status).toBe(200)
     expect(defaultPage.body).toMatchObject({ hasMore: false, nextCursor: null })
     expect(ids(defaultPage.body.items)).toEqual([...created].reverse()) // newest first by default
 
-    const first = await client.get(`${path(tenantId)}?limit=3&order=asc`)
+    const first = await running.client.get(`${path(tenantId)}?limit=3&order=asc`)
     expect(first.body.hasMore).toBe(true)
     expect(first.body.nextCursor).toEqual(expect.any(String))
     expect(ids(first.body.items)).toEqual(created.slice(0, 3))
 
-    const asc = await walk(client, path(tenantId), { limit: 3, order: "asc" })
+    const asc = await walk(running.client, path(tenantId), { limit: 3, order: "asc" })
     expect(ids(asc)).toEqual(created)
-    const desc = await walk(client, path(tenantId), { limit: 2, order: "desc" })
+    const desc = await walk(running.client, path(tenantId), { limit: 2, order: "desc" })
     expect(ids(desc)).toEqual([...created].reverse())
-    const exact = await walk(client, path(tenantId), { limit: 7, order: "asc" })
+    const exact = await walk(running.client, path(tenantId), { limit: 7, order: "asc" })
     expect(ids(exact)).toEqual(created)
-    const one = await walk(client, path(tenantId), { limit: 1, order: "asc" })
+    const one = await walk(running.client, path(tenantId), { limit: 1, order: "asc" })
     expect(ids(one)).toEqual(created)
 
-    const last = await client.get(`${path(tenantId)}?limit=200&order=asc`)
+    const last = await running.client.get(`${path(tenantId)}?limit=200&order=asc`)
     expect(last.body).toMatchObject({ hasMore: false, nextCursor: null })
     expect(last.body.items).toHaveLength(7)
   })
 
   it("walks every row once while other rows are inserted between page reads", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     const original: Array<string> = []
-    for (let i = 0; i < 12; i++) original.push((await createDestination(client, tenantId, { name: `o${i}` })).id)
+    for (let i = 0; i < 12; i++) original.push((await createDestination(running.client, tenantId, { name: `o${i}` })).id)
 
     const insertedDuringDesc: Array<string> = []
-    const desc = await walk(client, path(tenantId), {
+    const desc = await walk(running.client, path(tenantId), {
       limit: 5,
       order: "desc",
       between: async () => {
-        insertedDuringDesc.push((await createDestination(client, tenantId, { name: "new" })).id)
+        insertedDuringDesc.push((await createDestination(running.client, tenantId, { name: "new" })).id)
       }
     })
     // Newer rows sort before the cursor: the walk sees exactly the rows that existed when it began.
@@ -214,11 +204,11 @@ describe("GET /v1/tenants/:tenantId/destinations", () => {
 
     const before = [...original, ...insertedDuringDesc]
     const insertedDuringAsc: Array<string> = []
-    const asc = await walk(client, path(tenantId), {
+    const asc = await walk(running.client, path(tenantId), {
       limit: 4,
       order: "asc",
       between: async () => {
-        insertedDuringAsc.push((await createDestination(client, tenantId, { name: "new" })).id)
+        insertedDuringAsc.push((await createDestination(running.client, tenantId, { name: "new" })).id)
       }
     })
     // Newer rows land after the cursor: all old rows once, in order, and the new ones at the end.
@@ -227,58 +217,58 @@ describe("GET /v1/tenants/:tenantId/destinations", () => {
   })
 
   it("lists only the tenant's own destinations", async () => {
-    const a = await seedTenant(client)
-    const b = await seedTenant(client)
-    const mine = await createDestination(client, a.tenantId)
-    await createDestination(client, b.tenantId)
-    expect(ids((await client.get(path(a.tenantId))).body.items)).toEqual([mine.id])
+    const a = await seedTenant(running.client)
+    const b = await seedTenant(running.client)
+    const mine = await createDestination(running.client, a.tenantId)
+    await createDestination(running.client, b.tenantId)
+    expect(ids((await running.client.get(path(a.tenantId))).body.items)).toEqual([mine.id])
   })
 
   it("refuses bad page parameters with 400", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     for (const query of ["limit=0", "limit=201", "limit=-1", "limit=abc", "limit=2.5", "order=up", "cursor=abc", "cursor=-1", "cursor=9999999999999999999"]) {
-      expectError(await client.get(`${path(tenantId)}?${query}`), 400, "invalid_request")
+      expectError(await running.client.get(`${path(tenantId)}?${query}`), 400, "invalid_request")
     }
-    expect((await client.get(`${path(tenantId)}?limit=200`)).status).toBe(200)
-    expect((await client.get(`${path(tenantId)}?limit=1`)).status).toBe(200)
+    expect((await running.client.get(`${path(tenantId)}?limit=200`)).status).toBe(200)
+    expect((await running.client.get(`${path(tenantId)}?limit=1`)).status).toBe(200)
   })
 
   it("answers 404 for an unknown tenant and 400 for a malformed one", async () => {
-    expectError(await client.get(path("ten_00000000000000000000000000")), 404, "not_found")
-    expectError(await client.get(path("tenant-1")), 400, "invalid_request")
+    expectError(await running.client.get(path("ten_00000000000000000000000000")), 404, "not_found")
+    expectError(await running.client.get(path("tenant-1")), 400, "invalid_request")
   })
 })
 
 describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId", () => {
   it("answers 404 for another tenant's destination on get, update and delete, and leaves it alone", async () => {
-    const owner = await seedTenant(client)
-    const other = await seedTenant(client)
-    const destination = await createDestination(client, owner.tenantId, { name: "mine" })
+    const owner = await seedTenant(running.client)
+    const other = await seedTenant(running.client)
+    const destination = await createDestination(running.client, owner.tenantId, { name: "mine" })
 
-    expectError(await client.get(path(other.tenantId, destination.id)), 404, "not_found")
-    expectError(await client.patch(path(other.tenantId, destination.id), { name: "stolen" }), 404, "not_found")
-    expectError(await client.delete(path(other.tenantId, destination.id)), 404, "not_found")
-    expectError(await client.get(path("ten_00000000000000000000000000", destination.id)), 404, "not_found")
+    expectError(await running.client.get(path(other.tenantId, destination.id)), 404, "not_found")
+    expectError(await running.client.patch(path(other.tenantId, destination.id), { name: "stolen" }), 404, "not_found")
+    expectError(await running.client.delete(path(other.tenantId, destination.id)), 404, "not_found")
+    expectError(await running.client.get(path("ten_00000000000000000000000000", destination.id)), 404, "not_found")
 
-    const still = await client.get(path(owner.tenantId, destination.id))
+    const still = await running.client.get(path(owner.tenantId, destination.id))
     expect(still.status).toBe(200)
     expect(still.body.name).toBe("mine")
   })
 
   it("answers 404 for an unknown id and 400 for a malformed one", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     const unknown = "dst_00000000000000000000000000"
-    expectError(await client.get(path(tenantId, unknown)), 404, "not_found")
-    expectError(await client.patch(path(tenantId, unknown), { name: "x" }), 404, "not_found")
-    expectError(await client.delete(path(tenantId, unknown)), 404, "not_found")
-    expectError(await client.get(path(tenantId, "evt_00000000000000000000000000")), 400, "invalid_request")
-    expectError(await client.patch(path(tenantId, "nope"), { name: "x" }), 400, "invalid_request")
-    expectError(await client.delete(path(tenantId, "nope")), 400, "invalid_request")
+    expectError(await running.client.get(path(tenantId, unknown)), 404, "not_found")
+    expectError(await running.client.patch(path(tenantId, unknown), { name: "x" }), 404, "not_found")
+    expectError(await running.client.delete(path(tenantId, unknown)), 404, "not_found")
+    expectError(await running.client.get(path(tenantId, "evt_00000000000000000000000000")), 400, "invalid_request")
+    expectError(await running.client.patch(path(tenantId, "nope"), { name: "x" }), 400, "invalid_request")
+    expectError(await running.client.delete(path(tenantId, "nope")), 400, "invalid_request")
   })
 
   it("updates only the given fields", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const created = await createDestination(client, tenantId, {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const created = await createDestination(running.client, tenantId, {
       senderId,
       name: "before",
       description: "keep me",
@@ -291,13 +281,13 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
       rateLimitPerSecond: 9
     })
 
-    const renamed = await client.patch(path(tenantId, created.id), { name: "after" })
+    const renamed = await running.client.patch(path(tenantId, created.id), { name: "after" })
     expect(renamed.status).toBe(200)
     const { name: _name, updatedAt: _updatedAt, ...unchanged } = created
     expect(renamed.body).toMatchObject({ ...unchanged, name: "after" })
     expect(Date.parse(renamed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt))
 
-    const retimed = await client.patch(path(tenantId, created.id), {
+    const retimed = await running.client.patch(path(tenantId, created.id), {
       timeoutSeconds: 60,
       variant: { type: "http_endpoint", url: nowhere("moved"), method: "PATCH" },
       headers: { "X-New": "2" },
@@ -325,17 +315,17 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
     })
     expect(retimed.body.headers).not.toHaveProperty("X-Keep")
 
-    const empty = await client.patch(path(tenantId, created.id), {})
+    const empty = await running.client.patch(path(tenantId, created.id), {})
     expect(empty.status).toBe(200)
     expect({ ...empty.body, updatedAt: null }).toEqual({ ...retimed.body, updatedAt: null })
 
-    const fetched = await client.get(path(tenantId, created.id))
+    const fetched = await running.client.get(path(tenantId, created.id))
     expect(fetched.body).toEqual(empty.body)
   })
 
   it("validates updates like creates", async () => {
-    const { tenantId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId, { name: "valid" })
+    const { tenantId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId, { name: "valid" })
     for (const patch of [
       { timeoutSeconds: 0 },
       { timeoutSeconds: 301 },
@@ -345,71 +335,71 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
       { name: "" },
       { active: "yes" }
     ]) {
-      expectError(await client.patch(path(tenantId, destination.id), patch), 400, "invalid_request")
+      expectError(await running.client.patch(path(tenantId, destination.id), patch), 400, "invalid_request")
     }
     expectError(
-      await client.patch(path(tenantId, destination.id), { senderId: "snd_00000000000000000000000000" }),
+      await running.client.patch(path(tenantId, destination.id), { senderId: "snd_00000000000000000000000000" }),
       404,
       "not_found"
     )
-    const unchanged = await client.get(path(tenantId, destination.id))
+    const unchanged = await running.client.get(path(tenantId, destination.id))
     expect(unchanged.body).toEqual(destination)
   })
 
   it("treats eventTypes: null as all types", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId, { eventTypes: ["only.this"] })
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId, { eventTypes: ["only.this"] })
     const only = { onlyForDestinations: [destination.id] }
-    expect((await publish(client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(0)
-    expect((await publish(client, tenantId, senderId, { eventType: "only.this", ...only })).destinationCount).toBe(1)
+    expect((await publish(running.client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(0)
+    expect((await publish(running.client, tenantId, senderId, { eventType: "only.this", ...only })).destinationCount).toBe(1)
 
-    const updated = await client.patch(path(tenantId, destination.id), { eventTypes: null })
+    const updated = await running.client.patch(path(tenantId, destination.id), { eventTypes: null })
     expect(updated.status).toBe(200)
     expect(updated.body.eventTypes).toBeNull()
-    expect((await publish(client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(1)
+    expect((await publish(running.client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(1)
 
-    const narrowed = await client.patch(path(tenantId, destination.id), { eventTypes: ["x.y"] })
+    const narrowed = await running.client.patch(path(tenantId, destination.id), { eventTypes: ["x.y"] })
     expect(narrowed.body.eventTypes).toEqual(["x.y"])
-    expect((await publish(client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(0)
+    expect((await publish(running.client, tenantId, senderId, { eventType: "other.type", ...only })).destinationCount).toBe(0)
   })
 
   it("deactivates and reactivates with active", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId)
     const only = { onlyForDestinations: [destination.id] }
 
-    const off = await client.patch(path(tenantId, destination.id), { active: false })
+    const off = await running.client.patch(path(tenantId, destination.id), { active: false })
     expect(off.body).toMatchObject({ active: false, status: "disabled" })
-    expect((await publish(client, tenantId, senderId, only)).destinationCount).toBe(0)
+    expect((await publish(running.client, tenantId, senderId, only)).destinationCount).toBe(0)
 
-    const on = await client.patch(path(tenantId, destination.id), { active: true })
+    const on = await running.client.patch(path(tenantId, destination.id), { active: true })
     expect(on.body).toMatchObject({ active: true, status: "active", disabledReason: null })
-    expect((await publish(client, tenantId, senderId, only)).destinationCount).toBe(1)
+    expect((await publish(running.client, tenantId, senderId, only)).destinationCount).toBe(1)
   })
 
   it("deletes: then 404, absent from lists, and no new intents", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const kept = await createDestination(client, tenantId, { name: "kept" })
-    const doomed = await createDestination(client, tenantId, { name: "doomed" })
-    expect((await publish(client, tenantId, senderId)).destinationCount).toBe(2)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const kept = await createDestination(running.client, tenantId, { name: "kept" })
+    const doomed = await createDestination(running.client, tenantId, { name: "doomed" })
+    expect((await publish(running.client, tenantId, senderId)).destinationCount).toBe(2)
 
-    const deleted = await client.delete(path(tenantId, doomed.id))
+    const deleted = await running.client.delete(path(tenantId, doomed.id))
     expect(deleted.status).toBe(200)
     expect(deleted.body).toEqual({ id: doomed.id, deleted: true })
 
-    expectError(await client.get(path(tenantId, doomed.id)), 404, "not_found")
-    expectError(await client.patch(path(tenantId, doomed.id), { name: "zombie" }), 404, "not_found")
-    expectError(await client.delete(path(tenantId, doomed.id)), 404, "not_found")
-    expect(ids((await client.get(path(tenantId))).body.items)).toEqual([kept.id])
-    expect(ids(await walk(client, path(tenantId), { limit: 1, order: "asc" }))).toEqual([kept.id])
+    expectError(await running.client.get(path(tenantId, doomed.id)), 404, "not_found")
+    expectError(await running.client.patch(path(tenantId, doomed.id), { name: "zombie" }), 404, "not_found")
+    expectError(await running.client.delete(path(tenantId, doomed.id)), 404, "not_found")
+    expect(ids((await running.client.get(path(tenantId))).body.items)).toEqual([kept.id])
+    expect(ids(await walk(running.client, path(tenantId), { limit: 1, order: "asc" }))).toEqual([kept.id])
 
-    const after = await publish(client, tenantId, senderId)
+    const after = await publish(running.client, tenantId, senderId)
     expect(after.destinationCount).toBe(1)
-    const intents = await client.get(`/v1/tenants/${tenantId}/intents?eventIds=${after.id}`)
+    const intents = await running.client.get(`/v1/tenants/${tenantId}/intents?eventIds=${after.id}`)
     expect(ids(intents.body.items.map((i: any) => i.destination))).toEqual([kept.id])
-    const named = await publish(client, tenantId, senderId, { onlyForDestinations: [doomed.id] })
+    const named = await publish(running.client, tenantId, senderId, { onlyForDestinations: [doomed.id] })
     expect(named.destinationCount).toBe(0)
-    const doomedIntents = await client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${doomed.id}`)
+    const doomedIntents = await running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${doomed.id}`)
     expect(doomedIntents.body.items).toHaveLength(1) // only the one from before the delete
     expect(sorted(doomedIntents.body.items.map((i: any) => i.status))).toEqual(["failed"])
   })

@@ -1,25 +1,15 @@
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import { request as httpRequest } from "node:http"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, request, seedTenant } from "../support/http"
+import { describe, expect, it } from "vitest"
+import { request, seedTenant } from "../support/http"
+import { useTestServer } from "../support/server"
 import { createDestination, expectError, publish } from "./helpers"
 
-let server: RunningServer
-let client: Api
-
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
+const running = useTestServer()
 
 const MiB = 1024 * 1024
 
 const eventCount = async (tenantId: string) =>
-  (await client.get(`/v1/tenants/${tenantId}/events?limit=200`)).body.items.length as number
+  (await running.client.get(`/v1/tenants/${tenantId}/events?limit=200`)).body.items.length as number
 
 /** Sends a body with chunked transfer encoding (no Content-Length); resolves with the status or the socket error. */
 const sendChunked = (url: string, body: string) =>
@@ -40,8 +30,8 @@ const sendChunked = (url: string, body: string) =>
 
 describe("request errors", () => {
   it("answers malformed JSON with 400 invalid_json on every JSON endpoint", async () => {
-    const { tenantId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId)
+    const { tenantId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId)
     const targets: Array<[string, string]> = [
       ["PUT", "/v1/tenants"],
       ["PUT", "/v1/senders"],
@@ -52,7 +42,7 @@ describe("request errors", () => {
     ]
     for (const [method, path] of targets) {
       for (const body of ["{not json", "{\"a\":", "[1,2", "'single'"]) {
-        const response = await request(server.url, method, path, body, { "content-type": "application/json" })
+        const response = await request(running.server.url, method, path, body, { "content-type": "application/json" })
         expect(response.status, `${method} ${path} ${body}`).toBe(400)
         expectError(response, 400, "invalid_json")
         expect(response.body._tag).toBe("BadRequest")
@@ -62,22 +52,22 @@ describe("request errors", () => {
   })
 
   it("answers well-formed JSON of the wrong shape with 400 invalid_request and details", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     for (const body of [[], "\"string\"", "null", "42", { unexpected: true }]) {
-      const response = await client.post(`/v1/tenants/${tenantId}/events`, body)
+      const response = await running.client.post(`/v1/tenants/${tenantId}/events`, body)
       expectError(response, 400, "invalid_request")
       expect(response.body.details).toBeDefined()
     }
-    const missing = await client.post(`/v1/tenants/${tenantId}/events`, { eventType: "x" })
+    const missing = await running.client.post(`/v1/tenants/${tenantId}/events`, { eventType: "x" })
     expectError(missing, 400, "invalid_request")
     expect(JSON.stringify(missing.body.details)).toContain("senderId")
   })
 
   it("answers bodies over 1 MiB with 413 payload_too_large and stores nothing", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const big = JSON.stringify({ senderId, eventType: "big", payloadJson: JSON.stringify({ blob: "x".repeat(MiB) }) })
     expect(Buffer.byteLength(big)).toBeGreaterThan(MiB)
-    const response = await client.post(`/v1/tenants/${tenantId}/events`, big)
+    const response = await running.client.post(`/v1/tenants/${tenantId}/events`, big)
     expectError(response, 413, "payload_too_large")
     expect(response.body._tag).toBe("PayloadTooLarge")
 
@@ -85,9 +75,9 @@ describe("request errors", () => {
       events: Array.from({ length: 20 }, () => ({ senderId, eventType: "big", payload: { blob: "y".repeat(60_000) } }))
     })
     expect(Buffer.byteLength(batch)).toBeGreaterThan(MiB)
-    expectError(await client.post(`/v1/tenants/${tenantId}/events/batch`, batch), 413, "payload_too_large")
+    expectError(await running.client.post(`/v1/tenants/${tenantId}/events/batch`, batch), 413, "payload_too_large")
     expectError(
-      await client.post(`/v1/tenants/${tenantId}/destinations`, { name: "x".repeat(MiB + 1), variant: {} }),
+      await running.client.post(`/v1/tenants/${tenantId}/destinations`, { name: "x".repeat(MiB + 1), variant: {} }),
       413,
       "payload_too_large"
     )
@@ -95,23 +85,23 @@ describe("request errors", () => {
     // Just under the limit is accepted.
     const fits = JSON.stringify({ senderId, eventType: "fits", payload: { blob: "z".repeat(MiB - 200) } })
     expect(Buffer.byteLength(fits)).toBeLessThanOrEqual(MiB)
-    expect((await client.post(`/v1/tenants/${tenantId}/events`, fits)).status).toBe(201)
+    expect((await running.client.post(`/v1/tenants/${tenantId}/events`, fits)).status).toBe(201)
 
-    const stored = (await client.get(`/v1/tenants/${tenantId}/events`)).body.items
+    const stored = (await running.client.get(`/v1/tenants/${tenantId}/events`)).body.items
     expect(stored.map((event: any) => event.type)).toEqual(["fits"])
   })
 
   it("refuses an oversize body sent without Content-Length, stores nothing and keeps serving", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const big = JSON.stringify({ senderId, eventType: "chunked", payloadJson: "x".repeat(MiB + 100) })
-    const result = await sendChunked(`${server.url}/v1/tenants/${tenantId}/events`, big)
+    const result = await sendChunked(`${running.server.url}/v1/tenants/${tenantId}/events`, big)
     // Either a 413 answer or a dropped connection; never an accepted event, never a 5xx.
     if (result.status !== undefined) expect(result.status).toBe(413)
     else expect(result.error).toBeDefined()
     expect(await eventCount(tenantId)).toBe(0)
-    expect((await client.get("/health")).status).toBe(200)
+    expect((await running.client.get("/health")).status).toBe(200)
 
-    const small = await sendChunked(`${server.url}/v1/tenants/${tenantId}/events`, JSON.stringify({ senderId, eventType: "ok" }))
+    const small = await sendChunked(`${running.server.url}/v1/tenants/${tenantId}/events`, JSON.stringify({ senderId, eventType: "ok" }))
     expect(small.status).toBe(201)
   })
 
@@ -124,7 +114,7 @@ describe("request errors", () => {
       ["POST", "/v1/senders/snd_00000000000000000000000000"],
       ["GET", "/v1/tenants/ten_00000000000000000000000000/unknown"]
     ]) {
-      const response = await request(server.url, method, path)
+      const response = await request(running.server.url, method, path)
       expect(response.status, `${method} ${path}`).toBe(404)
       expect(response.headers.get("content-type")).toContain("application/json")
       expectError(response, 404, "not_found")
@@ -132,11 +122,11 @@ describe("request errors", () => {
   })
 
   it("answers every tenant-scoped read with 404 for another tenant's ids", async () => {
-    const owner = await seedTenant(client)
-    const stranger = await seedTenant(client)
-    const destination = await createDestination(client, owner.tenantId)
-    const event = await publish(client, owner.tenantId, owner.senderId)
-    const [intent] = (await client.get(`/v1/tenants/${owner.tenantId}/intents?eventIds=${event.id}`)).body.items
+    const owner = await seedTenant(running.client)
+    const stranger = await seedTenant(running.client)
+    const destination = await createDestination(running.client, owner.tenantId)
+    const event = await publish(running.client, owner.tenantId, owner.senderId)
+    const [intent] = (await running.client.get(`/v1/tenants/${owner.tenantId}/intents?eventIds=${event.id}`)).body.items
     expect(intent).toBeDefined()
 
     const t = `/v1/tenants/${stranger.tenantId}`
@@ -148,21 +138,21 @@ describe("request errors", () => {
       ["GET", `${t}/intents/${intent.id}`],
       ["POST", `${t}/intents/${intent.id}/retry`]
     ]) {
-      const response = await request(server.url, method, path, method === "GET" || method === "DELETE" ? undefined : {})
+      const response = await request(running.server.url, method, path, method === "GET" || method === "DELETE" ? undefined : {})
       expectError(response, 404, "not_found")
     }
     // Lists filtered by the owner's ids come back empty for the stranger.
-    expect((await client.get(`${t}/intents?eventIds=${event.id}`)).body.items).toEqual([])
-    expect((await client.get(`${t}/attempts?eventIds=${event.id}`)).body.items).toEqual([])
-    expect((await client.get(`${t}/destinations`)).body.items).toEqual([])
+    expect((await running.client.get(`${t}/intents?eventIds=${event.id}`)).body.items).toEqual([])
+    expect((await running.client.get(`${t}/attempts?eventIds=${event.id}`)).body.items).toEqual([])
+    expect((await running.client.get(`${t}/destinations`)).body.items).toEqual([])
     // And the stranger cannot publish to the owner's destination.
-    const sneaky = await publish(client, stranger.tenantId, owner.senderId, { onlyForDestinations: [destination.id] })
+    const sneaky = await publish(running.client, stranger.tenantId, owner.senderId, { onlyForDestinations: [destination.id] })
     expect(sneaky.destinationCount).toBe(0)
   })
 
   it("never answers a client's mistake with a 5xx", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const destination = await createDestination(client, tenantId)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const destination = await createDestination(running.client, tenantId)
     const t = `/v1/tenants/${tenantId}`
     const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
     const attempts: Array<[string, string, unknown?]> = [
@@ -198,29 +188,29 @@ describe("request errors", () => {
       ["POST", `${t}/events`, "\u0000"]
     ]
     for (const [method, path, body] of attempts) {
-      const response = await request(server.url, method, path, body)
+      const response = await request(running.server.url, method, path, body)
       expect(response.status, `${method} ${path} ${JSON.stringify(body)} → ${JSON.stringify(response.body)}`).toBeLessThan(500)
       expect(response.status, `${method} ${path} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400)
     }
-    expect((await client.get("/ready")).status).toBe(200)
+    expect((await running.client.get("/ready")).status).toBe(200)
   })
 })
 
 describe("health and docs", () => {
   it("GET /health", async () => {
-    const response = await client.get("/health")
+    const response = await running.client.get("/health")
     expect(response.status).toBe(200)
     expect(response.body).toEqual({ status: "ok" })
   })
 
   it("GET /ready checks the database", async () => {
-    const response = await client.get("/ready")
+    const response = await running.client.get("/ready")
     expect(response.status).toBe(200)
     expect(response.body).toEqual({ status: "ready", database: "up" })
   })
 
   it("GET /openapi.json describes every endpoint", async () => {
-    const response = await client.get("/openapi.json")
+    const response = await running.client.get("/openapi.json")
     expect(response.status).toBe(200)
     expect(response.headers.get("content-type")).toContain("application/json")
     const spec = response.body
@@ -254,7 +244,7 @@ describe("health and docs", () => {
   })
 
   it("GET /docs serves an HTML page", async () => {
-    const response = await fetch(`${server.url}/docs`)
+    const response = await fetch(`${running.server.url}/docs`)
     expect(response.status).toBe(200)
     expect(response.headers.get("content-type")).toContain("text/html")
     const html = await response.text()

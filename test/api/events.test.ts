@@ -1,24 +1,14 @@
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, seedTenant } from "../support/http"
+import { describe, expect, it } from "vitest"
+import { seedTenant } from "../support/http"
+import { useTestServer } from "../support/server"
 import { createDestination, expectError, ids, publish, sorted, walk } from "./helpers"
 
-let server: RunningServer
-let client: Api
-
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
+const running = useTestServer()
 
 const events = (tenantId: string) => `/v1/tenants/${tenantId}/events`
 
 const intentsOf = async (tenantId: string, eventIds: ReadonlyArray<string>) => {
-  const response = await client.get(`/v1/tenants/${tenantId}/intents?limit=200&eventIds=${eventIds.join(",")}`)
+  const response = await running.client.get(`/v1/tenants/${tenantId}/intents?limit=200&eventIds=${eventIds.join(",")}`)
   expect(response.status).toBe(200)
   expect(response.body.hasMore).toBe(false)
   return response.body.items as Array<any>
@@ -27,12 +17,12 @@ const intentsOf = async (tenantId: string, eventIds: ReadonlyArray<string>) => {
 const destinationsOf = async (tenantId: string, eventId: string) =>
   sorted((await intentsOf(tenantId, [eventId])).map((intent) => intent.destinationId))
 
-const allEventIds = async (tenantId: string) => ids(await walk(client, events(tenantId), { limit: 200, order: "asc" }))
+const allEventIds = async (tenantId: string) => ids(await walk(running.client, events(tenantId), { limit: 200, order: "asc" }))
 
 describe("POST /v1/tenants/:tenantId/events", () => {
   it("creates an event from payloadJson and from payload, and reads it back", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const fromJson = await client.post(events(tenantId), {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const fromJson = await running.client.post(events(tenantId), {
       senderId,
       eventType: "payment.created",
       topics: ["payments", "eu"],
@@ -56,7 +46,7 @@ describe("POST /v1/tenants/:tenantId/events", () => {
     })
     expect(fromJson.body.id).toMatch(/^evt_[0-9a-z]{10,40}$/)
 
-    const fromPayload = await client.post(events(tenantId), {
+    const fromPayload = await running.client.post(events(tenantId), {
       senderId,
       eventType: "payment.created",
       payload: [1, "two", null, { three: 3 }],
@@ -68,47 +58,47 @@ describe("POST /v1/tenants/:tenantId/events", () => {
     expect(Date.parse(fromPayload.body.expiresAt) - Date.parse(fromPayload.body.createdAt)).toBe(3_600_000)
 
     for (const created of [fromJson.body, fromPayload.body]) {
-      const fetched = await client.get(`${events(tenantId)}/${created.id}`)
+      const fetched = await running.client.get(`${events(tenantId)}/${created.id}`)
       expect(fetched.status).toBe(200)
       expect(fetched.body).toEqual(created)
     }
   })
 
   it("accepts scalar JSON payloads and a missing payload", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    expect((await publish(client, tenantId, senderId, { payload: undefined, payloadJson: "42" })).payload).toBe(42)
-    expect((await publish(client, tenantId, senderId, { payload: undefined, payloadJson: "\"text\"" })).payload).toBe("text")
-    expect((await publish(client, tenantId, senderId, { payload: false })).payload).toBe(false)
-    expect((await publish(client, tenantId, senderId, { payload: undefined })).payload).toBeNull()
+    const { tenantId, senderId } = await seedTenant(running.client)
+    expect((await publish(running.client, tenantId, senderId, { payload: undefined, payloadJson: "42" })).payload).toBe(42)
+    expect((await publish(running.client, tenantId, senderId, { payload: undefined, payloadJson: "\"text\"" })).payload).toBe("text")
+    expect((await publish(running.client, tenantId, senderId, { payload: false })).payload).toBe(false)
+    expect((await publish(running.client, tenantId, senderId, { payload: undefined })).payload).toBeNull()
   })
 
   it("refuses bad payloads with 400 invalid_payload", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const base = { senderId, eventType: "x" }
-    const invalidJson = await client.post(events(tenantId), { ...base, payloadJson: "{not json" })
+    const invalidJson = await running.client.post(events(tenantId), { ...base, payloadJson: "{not json" })
     expectError(invalidJson, 400, "invalid_payload")
     expect(invalidJson.body.details).toEqual({ index: 0 })
-    expectError(await client.post(events(tenantId), { ...base, payloadJson: "" }), 400, "invalid_payload")
+    expectError(await running.client.post(events(tenantId), { ...base, payloadJson: "" }), 400, "invalid_payload")
     expectError(
-      await client.post(events(tenantId), { ...base, payloadJson: "{}", payload: {} }),
+      await running.client.post(events(tenantId), { ...base, payloadJson: "{}", payload: {} }),
       400,
       "invalid_payload"
     )
     expectError(
-      await client.post(events(tenantId), { ...base, payloadJson: JSON.stringify({ a: "\u0000" }) }),
+      await running.client.post(events(tenantId), { ...base, payloadJson: JSON.stringify({ a: "\u0000" }) }),
       400,
       "invalid_payload"
     )
-    expectError(await client.post(events(tenantId), { ...base, payload: { a: "b\u0000" } }), 400, "invalid_payload")
+    expectError(await running.client.post(events(tenantId), { ...base, payload: { a: "b\u0000" } }), 400, "invalid_payload")
     let deep: unknown = 1
     for (let i = 0; i < 40; i++) deep = { d: deep }
-    expectError(await client.post(events(tenantId), { ...base, payloadJson: JSON.stringify(deep) }), 400, "invalid_payload")
-    expectError(await client.post(events(tenantId), { ...base, payload: deep }), 400)
+    expectError(await running.client.post(events(tenantId), { ...base, payloadJson: JSON.stringify(deep) }), 400, "invalid_payload")
+    expectError(await running.client.post(events(tenantId), { ...base, payload: deep }), 400)
     expect(await allEventIds(tenantId)).toEqual([])
   })
 
   it("refuses invalid events with 400 and unknown senders or tenants with 404", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     for (const body of [
       { eventType: "x" },
       { senderId, eventType: "" },
@@ -125,15 +115,15 @@ describe("POST /v1/tenants/:tenantId/events", () => {
       { senderId, eventType: "x", onlyForDestinations: ["evt_00000000000000000000000000"] },
       { senderId, eventType: "x\u0000y" }
     ]) {
-      expectError(await client.post(events(tenantId), body), 400)
+      expectError(await running.client.post(events(tenantId), body), 400)
     }
     expectError(
-      await client.post(events(tenantId), { senderId: "snd_00000000000000000000000000", eventType: "x" }),
+      await running.client.post(events(tenantId), { senderId: "snd_00000000000000000000000000", eventType: "x" }),
       404,
       "not_found"
     )
     expectError(
-      await client.post(events("ten_00000000000000000000000000"), { senderId, eventType: "x" }),
+      await running.client.post(events("ten_00000000000000000000000000"), { senderId, eventType: "x" }),
       404,
       "not_found"
     )
@@ -143,22 +133,22 @@ describe("POST /v1/tenants/:tenantId/events", () => {
 
 describe("fan-out", () => {
   it("writes one intent per matching destination and reports destinationCount", async () => {
-    const { tenantId, senderId: s1 } = await seedTenant(client)
-    const { senderId: s2 } = await seedTenant(client)
-    const other = await seedTenant(client)
+    const { tenantId, senderId: s1 } = await seedTenant(running.client)
+    const { senderId: s2 } = await seedTenant(running.client)
+    const other = await seedTenant(running.client)
 
-    const all = await createDestination(client, tenantId, { name: "all" })
-    const created = await createDestination(client, tenantId, { name: "created", eventTypes: ["order.created"] })
-    const regions = await createDestination(client, tenantId, { name: "regions", topics: ["eu", "us"] })
-    const fromS1 = await createDestination(client, tenantId, { name: "s1", senderId: s1 })
-    const inactive = await createDestination(client, tenantId, { name: "inactive", active: false })
-    const euOrders = await createDestination(client, tenantId, {
+    const all = await createDestination(running.client, tenantId, { name: "all" })
+    const created = await createDestination(running.client, tenantId, { name: "created", eventTypes: ["order.created"] })
+    const regions = await createDestination(running.client, tenantId, { name: "regions", topics: ["eu", "us"] })
+    const fromS1 = await createDestination(running.client, tenantId, { name: "s1", senderId: s1 })
+    const inactive = await createDestination(running.client, tenantId, { name: "inactive", active: false })
+    const euOrders = await createDestination(running.client, tenantId, {
       name: "eu orders",
       eventTypes: ["order.created", "order.updated"],
       topics: ["eu"]
     })
-    const noTypes = await createDestination(client, tenantId, { name: "no types", eventTypes: [] })
-    await createDestination(client, other.tenantId, { name: "other tenant" })
+    const noTypes = await createDestination(running.client, tenantId, { name: "no types", eventTypes: [] })
+    await createDestination(running.client, other.tenantId, { name: "other tenant" })
 
     const cases: Array<[string, Record<string, unknown>, Array<string>]> = [
       ["type matches, no topics, sender s1", { senderId: s1, eventType: "order.created", topics: [] }, [
@@ -187,7 +177,7 @@ describe("fan-out", () => {
       ["onlyForDestinations: another tenant's destination", {
         senderId: s1,
         eventType: "order.created",
-        onlyForDestinations: [(await client.get(`/v1/tenants/${other.tenantId}/destinations`)).body.items[0].id]
+        onlyForDestinations: [(await running.client.get(`/v1/tenants/${other.tenantId}/destinations`)).body.items[0].id]
       }, []],
       ["onlyForDestinations: [] means none", { senderId: s1, eventType: "order.created", onlyForDestinations: [] }, []],
       ["onlyForDestinations: null means all", {
@@ -198,21 +188,21 @@ describe("fan-out", () => {
     ]
 
     for (const [what, fields, expected] of cases) {
-      const event = await publish(client, tenantId, String(fields.senderId), fields)
+      const event = await publish(running.client, tenantId, String(fields.senderId), fields)
       expect(event.destinationCount, what).toBe(expected.length)
       expect(await destinationsOf(tenantId, event.id), what).toEqual(sorted(expected))
       expect(event.status, what).toBe(expected.length === 0 ? "succeeded" : "pending")
     }
     // Never routed: the inactive one and the one with an empty type list.
-    const neverRouted = await client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${inactive.id},${noTypes.id}`)
+    const neverRouted = await running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${inactive.id},${noTypes.id}`)
     expect(neverRouted.body.items).toEqual([])
   })
 
   it("writes intents carrying the event and destination summaries", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const a = await createDestination(client, tenantId, { name: "a" })
-    const b = await createDestination(client, tenantId, { name: "b" })
-    const event = await publish(client, tenantId, senderId, { topics: ["t"] })
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const a = await createDestination(running.client, tenantId, { name: "a" })
+    const b = await createDestination(running.client, tenantId, { name: "b" })
+    const event = await publish(running.client, tenantId, senderId, { topics: ["t"] })
     const intents = await intentsOf(tenantId, [event.id])
     expect(intents).toHaveLength(2)
     for (const intent of intents) {
@@ -230,16 +220,16 @@ describe("fan-out", () => {
 
 describe("idempotency", () => {
   it("answers a repeated idempotencyKey with the original event and writes no new intents", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(client, tenantId)
-    await createDestination(client, tenantId)
-    const first = await publish(client, tenantId, senderId, { idempotencyKey: "order-1", payload: { v: 1 } })
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId)
+    await createDestination(running.client, tenantId)
+    const first = await publish(running.client, tenantId, senderId, { idempotencyKey: "order-1", payload: { v: 1 } })
     expect(first.destinationCount).toBe(2)
     expect(first.idempotencyKey).toBe("order-1")
 
     // A third destination appears: a replay must still not fan out again.
-    await createDestination(client, tenantId)
-    const again = await publish(client, tenantId, senderId, {
+    await createDestination(running.client, tenantId)
+    const again = await publish(running.client, tenantId, senderId, {
       idempotencyKey: "order-1",
       payload: { v: 2 },
       eventType: "something.else"
@@ -251,27 +241,27 @@ describe("idempotency", () => {
     expect(await intentsOf(tenantId, [first.id])).toHaveLength(2)
     expect(await allEventIds(tenantId)).toEqual([first.id])
 
-    const different = await publish(client, tenantId, senderId, { idempotencyKey: "order-2" })
+    const different = await publish(running.client, tenantId, senderId, { idempotencyKey: "order-2" })
     expect(different.id).not.toBe(first.id)
     expect(different.destinationCount).toBe(3)
   })
 
   it("scopes keys to the tenant", async () => {
-    const a = await seedTenant(client)
-    const b = await seedTenant(client)
-    const inA = await publish(client, a.tenantId, a.senderId, { idempotencyKey: "shared-key" })
-    const inB = await publish(client, b.tenantId, a.senderId, { idempotencyKey: "shared-key" })
+    const a = await seedTenant(running.client)
+    const b = await seedTenant(running.client)
+    const inA = await publish(running.client, a.tenantId, a.senderId, { idempotencyKey: "shared-key" })
+    const inB = await publish(running.client, b.tenantId, a.senderId, { idempotencyKey: "shared-key" })
     expect(inB.id).not.toBe(inA.id)
     expect(inB.tenantId).toBe(b.tenantId)
-    expectError(await client.get(`${events(b.tenantId)}/${inA.id}`), 404, "not_found")
+    expectError(await running.client.get(`${events(b.tenantId)}/${inA.id}`), 404, "not_found")
   })
 
   it("creates one event for concurrent requests with the same key", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(client, tenantId)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId)
     const responses = await Promise.all(
       Array.from({ length: 10 }, () =>
-        client.post(events(tenantId), { senderId, eventType: "x", idempotencyKey: "race" }))
+        running.client.post(events(tenantId), { senderId, eventType: "x", idempotencyKey: "race" }))
     )
     for (const response of responses) expect(response.status).toBe(201)
     const eventIds = new Set(responses.map((response) => response.body.id))
@@ -281,9 +271,9 @@ describe("idempotency", () => {
   })
 
   it("resolves repeated keys inside one batch to the first item", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(client, tenantId)
-    const response = await client.post(`${events(tenantId)}/batch`, {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId)
+    const response = await running.client.post(`${events(tenantId)}/batch`, {
       events: [
         { senderId, eventType: "a", idempotencyKey: "k1" },
         { senderId, eventType: "b" },
@@ -302,10 +292,10 @@ describe("idempotency", () => {
 
 describe("POST /v1/tenants/:tenantId/events/batch", () => {
   it("creates several events in one request, answering in request order", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(client, tenantId, { eventTypes: ["b", "d"] })
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId, { eventTypes: ["b", "d"] })
     const types = ["a", "b", "c", "d", "e"]
-    const response = await client.post(`${events(tenantId)}/batch`, {
+    const response = await running.client.post(`${events(tenantId)}/batch`, {
       events: types.map((eventType, i) => ({ senderId, eventType, payload: { i } }))
     })
     expect(response.status).toBe(201)
@@ -319,62 +309,62 @@ describe("POST /v1/tenants/:tenantId/events/batch", () => {
   })
 
   it("accepts 1000 events and refuses 1001 or none with 400", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const event = { senderId, eventType: "bulk" }
-    const tooMany = await client.post(`${events(tenantId)}/batch`, { events: Array.from({ length: 1001 }, () => event) })
+    const tooMany = await running.client.post(`${events(tenantId)}/batch`, { events: Array.from({ length: 1001 }, () => event) })
     expectError(tooMany, 400, "invalid_request")
-    expectError(await client.post(`${events(tenantId)}/batch`, { events: [] }), 400, "invalid_request")
-    expectError(await client.post(`${events(tenantId)}/batch`, {}), 400, "invalid_request")
+    expectError(await running.client.post(`${events(tenantId)}/batch`, { events: [] }), 400, "invalid_request")
+    expectError(await running.client.post(`${events(tenantId)}/batch`, {}), 400, "invalid_request")
     expect(await allEventIds(tenantId)).toEqual([])
 
-    const max = await client.post(`${events(tenantId)}/batch`, { events: Array.from({ length: 1000 }, () => event) })
+    const max = await running.client.post(`${events(tenantId)}/batch`, { events: Array.from({ length: 1000 }, () => event) })
     expect(max.status).toBe(201)
     expect(max.body.items).toHaveLength(1000)
-    expect((await walk(client, events(tenantId), { limit: 200 })).length).toBe(1000)
+    expect((await walk(running.client, events(tenantId), { limit: 200 })).length).toBe(1000)
   })
 
   it("stores nothing when one item is invalid", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(client, tenantId)
-    const existing = await publish(client, tenantId, senderId)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId)
+    const existing = await publish(running.client, tenantId, senderId)
     const good = { senderId, eventType: "good" }
 
-    const badJson = await client.post(`${events(tenantId)}/batch`, {
+    const badJson = await running.client.post(`${events(tenantId)}/batch`, {
       events: [good, { ...good, payloadJson: "{oops" }, good]
     })
     expectError(badJson, 400, "invalid_payload")
     expect(badJson.body.details).toEqual({ index: 1 })
 
-    expectError(await client.post(`${events(tenantId)}/batch`, { events: [good, good, { ...good, eventType: "" }] }), 400)
+    expectError(await running.client.post(`${events(tenantId)}/batch`, { events: [good, good, { ...good, eventType: "" }] }), 400)
     expectError(
-      await client.post(`${events(tenantId)}/batch`, {
+      await running.client.post(`${events(tenantId)}/batch`, {
         events: [good, { ...good, senderId: "snd_00000000000000000000000000" }]
       }),
       404,
       "not_found"
     )
-    expectError(await client.post(`${events(tenantId)}/batch`, { events: [good, { ...good, eventType: "n\u0000" }] }), 400)
+    expectError(await running.client.post(`${events(tenantId)}/batch`, { events: [good, { ...good, eventType: "n\u0000" }] }), 400)
 
     expect(await allEventIds(tenantId)).toEqual([existing.id])
-    const intents = await client.get(`/v1/tenants/${tenantId}/intents?limit=200`)
+    const intents = await running.client.get(`/v1/tenants/${tenantId}/intents?limit=200`)
     expect(intents.body.items.map((i: any) => i.eventId)).toEqual([existing.id])
   })
 })
 
 describe("GET /v1/tenants/:tenantId/events", () => {
   it("filters by eventTypes, topics, senderIds and status", async () => {
-    const { tenantId, senderId: s1 } = await seedTenant(client)
-    const { senderId: s2 } = await seedTenant(client)
-    const routed = await createDestination(client, tenantId, { eventTypes: ["routed"] })
-    const e1 = await publish(client, tenantId, s1, { eventType: "a", topics: ["red"] })
-    const e2 = await publish(client, tenantId, s2, { eventType: "b", topics: ["red", "blue"] })
-    const e3 = await publish(client, tenantId, s1, { eventType: "c", topics: [] })
-    const e4 = await publish(client, tenantId, s2, { eventType: "routed", topics: ["green"] })
+    const { tenantId, senderId: s1 } = await seedTenant(running.client)
+    const { senderId: s2 } = await seedTenant(running.client)
+    const routed = await createDestination(running.client, tenantId, { eventTypes: ["routed"] })
+    const e1 = await publish(running.client, tenantId, s1, { eventType: "a", topics: ["red"] })
+    const e2 = await publish(running.client, tenantId, s2, { eventType: "b", topics: ["red", "blue"] })
+    const e3 = await publish(running.client, tenantId, s1, { eventType: "c", topics: [] })
+    const e4 = await publish(running.client, tenantId, s2, { eventType: "routed", topics: ["green"] })
     expect(e4.destinationCount).toBe(1)
     expect(routed.id).toBeDefined()
 
     const query = async (params: string) => {
-      const response = await client.get(`${events(tenantId)}?${params}`)
+      const response = await running.client.get(`${events(tenantId)}?${params}`)
       expect(response.status, params).toBe(200)
       return sorted(ids(response.body.items))
     }
@@ -394,18 +384,18 @@ describe("GET /v1/tenants/:tenantId/events", () => {
   })
 
   it("filters by createdAfter (inclusive) and createdBefore (exclusive)", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const pause = () => new Promise((resolve) => setTimeout(resolve, 15))
-    const e1 = await publish(client, tenantId, senderId)
+    const e1 = await publish(running.client, tenantId, senderId)
     await pause()
-    const e2 = await publish(client, tenantId, senderId)
+    const e2 = await publish(running.client, tenantId, senderId)
     await pause()
-    const e3 = await publish(client, tenantId, senderId)
+    const e3 = await publish(running.client, tenantId, senderId)
     expect(Date.parse(e1.createdAt)).toBeLessThan(Date.parse(e2.createdAt))
     expect(Date.parse(e2.createdAt)).toBeLessThan(Date.parse(e3.createdAt))
 
     const query = async (params: string) => {
-      const response = await client.get(`${events(tenantId)}?order=asc&${params}`)
+      const response = await running.client.get(`${events(tenantId)}?order=asc&${params}`)
       expect(response.status, params).toBe(200)
       return ids(response.body.items)
     }
@@ -419,28 +409,28 @@ describe("GET /v1/tenants/:tenantId/events", () => {
   })
 
   it("pages with limit, order and cursor, also while events are being published", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const batch = await client.post(`${events(tenantId)}/batch`, {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const batch = await running.client.post(`${events(tenantId)}/batch`, {
       events: Array.from({ length: 23 }, (_, i) => ({ senderId, eventType: i % 2 === 0 ? "even" : "odd" }))
     })
     expect(batch.status).toBe(201)
     const original = sorted(ids(batch.body.items))
 
-    const asc = await walk(client, events(tenantId), { limit: 5, order: "asc" })
-    const desc = await walk(client, events(tenantId), { limit: 4, order: "desc" })
+    const asc = await walk(running.client, events(tenantId), { limit: 5, order: "asc" })
+    const desc = await walk(running.client, events(tenantId), { limit: 4, order: "desc" })
     expect(sorted(ids(asc))).toEqual(original)
     expect(ids(desc)).toEqual([...ids(asc)].reverse())
 
-    const filtered = await walk(client, `${events(tenantId)}?eventTypes=even`, { limit: 3, order: "asc" })
+    const filtered = await walk(running.client, `${events(tenantId)}?eventTypes=even`, { limit: 3, order: "asc" })
     expect(filtered).toHaveLength(12)
     expect(filtered.every((event) => event.type === "even")).toBe(true)
 
     const publishedDuring: Array<string> = []
-    const concurrent = await walk(client, events(tenantId), {
+    const concurrent = await walk(running.client, events(tenantId), {
       limit: 4,
       order: "desc",
       between: async () => {
-        const response = await client.post(`${events(tenantId)}/batch`, {
+        const response = await running.client.post(`${events(tenantId)}/batch`, {
           events: [{ senderId, eventType: "late" }, { senderId, eventType: "late" }]
         })
         publishedDuring.push(...ids(response.body.items))
@@ -449,11 +439,11 @@ describe("GET /v1/tenants/:tenantId/events", () => {
     expect(ids(concurrent)).toEqual(ids(desc))
     expect(publishedDuring.length).toBeGreaterThan(0)
 
-    const ascDuring = await walk(client, events(tenantId), {
+    const ascDuring = await walk(running.client, events(tenantId), {
       limit: 7,
       order: "asc",
       between: async () => {
-        const e = await publish(client, tenantId, senderId, { eventType: "later" })
+        const e = await publish(running.client, tenantId, senderId, { eventType: "later" })
         publishedDuring.push(e.id)
       }
     })
@@ -463,7 +453,7 @@ describe("GET /v1/tenants/:tenantId/events", () => {
   })
 
   it("refuses bad list parameters with 400", async () => {
-    const { tenantId } = await seedTenant(client)
+    const { tenantId } = await seedTenant(running.client)
     for (const query of [
       "limit=0",
       "limit=201",
@@ -478,27 +468,27 @@ describe("GET /v1/tenants/:tenantId/events", () => {
       "createdAfter=yesterday",
       "createdBefore=2024-13-45"
     ]) {
-      expectError(await client.get(`${events(tenantId)}?${query}`), 400, "invalid_request")
+      expectError(await running.client.get(`${events(tenantId)}?${query}`), 400, "invalid_request")
     }
-    expect((await client.get(`${events(tenantId)}?cursor=9223372036854775807`)).body).toEqual({
+    expect((await running.client.get(`${events(tenantId)}?cursor=9223372036854775807`)).body).toEqual({
       items: [],
       nextCursor: null,
       hasMore: false
     })
-    expect((await client.get(`${events(tenantId)}?eventTypes=%00`)).status).toBeLessThan(500)
+    expect((await running.client.get(`${events(tenantId)}?eventTypes=%00`)).status).toBeLessThan(500)
   })
 })
 
 describe("GET /v1/tenants/:tenantId/events/:eventId", () => {
   it("answers 404 for unknown ids and other tenants' events, 400 for malformed ids", async () => {
-    const a = await seedTenant(client)
-    const b = await seedTenant(client)
-    const event = await publish(client, a.tenantId, a.senderId)
-    expect((await client.get(`${events(a.tenantId)}/${event.id}`)).status).toBe(200)
-    expectError(await client.get(`${events(b.tenantId)}/${event.id}`), 404, "not_found")
-    expectError(await client.get(`${events(a.tenantId)}/evt_00000000000000000000000000`), 404, "not_found")
-    expectError(await client.get(`${events(a.tenantId)}/int_00000000000000000000000000`), 400, "invalid_request")
-    expect(ids((await client.get(events(b.tenantId))).body.items)).toEqual([])
-    expectError(await client.get(events("ten_00000000000000000000000000")), 404, "not_found")
+    const a = await seedTenant(running.client)
+    const b = await seedTenant(running.client)
+    const event = await publish(running.client, a.tenantId, a.senderId)
+    expect((await running.client.get(`${events(a.tenantId)}/${event.id}`)).status).toBe(200)
+    expectError(await running.client.get(`${events(b.tenantId)}/${event.id}`), 404, "not_found")
+    expectError(await running.client.get(`${events(a.tenantId)}/evt_00000000000000000000000000`), 404, "not_found")
+    expectError(await running.client.get(`${events(a.tenantId)}/int_00000000000000000000000000`), 400, "invalid_request")
+    expect(ids((await running.client.get(events(b.tenantId))).body.items)).toEqual([])
+    expectError(await running.client.get(events("ten_00000000000000000000000000")), 404, "not_found")
   })
 })

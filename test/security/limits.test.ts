@@ -3,27 +3,17 @@
  * (count: 431 with a code; total size: Node's bare 431), non-JSON bodies (415), batch size, list
  * limit, payload depth and custom headers (400).
  */
-import { type RunningServer, startTestServer } from "@signal/server/TestServer"
 import { request as httpRequest } from "node:http"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, seedTenant } from "../support/http"
+import { describe, expect, it } from "vitest"
+import { seedTenant } from "../support/http"
+import { useTestServer } from "../support/server"
 
-let server: RunningServer
-let client: Api
-
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  await server?.stop()
-})
+const running = useTestServer()
 
 /** A raw request, so header counts and sizes are exactly what the test says. */
 const raw = (headers: Record<string, string>, path = "/health") =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const url = new URL(server.url)
+    const url = new URL(running.server.url)
     const req = httpRequest({ host: url.hostname, port: url.port, path, headers }, (res) => {
       let body = ""
       res.on("data", (chunk: Buffer) => (body += chunk.toString()))
@@ -43,34 +33,34 @@ describe("input limits", () => {
   })
 
   it("answers 413 above the body limit, 415 to bodies that are not JSON", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const events = `/v1/tenants/${tenantId}/events`
-    const tooLarge = await client.post(events, { senderId, eventType: "x", payload: { blob: "x".repeat(1_100_000) } })
+    const tooLarge = await running.client.post(events, { senderId, eventType: "x", payload: { blob: "x".repeat(1_100_000) } })
     expect(tooLarge.status).toBe(413)
     expect(tooLarge.body.code).toBe("payload_too_large")
     for (const contentType of ["text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]) {
-      const response = await client.post(events, "a=1", { "content-type": contentType })
+      const response = await running.client.post(events, "a=1", { "content-type": contentType })
       expect(response.status, contentType).toBe(415)
       expect(response.body.code).toBe("unsupported_media_type")
     }
-    const json = await client.post(events, { senderId, eventType: "x", payload: {} }, {
+    const json = await running.client.post(events, { senderId, eventType: "x", payload: {} }, {
       "content-type": "application/json; charset=utf-8"
     })
     expect(json.status).toBe(201)
   })
 
   it("answers 400 to too many events, a list limit over 200, deep payloads and too many custom headers", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const event = { senderId, eventType: "x", payload: {} }
-    const batch = await client.post(`/v1/tenants/${tenantId}/events/batch`, { events: Array.from({ length: 1001 }, () => event) })
+    const batch = await running.client.post(`/v1/tenants/${tenantId}/events/batch`, { events: Array.from({ length: 1001 }, () => event) })
     expect(batch.status).toBe(400)
-    expect((await client.get(`/v1/tenants/${tenantId}/events?limit=201`)).status).toBe(400)
+    expect((await running.client.get(`/v1/tenants/${tenantId}/events?limit=201`)).status).toBe(400)
     let deep: unknown = 1
     for (let i = 0; i < 40; i++) deep = { a: deep }
-    const deepEvent = await client.post(`/v1/tenants/${tenantId}/events`, { ...event, payload: deep })
+    const deepEvent = await running.client.post(`/v1/tenants/${tenantId}/events`, { ...event, payload: deep })
     expect(deepEvent.status).toBe(400)
     const headers = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`x-h-${i}`, "1"]))
-    const manyHeaders = await client.post(`/v1/tenants/${tenantId}/events`, { ...event, headers })
+    const manyHeaders = await running.client.post(`/v1/tenants/${tenantId}/events`, { ...event, headers })
     expect(manyHeaders.status).toBe(400)
     for (const response of [batch, deepEvent, manyHeaders]) expect(response.body.code).toBe("invalid_request")
   })
