@@ -49,37 +49,7 @@ export const signal = (args: ReadonlyArray<string>, options: RunOptions = {}): P
     child.stdin.end(options.input ?? "")
   })
 
-export interface LiveServer {
-  readonly url: string
-  readonly stop: () => Promise<void>
-}
-
 export const hasTestServer = existsSync(fileURLToPath(new URL("../../server/src/TestServer.ts", import.meta.url)))
 
-/**
- * `startTestServer` from `@signal/server/TestServer`, loaded at run time: the CLI never depends
- * on server code, and a compile-time reference would close a cycle (server → cli).
- */
-export const startTestServer = async (options?: { readonly allowPrivateNetworks?: string }): Promise<LiveServer> => {
-  const specifier = "@signal/server/TestServer"
-  const module = (await import(/* @vite-ignore */ specifier)) as {
-    readonly startTestServer: (options?: { readonly allowPrivateNetworks?: string }) => Promise<LiveServer>
-  }
-  return module.startTestServer(options)
-}
-
-/** Stops the server, failing clearly (instead of hanging the hook) if shutdown does not finish. */
-export const stopServer = async (server: LiveServer | undefined, timeoutMs = 30_000): Promise<void> => {
-  if (server === undefined) return
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    await Promise.race([
-      server.stop(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the test server did not stop within ${timeoutMs / 1000}s`)), timeoutMs)
-      })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+// The live-server helpers are the client tests' own: one copy for both packages.
+export { type LiveServer, startTestServer, stopServer } from "../../client/test/liveServer"
