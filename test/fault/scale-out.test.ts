@@ -86,6 +86,10 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
     const counts = deliveryCounts(cluster.receiver)
     console.log(`join: third dispatcher took ${shards} shards`)
     expect(shards).toBeGreaterThan(0)
+    // a dispatcher's /metrics shows the shards it runs, labelled with its runner address
+    const metrics = await (await fetch(`${third.url}/metrics`)).text()
+    const runnerShards = /^signal_runner_shards\{runner="[^"]+"\} (\d+)$/m.exec(metrics)
+    expect(Number(runnerShards?.[1])).toBeGreaterThan(0)
     expect(counts.size).toBe(EVENTS)
     expect(Math.max(...counts.values())).toBeLessThanOrEqual(2)
   }, 240_000)
