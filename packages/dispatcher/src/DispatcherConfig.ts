@@ -28,7 +28,7 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
           Config.withDefault(5 * 24 * 60 * 60 * 1000)
         ),
-        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(5_000)),
+        leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(4_000)),
         clusterPruneIntervalMs: yield* Config.integer("SIGNAL_CLUSTER_PRUNE_INTERVAL_MS").pipe(
           Config.withDefault(10 * 60 * 1000)
         ),

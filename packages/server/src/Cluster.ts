@@ -14,7 +14,7 @@ const shardingConfig = {
   shardLockRefreshInterval: Duration.seconds(2),
   shardLockExpiration: Duration.seconds(6),
   refreshAssignmentsInterval: Duration.millis(500),
-  runnerHealthCheckInterval: Duration.seconds(2)
+  runnerHealthCheckInterval: Duration.seconds(1)
 }
 
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
