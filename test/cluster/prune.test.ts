@@ -35,18 +35,18 @@ describe("cluster table pruning", () => {
             VALUES ('10.255.0.1:1', 'gone', false, now() - interval '2 hours')`
       ], { discard: true })))
 
-    await eventually(async () => {
-      const left = await inDatabase((sql) =>
-        sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id IN (9000000001, 9000000002, 9000000003) ORDER BY id`)
-      return left.length === 2 ? left : undefined
+    const snapshot = () =>
+      inDatabase((sql) =>
+        Effect.all({
+          messages: sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id IN (9000000001, 9000000002, 9000000003) ORDER BY id`,
+          replies: sql<{ id: string }>`SELECT id::text FROM cluster_replies WHERE id IN (9100000001, 9100000002) ORDER BY id`,
+          runners: sql<{ address: string }>`SELECT address FROM cluster_runners WHERE address = '10.255.0.1:1'`
+        }))
+    // a janitor pass prunes in one transaction: wait until one has run
+    const state = await eventually(async () => {
+      const current = await snapshot()
+      return current.messages.length === 2 && current.runners.length === 0 ? current : undefined
     }, { what: "the janitor to prune" })
-
-    const state = await inDatabase((sql) =>
-      Effect.all({
-        messages: sql<{ id: string }>`SELECT id::text FROM cluster_messages WHERE id IN (9000000001, 9000000002, 9000000003) ORDER BY id`,
-        replies: sql<{ id: string }>`SELECT id::text FROM cluster_replies WHERE id IN (9100000001, 9100000002) ORDER BY id`,
-        runners: sql<{ address: string }>`SELECT address FROM cluster_runners WHERE address = '10.255.0.1:1'`
-      }))
     expect(state.messages.map((m) => m.id)).toEqual(["9000000002", "9000000003"])
     expect(state.replies.map((r) => r.id)).toEqual(["9100000002"])
     expect(state.runners).toEqual([])

@@ -10,8 +10,7 @@ export class ClusterTables extends Effect.Service<ClusterTables>()("@signal/stor
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const prune = Effect.fn("ClusterTables.prune")(function*(retentionMs: number) {
-      const seconds = retentionMs / 1000
+    const pruneOlderThan = (seconds: number) => Effect.gen(function*() {
       const replies = yield* sql<{ count: number }>`
         WITH gone AS (
           DELETE FROM cluster_replies r USING cluster_messages m
@@ -32,6 +31,11 @@ export class ClusterTables extends Effect.Service<ClusterTables>()("@signal/stor
           RETURNING 1
         ) SELECT count(*)::int AS count FROM gone`
       return { replies: replies[0].count, messages: messages[0].count, runners: runners[0].count }
+    })
+
+    /** One transaction: a message never outlives its replies' deletion half-done. */
+    const prune = Effect.fn("ClusterTables.prune")(function*(retentionMs: number) {
+      return yield* sql.withTransaction(pruneOlderThan(retentionMs / 1000))
     })
 
     return { prune } as const
