@@ -89,7 +89,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         const routes = unique.map(({ draft }) => targets.filter((target) => matches(target, draft)).map((t) => t.id))
         const now = new Date()
 
-        const inserted = yield* sql<{ id: string }>`
+        const inserted = yield* sql<EventRow>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
             destination_count, traceparent, expires_at, created_at)
           SELECT x.id, ${tenantId}, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
@@ -112,7 +112,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           ) AS x(id, sender_id, type, topics, payload, headers, idempotency_key, destination_count, traceparent, ttl)
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-          RETURNING id`
+          RETURNING *`
         const insertedIds = new Set(inserted.map((row) => row.id))
 
         // Keys that already existed resolve to the stored event.
@@ -157,8 +157,8 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           if (insertedIds.has(ids[ownerIndex])) return ids[ownerIndex]
           return existingByKey.get(draft.idempotencyKey!)!
         })
-        const rows = yield* findByIds(tenantId, [...new Set(finalIds)])
-        const byId = new Map(rows.map((row) => [row.id, row]))
+        // Every answered event is either just inserted or was read as an existing key: no re-read.
+        const byId = new Map([...inserted, ...existing].map((row) => [row.id, row]))
         return {
           events: finalIds.map((id) => toEvent(byId.get(id)!)),
           destinations: new Set(intents.map((i) => i.destinationId)),
