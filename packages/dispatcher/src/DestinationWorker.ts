@@ -110,7 +110,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   })
 
   /** Outcomes are written by the process-wide writer; what remains per drain is the breaker's state. */
-  const flush = persistHealth().pipe(Effect.retry(retryDatabase), Effect.ignore)
+  const saveHealth = persistHealth().pipe(Effect.retry(retryDatabase), Effect.ignore)
 
   const outcomeOf = (
     destination: Destination,
@@ -261,7 +261,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       dirty = false
       yield* woken.close
       const circuitReopensAt = yield* drain()
-      yield* flush
+      yield* saveHealth
       if (dirty) continue
       const nextDue = yield* queue.nextDueAt(destinationId).pipe(Effect.retry(retryDatabase), Effect.orDie)
       const candidates = [
@@ -274,7 +274,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       yield* Effect.raceFirst(Effect.sleep(Duration.millis(waitMs)), woken.await)
     }
   }).pipe(
-    Effect.ensuring(Effect.uninterruptible(flush.pipe(Effect.zipRight(releaseClaims)))),
+    Effect.ensuring(Effect.uninterruptible(saveHealth.pipe(Effect.zipRight(releaseClaims)))),
     Effect.withSpan("DestinationWorker.run", { attributes: { "signal.destination_id": destinationId } })
   )
 
