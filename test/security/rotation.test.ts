@@ -25,6 +25,22 @@ afterAll(async () => {
   await server?.stop()
 })
 
+/** Publishes one event for one destination and returns the request the receiver got for it. */
+const deliverOne = async (tenantId: string, senderId: string, destinationId: string, label: string) => {
+  const before = receiver.requests.length
+  const event = await client.post(`/v1/tenants/${tenantId}/events`, {
+    senderId,
+    eventType: "rotation.check",
+    payload: { label },
+    onlyForDestinations: [destinationId]
+  })
+  expect(event.status).toBe(201)
+  return eventually(async () =>
+    receiver.requests.slice(before).find((request) => JSON.parse(request.body).id === event.body.id), {
+    what: `delivery of ${label}`
+  })
+}
+
 const standardHeaders = (received: ReceivedRequest) => ({
   "webhook-id": String(received.headers["webhook-id"]),
   "webhook-timestamp": String(received.headers["webhook-timestamp"]),
@@ -62,20 +78,7 @@ describe("POST /v1/tenants/:tenantId/destinations/:destinationId/rotate-secret",
     const destinationId: string = created.body.id
     const oldSecret: string = created.body.webhook.signingSecret
 
-    const deliver = async (label: string) => {
-      const before = receiver.requests.length
-      const event = await client.post(`/v1/tenants/${tenantId}/events`, {
-        senderId,
-        eventType: "rotation.check",
-        payload: { label },
-        onlyForDestinations: [destinationId]
-      })
-      expect(event.status).toBe(201)
-      return eventually(async () =>
-        receiver.requests.slice(before).find((request) => JSON.parse(request.body).id === event.body.id), {
-        what: `delivery of ${label}`
-      })
-    }
+    const deliver = (label: string) => deliverOne(tenantId, senderId, destinationId, label)
 
     const first = await deliver("before")
     expect(verifies(first, oldSecret)).toBe(true)
@@ -127,16 +130,7 @@ describe("POST /v1/tenants/:tenantId/destinations/:destinationId/rotate-secret",
     })
     expect(response.status).toBe(200)
     const rotated: any = await response.json()
-    const before = receiver.requests.length
-    const event = (await client.post(`/v1/tenants/${tenantId}/events`, {
-      senderId,
-      eventType: "rotation.default",
-      payload: {},
-      onlyForDestinations: [created.id]
-    })).body
-    const received = await eventually(async () =>
-      receiver.requests.slice(before).find((request) => JSON.parse(request.body).id === event.id)
-    )
+    const received = await deliverOne(tenantId, senderId, created.id, "rotation.default")
     expect(verifies(received, rotated.webhook.signingSecret)).toBe(true)
     expect(verifies(received, created.webhook.signingSecret)).toBe(true)
   })
@@ -150,16 +144,7 @@ describe("POST /v1/tenants/:tenantId/destinations/:destinationId/rotate-secret",
     const rotated = (await client.post(`/v1/tenants/${tenantId}/destinations/${created.id}/rotate-secret`, {
       graceSeconds: 0
     })).body
-    const before = receiver.requests.length
-    const event = (await client.post(`/v1/tenants/${tenantId}/events`, {
-      senderId,
-      eventType: "rotation.none",
-      payload: {},
-      onlyForDestinations: [created.id]
-    })).body
-    const received = await eventually(async () =>
-      receiver.requests.slice(before).find((request) => JSON.parse(request.body).id === event.id)
-    )
+    const received = await deliverOne(tenantId, senderId, created.id, "rotation.none")
     expect(verifies(received, rotated.webhook.signingSecret)).toBe(true)
     expect(verifies(received, created.webhook.signingSecret)).toBe(false)
   })
