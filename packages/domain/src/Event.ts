@@ -19,6 +19,10 @@ export const depthOf = (value: unknown, depth = 0): number => {
   return max
 }
 
+const JsonPayload = Schema.Unknown.pipe(
+  Schema.filter((value) => depthOf(value) <= MAX_PAYLOAD_DEPTH || `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+)
+
 export class Event extends Schema.Class<Event>("Event")({
   id: EventId,
   tenantId: TenantId,
@@ -42,8 +46,8 @@ export const CreateEvent = Schema.Struct({
   topics: Schema.optionalWith(Schema.Array(Topic).pipe(Schema.maxItems(100)), { default: () => [] }),
   /** The payload as a JSON string (the established client shape) … */
   payloadJson: Schema.optional(Schema.String),
-  /** … or as JSON directly (depth and content are checked at ingest, for both forms alike). */
-  payload: Schema.optional(Schema.Unknown),
+  /** … or as JSON directly. */
+  payload: Schema.optional(JsonPayload),
   headers: Schema.optionalWith(CustomHeaders, { default: () => ({}) }),
   onlyForDestinations: Schema.optional(Schema.NullOr(Schema.Array(DestinationId).pipe(Schema.maxItems(1000)))),
   idempotencyKey: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))),
