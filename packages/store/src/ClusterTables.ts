@@ -11,31 +11,27 @@ export class ClusterTables extends Effect.Service<ClusterTables>()("@signal/stor
     const sql = yield* SqlClient.SqlClient
 
     const pruneOlderThan = (seconds: number) => Effect.gen(function*() {
-      const replies = yield* sql<{ count: number }>`
-        WITH gone AS (
-          DELETE FROM cluster_replies r USING cluster_messages m
-          WHERE r.request_id = m.request_id AND m.processed
-            AND COALESCE(m.last_read, to_timestamp(0)) < now() - make_interval(secs => ${seconds})
-          RETURNING 1
-        ) SELECT count(*)::int AS count FROM gone`
-      const messages = yield* sql<{ count: number }>`
-        WITH gone AS (
+      // one statement, so one snapshot: a message committed mid-pass is deleted together with its replies or not at all
+      const [messages] = yield* sql<{ messages: number; replies: number }>`
+        WITH gone_messages AS (
           DELETE FROM cluster_messages
           WHERE processed AND COALESCE(last_read, to_timestamp(0)) < now() - make_interval(secs => ${seconds})
+          RETURNING request_id
+        ), gone_replies AS (
+          DELETE FROM cluster_replies WHERE request_id IN (SELECT request_id FROM gone_messages)
           RETURNING 1
-        ) SELECT count(*)::int AS count FROM gone`
+        ) SELECT (SELECT count(*)::int FROM gone_messages) AS messages, (SELECT count(*)::int FROM gone_replies) AS replies`
       const runners = yield* sql<{ count: number }>`
         WITH gone AS (
           DELETE FROM cluster_runners
           WHERE NOT healthy AND last_heartbeat < now() - make_interval(secs => ${seconds})
           RETURNING 1
         ) SELECT count(*)::int AS count FROM gone`
-      return { replies: replies[0].count, messages: messages[0].count, runners: runners[0].count }
+      return { replies: messages.replies, messages: messages.messages, runners: runners[0].count }
     })
 
-    /** One transaction: a message never outlives its replies' deletion half-done. */
     const prune = Effect.fn("ClusterTables.prune")(function*(retentionMs: number) {
-      return yield* sql.withTransaction(pruneOlderThan(retentionMs / 1000))
+      return yield* pruneOlderThan(retentionMs / 1000)
     })
 
     return { prune } as const
