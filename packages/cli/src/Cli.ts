@@ -12,6 +12,8 @@
 import { CliConfig, Command } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
+import { analytics } from "./Analytics"
+import { apiKeys } from "./ApiKeys"
 import { withExitCode } from "./CliError"
 import { attempts, intents } from "./Deliveries"
 import { destinations } from "./Destinations"
@@ -23,7 +25,17 @@ import { senders, tenants } from "./Tenants"
 export const VERSION = "0.1.0"
 
 /** The built-in subcommands, in the order `--help` lists them. */
-export const builtinCommands = [tenants, senders, destinations, events, intents, attempts, listen] as const
+export const builtinCommands = [
+  tenants,
+  senders,
+  apiKeys,
+  destinations,
+  events,
+  intents,
+  attempts,
+  analytics,
+  listen
+] as const
 
 // Any command, whatever it needs or fails with (as in @effect/cli's own signatures); the tree's
 // types are computed from the actual commands passed in.

@@ -184,6 +184,31 @@ const remove = Command.make("delete", { ...globalOptions, destinationId }, (flag
     yield* output(deleted, (d) => `deleted ${d.id}`)
   }).pipe(withSettings(flags))).pipe(Command.withDescription("Delete a destination"))
 
+const rotateSecret = Command.make(
+  "rotate-secret",
+  {
+    ...globalOptions,
+    destinationId,
+    graceSeconds: Flags.optionalInteger(
+      "grace-seconds",
+      "How long the old secret keeps signing next to the new one, 0–2592000 (default 86400)"
+    )
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const api = yield* SignalJsonClient
+      const tenantId = yield* requireTenant
+      const destination = yield* api.eventDestination.rotateSecret({
+        tenantId,
+        eventDestinationId: flags.destinationId,
+        graceSeconds: Option.getOrUndefined(flags.graceSeconds)
+      })
+      yield* outputDetails(destination, detailOrder)
+    }).pipe(withSettings(flags))
+).pipe(
+  Command.withDescription("Give a destination a new signing secret and print it; the old one also signs until the grace ends")
+)
+
 const setActive = (name: "enable" | "disable", active: boolean) =>
   Command.make(name, { ...globalOptions, destinationId }, (flags) =>
     Effect.gen(function*() {
@@ -197,5 +222,14 @@ const setActive = (name: "enable" | "disable", active: boolean) =>
 
 export const destinations = Command.make("destinations").pipe(
   Command.withDescription("Manage webhook destinations"),
-  Command.withSubcommands([create, listCommand, get, update, remove, setActive("enable", true), setActive("disable", false)])
+  Command.withSubcommands([
+    create,
+    listCommand,
+    get,
+    update,
+    remove,
+    setActive("enable", true),
+    setActive("disable", false),
+    rotateSecret
+  ])
 )

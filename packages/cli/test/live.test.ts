@@ -175,6 +175,103 @@ describe.skipIf(!hasTestServer)("signal against a live server", () => {
     expect(attempt).toMatchObject({ id: attemptId, status: "succeeded", response: { statusCode: 200, body: "thanks" } })
   })
 
+  it("creates an API key that reaches its tenant until it is revoked", async () => {
+    const created = await json(["api-keys", "create", "--name", "cli-test"])
+    expect(created).toMatchObject({ tenantId, name: "cli-test", lastUsedAt: null, revokedAt: null })
+    expect(created.id).toMatch(/^key_/)
+    expect(created.key).toMatch(/^sk_/)
+    expect(created.key.startsWith(created.prefix)).toBe(true)
+
+    // for people: the key once, and the warning that it will not be shown again
+    const shown = await ok(["api-keys", "create", "--name", "cli-once"])
+    expect(shown).toMatch(/^key\s+sk_\S+$/m)
+    expect(shown).toMatch(/^name\s+cli-once$/m)
+    expect(shown).toContain("shown only once")
+
+    // the key works as --api-key and as SIGNAL_API_KEY
+    const withFlag = await json(["destinations", "list", "--api-key", created.key])
+    expect(withFlag.items.map((d: { id: string }) => d.id)).toEqual([destinationId])
+    const withEnv = await signal(["destinations", "list"], { env: { ...env, SIGNAL_API_KEY: created.key } })
+    expect(withEnv.code).toBe(0)
+    expect(withEnv.stdout).toContain(destinationId)
+
+    const table = (await ok(["api-keys", "list"])).trimEnd().split("\n")
+    expect(table[0]).toMatch(/^ID\s+NAME\s+PREFIX\s+CREATED\s+LAST USED\s+STATUS$/)
+    expect(table).toHaveLength(3)
+    const row = table.find((line) => line.startsWith(created.id)) ?? ""
+    expect(row).toMatch(new RegExp(`^${created.id}\\s+cli-test\\s+${created.prefix}…\\s+\\S+Z\\s+(\\S+Z|-)\\s+active$`))
+
+    expect(await ok(["api-keys", "revoke", created.id])).toMatch(new RegExp(`^revoked ${created.id} at \\S+Z\n$`))
+    const refused = await run(["destinations", "list", "--api-key", created.key])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toBe("")
+    expect(refused.stderr).toMatch(/^error: unauthorized: /m)
+    const keys = await json(["api-keys", "list"])
+    expect(keys.items.find((k: { id: string }) => k.id === created.id).revokedAt).not.toBeNull()
+    expect(await ok(["api-keys", "list"])).toMatch(new RegExp(`^${created.id}\\s.*\\srevoked$`, "m"))
+
+    const invalid = await run(["api-keys", "revoke", "not-a-key"])
+    expect(invalid.code).toBe(1)
+    expect(invalid.stderr).toMatch(/^error: invalid_request: /m)
+  })
+
+  it("shows delivery analytics for the tenant and for a destination", async () => {
+    // one event, published above, delivered once to the one destination
+    const delivered = {
+      tenantId,
+      events: 1,
+      deliveries: 1,
+      succeeded: 1,
+      failed: 0,
+      inProgress: 0,
+      successRate: 1,
+      attempts: 1,
+      attemptsPerDelivery: 1,
+      queue: { pending: 0, retrying: 0, depth: 0 }
+    }
+    const tenant = await json(["analytics"])
+    expect(tenant).toMatchObject({ ...delivered, destinationId: null })
+    expect(tenant.latencyMs.p50).toBeGreaterThanOrEqual(0)
+    expect(Date.parse(tenant.to) - Date.parse(tenant.from)).toBe(24 * 3600 * 1000)
+    expect(await json(["analytics", "--destination", destinationId])).toMatchObject({ ...delivered, destinationId })
+
+    const before = await json(["analytics", "--from", "2000-01-01T00:00:00Z", "--to", "2000-01-02T00:00:00Z"])
+    expect(before).toMatchObject({ from: "2000-01-01T00:00:00.000Z", events: 0, deliveries: 0, successRate: null })
+
+    const summary = await ok(["analytics", "--destination", destinationId])
+    expect(summary).toMatch(new RegExp(`^destination\\s+${destinationId}$`, "m"))
+    expect(summary).toMatch(/^window\s+\S+Z → \S+Z$/m)
+    expect(summary).toMatch(/^deliveries\s+1$/m)
+    expect(summary).toMatch(/^success rate\s+100\.0%$/m)
+    expect(summary).toMatch(/^attempts per delivery\s+1\.00$/m)
+    expect(summary).toMatch(/^latency p95\s+\d+ ms$/m)
+    expect(summary).toMatch(/^queue depth\s+0$/m)
+
+    const invalid = await run(["analytics", "--destination", "not-a-destination"])
+    expect(invalid.code).toBe(1)
+    expect(invalid.stderr).toMatch(/^error: invalid_request: destinationId: /m)
+  })
+
+  it("rotates a destination's signing secret; deliveries are signed with the new one", async () => {
+    const details = await ok(["destinations", "rotate-secret", destinationId, "--grace-seconds", "0"])
+    const rotated = /^webhook\.signingSecret\s+(\S+)$/m.exec(details)?.[1] ?? ""
+    expect(rotated).toMatch(/^whsec_/)
+    expect(rotated).not.toBe(secret)
+    expect(details).toMatch(new RegExp(`^id\\s+${destinationId}$`, "m"))
+
+    const again = await json(["destinations", "rotate-secret", destinationId, "--grace-seconds", "60"])
+    expect(again).toMatchObject({ id: destinationId, name: "CLI receiver" })
+    expect(again.webhook.signingSecret).not.toBe(rotated)
+    expect((await json(["destinations", "get", destinationId])).webhook.signingSecret).toBe(again.webhook.signingSecret)
+
+    secret = again.webhook.signingSecret
+    await ok(["events", "publish", "--type", "order.paid", "--sender", senderId], JSON.stringify({ orderId: "o-2" }))
+    const deadline = Date.now() + 15_000
+    while (verifiedDeliveries < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(verifiedDeliveries).toBe(2)
+    expect(rejectedDeliveries).toBe(0)
+  })
+
   it("disables, enables, updates and deletes a destination; a deleted one is a 404", async () => {
     expect(await ok(["destinations", "disable", destinationId])).toMatch(new RegExp(`^${destinationId} disabled`))
     expect((await json(["destinations", "get", destinationId])).active).toBe(false)

@@ -21,7 +21,8 @@ describe("signal --help and usage errors", () => {
   it("prints help listing every command group, exit 0", async () => {
     const result = await signal(["--help"])
     expect(result.code).toBe(0)
-    for (const command of ["tenants", "senders", "destinations", "events", "intents", "attempts", "listen"]) {
+    const groups = ["tenants", "senders", "api-keys", "destinations", "events", "intents", "attempts", "analytics", "listen"]
+    for (const command of groups) {
       expect(result.stdout).toContain(command)
     }
     for (const option of ["--endpoint", "--api-key", "--tenant", "--json"]) expect(result.stdout).toContain(option)
@@ -32,6 +33,13 @@ describe("signal --help and usage errors", () => {
     expect(group.code).toBe(0)
     expect(group.stdout).toMatch(/enable/)
     expect(group.stdout).toMatch(/disable/)
+    expect(group.stdout).toMatch(/rotate-secret/)
+    const keys = await signal(["api-keys", "--help"])
+    expect(keys.code).toBe(0)
+    for (const command of ["create", "list", "revoke"]) expect(keys.stdout).toContain(command)
+    const analytics = await signal(["analytics", "--help"])
+    expect(analytics.code).toBe(0)
+    for (const option of ["--destination", "--from", "--to"]) expect(analytics.stdout).toContain(option)
     const leaf = await signal(["events", "publish", "--help"])
     expect(leaf.code).toBe(0)
     expect(leaf.stdout).toContain("--data")
