@@ -118,20 +118,18 @@ export const deliveryCounts = (receiver: Receiver) => {
 }
 
 /**
- * How long destinations that were being served stopped receiving after `at`: for each destination
- * that had a delivery before and after, the gap from `at` to its first delivery after; the maximum.
+ * How long work that was waiting at `at` stayed undelivered: for each destination, the time from
+ * `at` to its first delivery of an event published before `at`; the maximum. Destinations with
+ * nothing waiting (idle between two publishes) do not count, so this measures the hand-over only.
  */
 export const resumeTime = (receiver: Receiver, at: number) => {
-  const before = new Set<string>()
-  const firstAfter = new Map<string, number>()
+  const firstWaiting = new Map<string, number>()
   for (const request of receiver.requests) {
-    const destination = request.path
-    if (request.receivedAt <= at) before.add(destination)
-    else if (!firstAfter.has(destination)) firstAfter.set(destination, request.receivedAt)
+    if (request.receivedAt <= at || firstWaiting.has(request.path)) continue
+    const publishedAt = Date.parse((JSON.parse(request.body) as { createdAt: string }).createdAt)
+    if (publishedAt < at) firstWaiting.set(request.path, request.receivedAt - at)
   }
-  let worst = 0
-  for (const [destination, time] of firstAfter) if (before.has(destination)) worst = Math.max(worst, time - at)
-  return worst
+  return Math.max(0, ...firstWaiting.values())
 }
 
 export const untilDelivered = (receiver: Receiver, count: number, timeoutMs = 60_000) =>

@@ -34,7 +34,7 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
     const counts = deliveryCounts(cluster.receiver)
     const duplicates = cluster.receiver.requests.length - counts.size
     const resume = resumeTime(cluster.receiver, killedAt)
-    console.log(`kill -9: deliveries resumed after ${resume} ms, ${duplicates} duplicate deliveries of ${EVENTS}`)
+    console.log(`kill -9: waiting deliveries resumed after ${resume} ms, ${duplicates} duplicate deliveries of ${EVENTS}`)
     expect(counts.size).toBe(EVENTS)
     // only deliveries in flight at the kill can repeat: at most 5 per destination, each at most twice
     expect(duplicates).toBeLessThanOrEqual(DESTINATIONS * 5)
@@ -56,13 +56,13 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
     await drainedAndSucceeded(cluster, 120_000)
     const counts = deliveryCounts(cluster.receiver)
     const resume = resumeTime(cluster.receiver, stoppedAt)
-    console.log(`SIGTERM: exited after ${exitedAfter} ms (code ${exitCode}), deliveries resumed after ${resume} ms`)
+    console.log(`SIGTERM: exited after ${exitedAfter} ms (code ${exitCode}), waiting deliveries resumed after ${resume} ms`)
     expect(counts.size).toBe(EVENTS)
     expect(cluster.receiver.requests.length).toBe(EVENTS)
     expect(exitCode).toBe(0)
     expect(exitedAfter).toBeLessThanOrEqual(10_000)
-    // the stopped dispatcher's destinations are served again well within the kill -9 bound
-    expect(resume).toBeLessThanOrEqual(10_000)
+    // work waiting on the stopped dispatcher's destinations is delivered by the other within 5 s
+    expect(resume).toBeLessThanOrEqual(5_000)
   }, 240_000)
 
   it("a third dispatcher joining mid-load takes shards and nothing is lost", async () => {

@@ -17,7 +17,12 @@ export const SweeperLive = Singleton.make(
     const client = yield* DestinationEntity.client
     const sweep = queue.dueDestinations(1000).pipe(
       Effect.flatMap((ids) =>
-        Effect.forEach(ids, (id) => client(id).Wake(undefined, { discard: true }), { discard: true, concurrency: 16 })
+        Effect.forEach(ids, (id) =>
+          client(id).Wake(undefined, { discard: true }).pipe(
+            // a wake to a shard whose runner just died waits for the shard to move: the next sweep retries it
+            Effect.timeout(config.sweepIntervalMs),
+            Effect.catchAllCause((cause) => Effect.logDebug(`wake of ${id} not sent; retrying next sweep`, cause))
+          ), { discard: true, concurrency: 64 })
       ),
       Effect.catchAllCause((cause) => Effect.logWarning("sweep failed; retrying next period", cause)),
       Effect.withSpan("Sweeper.sweep")

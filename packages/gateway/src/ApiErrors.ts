@@ -114,14 +114,17 @@ const sqlState = (error: SqlError): string | undefined => {
   return typeof cause?.code === "string" ? cause.code : undefined
 }
 
+const isSqlError = (error: unknown): error is SqlError => (error as { _tag?: string } | null)?._tag === "SqlError"
+
 /**
- * An unreachable database is the service's problem, never the client's: 503, retry later.
+ * An unreachable database is the service's problem, never the client's: 503, retry later. That
+ * includes a COMMIT or ROLLBACK that fails with the connection, which @effect/sql raises as a defect.
  * Text the database refuses to store is the client's: 400.
  */
 export const databaseUnavailable = <A, E, R>(self: Effect.Effect<A, E | SqlError, R>) =>
   Effect.catchIf(
-    self,
-    (error): error is SqlError => (error as { _tag?: string })._tag === "SqlError",
+    Effect.catchSomeDefect(self, (defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
+    isSqlError,
     (error): Effect.Effect<never, BadRequest | ServiceUnavailable> =>
       unstorableText.has(sqlState(error) ?? "")
         ? Effect.fail(new BadRequest({ code: "invalid_request", message: "text must not contain NUL characters" }))

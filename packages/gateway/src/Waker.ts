@@ -1,25 +1,54 @@
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
-import { Context, Effect, Layer } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer } from "effect"
 
-/** Tells destination entities that work is due; best effort, the sweeper covers lost wakes. */
+/**
+ * How long one wake may wait for a live runner. A send to a shard whose runner just died retries
+ * until the shard moves (seconds after a kill -9); past this the sweeper wakes the entity instead.
+ */
+const WAKE_TIMEOUT = Duration.seconds(3)
+
+/**
+ * Tells destination entities that work is due; best effort, the sweeper covers lost wakes.
+ * Wakes go out in the background so no API answer waits on the cluster, and at most one is in
+ * flight per destination: a wake asked for meanwhile is sent once that one is done, so an entity
+ * always hears of work committed before it was asked for.
+ */
 export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
   readonly wake: (destinationIds: Iterable<DestinationId>) => Effect.Effect<void>
 }>() {
-  static readonly layer = Layer.effect(
+  static readonly layer = Layer.scoped(
     Waker,
     Effect.gen(function*() {
       const client = yield* DestinationEntity.client
+      const fibers = yield* FiberSet.make()
+      /** Destinations with a wake in flight → whether another was asked for since it left. */
+      const inFlight = new Map<DestinationId, boolean>()
+
+      const send = (id: DestinationId): Effect.Effect<void> =>
+        client(id).Wake(undefined, { discard: true }).pipe(
+          Effect.timeout(WAKE_TIMEOUT),
+          Effect.catchAllCause((cause) => Effect.logDebug("wake not sent; the sweeper will pick it up", cause)),
+          Effect.zipRight(Effect.suspend(() => {
+            if (inFlight.get(id) === true) {
+              inFlight.set(id, false)
+              return send(id)
+            }
+            inFlight.delete(id)
+            return Effect.void
+          }))
+        )
+
       return Waker.of({
         wake: (destinationIds) =>
-          Effect.forEach(
-            destinationIds,
-            (id) =>
-              client(id).Wake(undefined, { discard: true }).pipe(
-                Effect.catchAllCause((cause) => Effect.logWarning("wake not sent; the sweeper will pick it up", cause))
-              ),
-            { discard: true, concurrency: 16 }
-          ).pipe(Effect.withSpan("Waker.wake"))
+          Effect.forEach(destinationIds, (id) => {
+            if (inFlight.has(id)) {
+              inFlight.set(id, true)
+              return Effect.void
+            }
+            inFlight.set(id, false)
+            return FiberSet.run(fibers, send(id))
+          }, { discard: true }).pipe(Effect.withSpan("Waker.wake"))
       })
     })
   )

@@ -5,14 +5,16 @@ import { ServerConfig } from "./ServerConfig"
 
 /**
  * Cluster wiring by role. Wakes are volatile, so the mailbox stays small and Postgres stays the
- * queue; shard locks expire quickly so a killed dispatcher's destinations move on within seconds.
+ * queue. A killed dispatcher's shard locks go with its database connection, but the others only
+ * reassign its shards once its heartbeat is older than `shardLockExpiration`: 4 s (heartbeats every
+ * 4/3 s, which is also how long a heartbeat write may take before a runner gives its shards up).
  */
 const shardingConfig = {
   entityMailboxCapacity: 64,
   entityMaxIdleTime: Duration.minutes(2),
   entityTerminationTimeout: Duration.seconds(8),
   shardLockRefreshInterval: Duration.seconds(2),
-  shardLockExpiration: Duration.seconds(6),
+  shardLockExpiration: Duration.seconds(4),
   refreshAssignmentsInterval: Duration.millis(500),
   runnerHealthCheckInterval: Duration.seconds(1)
 }
