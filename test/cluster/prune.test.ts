@@ -1,23 +1,17 @@
 import { SqlClient } from "@effect/sql"
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import { clientLayer } from "@signal/store/Database"
 import { Effect, Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { eventually } from "../support/http"
+import { useTestServer } from "../support/server"
 
-let server: RunningServer
-beforeAll(async () => {
-  server = await startTestServer({
-    env: { SIGNAL_CLUSTER_PRUNE_INTERVAL_MS: "200", SIGNAL_CLUSTER_RETENTION_MS: "60000" }
-  })
-})
-afterAll(async () => {
-  await server?.stop()
+const running = useTestServer({
+  env: { SIGNAL_CLUSTER_PRUNE_INTERVAL_MS: "200", SIGNAL_CLUSTER_RETENTION_MS: "60000" }
 })
 
 const inDatabase = <A>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
   Effect.runPromise(
-    Effect.flatMap(SqlClient.SqlClient, f).pipe(Effect.provide(clientLayer(Redacted.make(server.databaseUrl))), Effect.scoped)
+    Effect.flatMap(SqlClient.SqlClient, f).pipe(Effect.provide(clientLayer(Redacted.make(running.server.databaseUrl))), Effect.scoped)
   )
 
 describe("cluster table pruning", () => {

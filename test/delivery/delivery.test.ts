@@ -1,25 +1,21 @@
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import { createHmac } from "node:crypto"
 import { createServer as createTcpServer } from "node:net"
 import { Webhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, eventually, seedTenant } from "../support/http"
+import { eventually, seedTenant } from "../support/http"
 import { type Receiver, startReceiver } from "../support/receiver"
+import { useTestServer } from "../support/server"
 import { deliveryHelpers } from "./shared"
 
-let server: RunningServer
-let client: Api
+const running = useTestServer()
 let receiver: Receiver
 
 beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
   receiver = await startReceiver()
 })
 
 afterAll(async () => {
   await receiver?.close()
-  await server?.stop()
 })
 
 let createDestination: ReturnType<typeof deliveryHelpers>["createDestination"]
@@ -28,12 +24,12 @@ let attemptsOf: ReturnType<typeof deliveryHelpers>["attemptsOf"]
 let settled: ReturnType<typeof deliveryHelpers>["settled"]
 
 beforeAll(() => {
-  ;({ createDestination, publish, attemptsOf, settled } = deliveryHelpers(client))
+  ;({ createDestination, publish, attemptsOf, settled } = deliveryHelpers(running.client))
 })
 
 describe("delivery", () => {
   it("delivers a signed request that verifies with Standard Webhooks and with a plain HMAC", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver()
     const destination = await createDestination(tenantId, hook.url, { headers: { "X-Destination": "d1" } })
     const event = await publish(tenantId, senderId, { headers: { "X-Event": "e1" } })
@@ -67,13 +63,13 @@ describe("delivery", () => {
 
     const [attempt] = await attemptsOf(tenantId, event.id)
     expect(attempt).toMatchObject({ attemptNumber: 1, status: "succeeded", response: { statusCode: 200, body: "ok" } })
-    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    const settledEvent = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
     expect(settledEvent).toMatchObject({ status: "succeeded", successCount: 1, failureCount: 0 })
     await hook.close()
   })
 
   it("retries on the policy's schedule: two failures then a success make three attempts", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver((_request, index, response) => {
       response.writeHead(index < 2 ? 503 : 200)
       response.end(index < 2 ? "busy" : "done")
@@ -100,7 +96,7 @@ describe("delivery", () => {
   })
 
   it("gives up after maxAttempts and marks intent and event failed", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver((_request, _index, response) => {
       response.writeHead(500)
       response.end("broken")
@@ -109,13 +105,13 @@ describe("delivery", () => {
     const event = await publish(tenantId, senderId)
     const intent = await settled(tenantId, event.id)
     expect(intent).toMatchObject({ status: "failed", attemptCount: 2, error: { code: "http_status" }, nextAttemptAt: null })
-    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    const settledEvent = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
     expect(settledEvent).toMatchObject({ status: "failed", successCount: 0, failureCount: 1 })
     await hook.close()
   })
 
   it("records timeouts, refused and reset connections with stable codes", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const once = { retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 } }
     const slow = await startReceiver((_request, _index, response) => {
       setTimeout(() => {
@@ -154,7 +150,7 @@ describe("delivery", () => {
   })
 
   it("caps the stored response body at 64 KiB", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const big = await startReceiver((_request, _index, response) => {
       response.writeHead(200)
       response.end("x".repeat(200 * 1024))
@@ -168,7 +164,7 @@ describe("delivery", () => {
   })
 
   it("does not follow redirects", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const target = await startReceiver()
     const redirecting = await startReceiver((_request, _index, response) => {
       response.writeHead(302, { location: target.url })
@@ -184,7 +180,7 @@ describe("delivery", () => {
   })
 
   it("ends retries when the event's ttl runs out", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const failing = await startReceiver((_request, _index, response) => {
       response.writeHead(500)
       response.end()
@@ -199,35 +195,29 @@ describe("delivery", () => {
   })
 
   it("re-delivers on manual retry with continuing attempt numbers", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver()
     await createDestination(tenantId, hook.url)
     const event = await publish(tenantId, senderId)
     const intent = await settled(tenantId, event.id)
-    const retried = await client.post(`/v1/tenants/${tenantId}/intents/${intent.id}/retry`)
+    const retried = await running.client.post(`/v1/tenants/${tenantId}/intents/${intent.id}/retry`)
     expect(retried.status).toBe(202)
     await eventually(async () => (hook.requests.length === 2 ? true : undefined), { what: "second delivery" })
     const again = await settled(tenantId, event.id)
     expect(again).toMatchObject({ status: "succeeded", attemptCount: 2 })
     expect((await attemptsOf(tenantId, event.id)).map((a) => a.attemptNumber)).toEqual([1, 2])
     expect(hook.requests[1].headers["webhook-id"]).toBe(intent.id)
-    const settledEvent = (await client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    const settledEvent = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
     expect(settledEvent).toMatchObject({ status: "succeeded", successCount: 1 })
     await hook.close()
   })
 })
 
 describe("default outbound policy", () => {
-  let guarded: RunningServer
-  beforeAll(async () => {
-    guarded = await startTestServer({ allowPrivateNetworks: "" })
-  })
-  afterAll(async () => {
-    await guarded?.stop()
-  })
+  const guarded = useTestServer({ allowPrivateNetworks: "" })
 
   it("refuses loopback receivers unless allowed (blocked_address)", async () => {
-    const guardedClient = api(guarded.url)
+    const guardedClient = guarded.client
     const { tenantId, senderId } = await seedTenant(guardedClient)
     const once = { retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 } }
     for (const url of [receiver.url, receiver.url.replace("127.0.0.1", "localhost"), "http://[::ffff:127.0.0.1]:9/x"]) {

@@ -1,27 +1,20 @@
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, eventually, seedTenant } from "../support/http"
+import { beforeAll, describe, expect, it } from "vitest"
+import { eventually, seedTenant } from "../support/http"
 import { startReceiver } from "../support/receiver"
+import { useTestServer } from "../support/server"
 import { deliveryHelpers } from "./shared"
 
-let server: RunningServer
-let client: Api
+const running = useTestServer({
+  env: {
+    SIGNAL_CIRCUIT_FAILURE_THRESHOLD: "3",
+    SIGNAL_CIRCUIT_COOLDOWN_MS: "1500",
+    SIGNAL_AUTO_DISABLE_AFTER_MS: "60000"
+  }
+})
 let helpers: ReturnType<typeof deliveryHelpers>
 
-beforeAll(async () => {
-  server = await startTestServer({
-    env: {
-      SIGNAL_CIRCUIT_FAILURE_THRESHOLD: "3",
-      SIGNAL_CIRCUIT_COOLDOWN_MS: "1500",
-      SIGNAL_AUTO_DISABLE_AFTER_MS: "60000"
-    }
-  })
-  client = api(server.url)
-  helpers = deliveryHelpers(client)
-})
-
-afterAll(async () => {
-  await server?.stop()
+beforeAll(() => {
+  helpers = deliveryHelpers(running.client)
 })
 
 const delayed = (ms: number) => (_request: unknown, _index: number, response: import("node:http").ServerResponse) => {
@@ -33,7 +26,7 @@ const delayed = (ms: number) => (_request: unknown, _index: number, response: im
 
 describe("destination limits", () => {
   it("never exceeds maxConcurrency, and uses it", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver(delayed(100))
     const destination = await helpers.createDestination(tenantId, hook.url, { maxConcurrency: 3 })
     await helpers.publishMany(tenantId, senderId, 30)
@@ -45,7 +38,7 @@ describe("destination limits", () => {
   })
 
   it("holds the rate limit", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver()
     const destination = await helpers.createDestination(tenantId, hook.url, { rateLimitPerSecond: 5, maxConcurrency: 20 })
     await helpers.publishMany(tenantId, senderId, 20)
@@ -65,7 +58,7 @@ describe("destination limits", () => {
   })
 
   it("a slow destination does not slow a healthy one", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const slow = await startReceiver(delayed(3_000))
     const fast = await startReceiver()
     await helpers.createDestination(tenantId, slow.url, { maxConcurrency: 2, eventTypes: ["slow"] })
@@ -84,7 +77,7 @@ describe("destination limits", () => {
 
 describe("circuit breaker", () => {
   it("opens after consecutive failures, waits without burning attempts, probes, and closes", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     let healthy = false
     const hook = await startReceiver((_request, _index, response) => {
       response.writeHead(healthy ? 200 : 500)
@@ -96,7 +89,7 @@ describe("circuit breaker", () => {
     })
     const events = await helpers.publishMany(tenantId, senderId, 5)
     const opened = await eventually(async () => {
-      const found = (await client.get(`/v1/tenants/${tenantId}/destinations/${destination.id}`)).body
+      const found = (await running.client.get(`/v1/tenants/${tenantId}/destinations/${destination.id}`)).body
       return found.circuit.state === "open" ? found : undefined
     }, { what: "circuit to open" })
     expect(opened.circuit.consecutiveFailures).toBeGreaterThanOrEqual(3)
@@ -108,7 +101,7 @@ describe("circuit breaker", () => {
 
     healthy = true
     await helpers.drained(tenantId, destination.id)
-    const closed = (await client.get(`/v1/tenants/${tenantId}/destinations/${destination.id}`)).body
+    const closed = (await running.client.get(`/v1/tenants/${tenantId}/destinations/${destination.id}`)).body
     expect(closed.circuit).toMatchObject({ state: "closed", consecutiveFailures: 0 })
     for (const event of events) {
       const intent = await helpers.intentOf(tenantId, event.id)
@@ -121,14 +114,14 @@ describe("circuit breaker", () => {
   })
 
   it("a disabled destination gets no deliveries until re-enabled", async () => {
-    const { tenantId, senderId } = await seedTenant(client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver()
     const destination = await helpers.createDestination(tenantId, hook.url)
-    const disabled = await client.patch(`/v1/tenants/${tenantId}/destinations/${destination.id}`, { active: false })
+    const disabled = await running.client.patch(`/v1/tenants/${tenantId}/destinations/${destination.id}`, { active: false })
     expect(disabled.body).toMatchObject({ active: false, status: "disabled" })
     const event = await helpers.publish(tenantId, senderId, { onlyForDestinations: [destination.id] })
     expect(event.destinationCount).toBe(0)
-    await client.patch(`/v1/tenants/${tenantId}/destinations/${destination.id}`, { active: true })
+    await running.client.patch(`/v1/tenants/${tenantId}/destinations/${destination.id}`, { active: true })
     const second = await helpers.publish(tenantId, senderId)
     expect(second.destinationCount).toBe(1)
     await helpers.settled(tenantId, second.id)

@@ -3,37 +3,24 @@
  * once, succeed on the second attempt, fail for good, or keep retrying; the figures (counts, rates,
  * attempts per delivery, latency percentiles, queue depth) are checked against what happened.
  */
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { deliveryHelpers } from "../delivery/shared"
-import { api, type Api, eventually, seedTenant } from "../support/http"
-import { type Receiver, startReceiver } from "../support/receiver"
+import { eventually, seedTenant } from "../support/http"
+import { useReceivers } from "../support/receiver"
+import { useTestServer } from "../support/server"
 
-let server: RunningServer
-let client: Api
-const receivers: Array<Receiver> = []
-
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  for (const receiver of receivers) await receiver.close()
-  await server?.stop()
-})
+const running = useTestServer()
+const startReceiver = useReceivers()
 
 const receiver = async (status: (index: number, webhookId: string, seen: number) => number) => {
   const seen = new Map<string, number>()
-  const started = await startReceiver((request, index, response) => {
+  return startReceiver((request, index, response) => {
     const id = String(request.headers["webhook-id"])
     const count = (seen.get(id) ?? 0) + 1
     seen.set(id, count)
     response.writeHead(status(index, id, count))
     response.end()
   })
-  receivers.push(started)
-  return started
 }
 
 /** percentile_cont: linear interpolation between the closest ranks. */
@@ -47,8 +34,8 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
 
 describe("analytics", () => {
   it("reports a tenant's and a destination's deliveries as they happened", async () => {
-    const { createDestination, publishMany, drained } = deliveryHelpers(client)
-    const { tenantId, senderId } = await seedTenant(client)
+    const { createDestination, publishMany, drained } = deliveryHelpers(running.client)
+    const { tenantId, senderId } = await seedTenant(running.client)
     const ok = await createDestination(tenantId, (await receiver(() => 200)).url, { name: "ok" })
     const second = await createDestination(tenantId, (await receiver((_i, _id, seen) => (seen === 1 ? 503 : 200))).url, {
       name: "second-try",
@@ -63,7 +50,7 @@ describe("analytics", () => {
       retry: { type: "linear", delaySeconds: 600, maxAttempts: 3 }
     })
     // another tenant's traffic never shows up in this tenant's figures
-    const other = await seedTenant(client)
+    const other = await seedTenant(running.client)
     await createDestination(other.tenantId, (await receiver(() => 200)).url)
     await publishMany(other.tenantId, other.senderId, 2)
 
@@ -71,15 +58,15 @@ describe("analytics", () => {
     await publishMany(tenantId, senderId, 3)
     for (const destination of [ok, second, broken]) await drained(tenantId, destination.id, 15_000)
     await eventually(async () => {
-      const page = await client.get(`/v1/tenants/${tenantId}/attempts?destinationIds=${stuck.id}&limit=10`)
+      const page = await running.client.get(`/v1/tenants/${tenantId}/attempts?destinationIds=${stuck.id}&limit=10`)
       return page.body.items.length === 3 ? true : undefined
     }, { what: "first attempts of the stuck destination" })
 
-    const attempts = (await client.get(`/v1/tenants/${tenantId}/attempts?limit=100`)).body.items as Array<any>
+    const attempts = (await running.client.get(`/v1/tenants/${tenantId}/attempts?limit=100`)).body.items as Array<any>
     expect(attempts).toHaveLength(3 + 6 + 3 + 3)
     const durations = attempts.map((a) => a.durationMs as number)
 
-    const tenant = await client.get(`/v1/tenants/${tenantId}/analytics`)
+    const tenant = await running.client.get(`/v1/tenants/${tenantId}/analytics`)
     expect(tenant.status).toBe(200)
     expect(tenant.body).toMatchObject({
       tenantId,
@@ -102,7 +89,7 @@ describe("analytics", () => {
     expect(Math.abs(Date.parse(tenant.body.to) - Date.now())).toBeLessThan(10_000)
 
     const perDestination = async (id: string) => {
-      const response = await client.get(`/v1/tenants/${tenantId}/destinations/${id}/analytics?from=${windowStart}`)
+      const response = await running.client.get(`/v1/tenants/${tenantId}/destinations/${id}/analytics?from=${windowStart}`)
       expect(response.status).toBe(200)
       return response.body
     }
@@ -145,7 +132,7 @@ describe("analytics", () => {
     expect(await perDestination(ok.id)).toMatchObject({ deliveries: 3, succeeded: 3, attempts: 3, successRate: 1 })
 
     // a window before anything happened: nothing in it, but the queue is what waits now
-    const empty = await client.get(
+    const empty = await running.client.get(
       `/v1/tenants/${tenantId}/analytics?from=2020-01-01T00:00:00.000Z&to=2020-01-02T00:00:00.000Z`
     )
     expect(empty.status).toBe(200)
@@ -165,20 +152,20 @@ describe("analytics", () => {
   }, 30_000)
 
   it("refuses an inverted window and unknown tenants or destinations", async () => {
-    const { tenantId } = await seedTenant(client)
-    const inverted = await client.get(
+    const { tenantId } = await seedTenant(running.client)
+    const inverted = await running.client.get(
       `/v1/tenants/${tenantId}/analytics?from=2024-01-02T00:00:00.000Z&to=2024-01-01T00:00:00.000Z`
     )
     expect(inverted.status).toBe(400)
     expect(inverted.body.code).toBe("invalid_window")
-    expect((await client.get(`/v1/tenants/${tenantId}/analytics?from=yesterday`)).status).toBe(400)
-    expect((await client.get(`/v1/tenants/ten_0000000000000000000000000/analytics`)).status).toBe(404)
-    const missing = await client.get(`/v1/tenants/${tenantId}/destinations/dst_0000000000000000000000000/analytics`)
+    expect((await running.client.get(`/v1/tenants/${tenantId}/analytics?from=yesterday`)).status).toBe(400)
+    expect((await running.client.get(`/v1/tenants/ten_0000000000000000000000000/analytics`)).status).toBe(404)
+    const missing = await running.client.get(`/v1/tenants/${tenantId}/destinations/dst_0000000000000000000000000/analytics`)
     expect(missing.status).toBe(404)
   })
 
   it("is described in the OpenAPI document", async () => {
-    const spec = (await client.get("/openapi.json")).body
+    const spec = (await running.client.get("/openapi.json")).body
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining([
       "/v1/tenants/{tenantId}/analytics",
       "/v1/tenants/{tenantId}/destinations/{destinationId}/analytics"

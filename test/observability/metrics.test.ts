@@ -3,12 +3,12 @@
  * moved by what happened, the attempt histogram has cumulative buckets, the database-wide gauges show
  * the queue, and every series keeps to its few labels.
  */
-import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import type { ServerResponse } from "node:http"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { deliveryHelpers } from "../delivery/shared"
-import { api, type Api, eventually, seedTenant } from "../support/http"
-import { type Receiver, startReceiver } from "../support/receiver"
+import { eventually, seedTenant } from "../support/http"
+import { useReceivers } from "../support/receiver"
+import { useTestServer } from "../support/server"
 
 interface Sample {
   readonly name: string
@@ -32,12 +32,11 @@ const parseLabels = (text: string | undefined): Record<string, string> => {
   return labels
 }
 
-let server: RunningServer
-let client: Api
-const receivers: Array<Receiver> = []
+const running = useTestServer()
+const startReceiver = useReceivers()
 
 const scrape = async (): Promise<Scrape> => {
-  const response = await fetch(`${server.url}/metrics`)
+  const response = await fetch(`${running.server.url}/metrics`)
   expect(response.status).toBe(200)
   expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/)
   const text = await response.text()
@@ -71,21 +70,8 @@ const scrape = async (): Promise<Scrape> => {
   }
 }
 
-beforeAll(async () => {
-  server = await startTestServer()
-  client = api(server.url)
-})
-
-afterAll(async () => {
-  for (const receiver of receivers) await receiver.close()
-  await server?.stop()
-})
-
-const receiver = async (respond: (index: number, response: ServerResponse) => void) => {
-  const started = await startReceiver((_request, index, response) => respond(index, response))
-  receivers.push(started)
-  return started
-}
+const receiver = (respond: (index: number, response: ServerResponse) => void) =>
+  startReceiver((_request, index, response) => respond(index, response))
 
 const answer = (status: number) => (_index: number, response: ServerResponse) => {
   response.writeHead(status)
@@ -95,7 +81,7 @@ const answer = (status: number) => (_index: number, response: ServerResponse) =>
 describe("GET /metrics", () => {
   it("exports every Signal metric with its type and bounded labels, before any delivery", async () => {
     // a request is counted once answered: the first one shows up from the next scrape on
-    expect((await fetch(`${server.url}/health`)).status).toBe(200)
+    expect((await fetch(`${running.server.url}/health`)).status).toBe(200)
     const metrics = await scrape()
     expect(metrics.value("http_server_requests_total", { method: "GET", status: "200" })).toBeGreaterThanOrEqual(1)
     expect(Object.fromEntries([
@@ -134,8 +120,8 @@ describe("GET /metrics", () => {
   })
 
   it("counts ingests, deliveries by outcome, attempt latencies, queue depth and HTTP requests", async () => {
-    const { createDestination, publishMany, drained, intentOf } = deliveryHelpers(client)
-    const { tenantId, senderId } = await seedTenant(client)
+    const { createDestination, publishMany, drained, intentOf } = deliveryHelpers(running.client)
+    const { tenantId, senderId } = await seedTenant(running.client)
 
     const held: Array<ServerResponse> = []
     let holding = true
@@ -169,7 +155,7 @@ describe("GET /metrics", () => {
     await drained(tenantId, flaky.id)
     await eventually(async () => {
       const intents = await Promise.all(events.map((event) =>
-        client.get(`/v1/tenants/${tenantId}/intents?eventIds=${event.id}&destinationIds=${stuck.id}`)
+        running.client.get(`/v1/tenants/${tenantId}/intents?eventIds=${event.id}&destinationIds=${stuck.id}`)
       ))
       return intents.every((page) => page.body.items[0]?.attemptCount === 1) ? true : undefined
     }, { what: "first attempts of the stuck destination" })
@@ -208,7 +194,7 @@ describe("GET /metrics", () => {
     // HTTP server requests by method and status code only
     expect(delta("http_server_requests_total", { method: "POST", status: "201" })).toBeGreaterThanOrEqual(1)
     expect(delta("http_server_requests_total", { method: "GET", status: "200" })).toBeGreaterThanOrEqual(2)
-    await client.get(`/v1/tenants/${tenantId}/destinations/dst_0000000000000000000000000`)
+    await running.client.get(`/v1/tenants/${tenantId}/destinations/dst_0000000000000000000000000`)
     const last = await scrape()
     expect(last.value("http_server_requests_total", { method: "GET", status: "404" })).toBeGreaterThanOrEqual(1)
     for (const sample of last.series("http_server_requests_total")) {

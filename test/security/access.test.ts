@@ -5,28 +5,24 @@
  */
 import { SqlClient } from "@effect/sql"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
-import { type RunningServer, startTestServer } from "@signal/server/TestServer"
+import { startTestServer } from "@signal/server/TestServer"
 import { clientLayer } from "@signal/store/Database"
 import { Cause, ConfigProvider, Effect, Exit, Layer, Logger, Option, Redacted } from "effect"
 import { createHash } from "node:crypto"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { api } from "../support/http"
+import { useTestServer } from "../support/server"
 import { ADMIN_KEY, bearer, createKey, keyed, type Keyed, seedTenant } from "./contract"
 
 const RATE = 5
 
-let server: RunningServer
+const running = useTestServer({
+  env: { SIGNAL_ADMIN_KEY: ADMIN_KEY, SIGNAL_API_RATE_LIMIT_PER_SECOND: String(RATE) }
+})
 let admin: Keyed
 
-beforeAll(async () => {
-  server = await startTestServer({
-    env: { SIGNAL_ADMIN_KEY: ADMIN_KEY, SIGNAL_API_RATE_LIMIT_PER_SECOND: String(RATE) }
-  })
-  admin = keyed(server.url, bearer(ADMIN_KEY))
-})
-
-afterAll(async () => {
-  await server?.stop()
+beforeAll(() => {
+  admin = keyed(running.server.url, bearer(ADMIN_KEY))
 })
 
 /** Waits out the rate limit of a key (the admin's too: it is limited like any key). */
@@ -60,16 +56,16 @@ describe("tenant API keys", () => {
     )
     expect(JSON.stringify(listed.body)).not.toContain(key.slice(11))
 
-    const rows = await query(server.databaseUrl, (sql) => sql<Record<string, unknown>>`SELECT * FROM api_keys`)
+    const rows = await query(running.server.databaseUrl, (sql) => sql<Record<string, unknown>>`SELECT * FROM api_keys`)
     expect(rows).toHaveLength(1)
     expect(rows[0].key_hash).toBe(createHash("sha256").update(key).digest("hex"))
     expect(JSON.stringify(rows)).not.toContain(key.slice(11))
 
     // Used with either header; the use is recorded.
-    const tenant = keyed(server.url, bearer(key))
+    const tenant = keyed(running.server.url, bearer(key))
     expect((await tenant.get(`/v1/tenants/${tenantId}`)).status).toBe(200)
-    expect((await keyed(server.url, { authorization: `bearer ${key}` }).get(`/v1/tenants/${tenantId}`)).status).toBe(200)
-    expect((await keyed(server.url, { "x-api-key": key }).get(`/v1/tenants/${tenantId}/events`)).status).toBe(200)
+    expect((await keyed(running.server.url, { authorization: `bearer ${key}` }).get(`/v1/tenants/${tenantId}`)).status).toBe(200)
+    expect((await keyed(running.server.url, { "x-api-key": key }).get(`/v1/tenants/${tenantId}/events`)).status).toBe(200)
     const used = (await admin.get(`/v1/tenants/${tenantId}/api-keys`)).body.items[0]
     expect(Date.parse(used.lastUsedAt)).not.toBeNaN()
   })
@@ -78,7 +74,7 @@ describe("tenant API keys", () => {
     const { tenantId } = await seedTenant(admin)
     await refill()
     const { id, key } = await createKey(admin, tenantId)
-    const tenant = keyed(server.url, { "x-api-key": key })
+    const tenant = keyed(running.server.url, { "x-api-key": key })
     expect((await tenant.get(`/v1/tenants/${tenantId}/destinations`)).status).toBe(200)
 
     const revoked = await admin.delete(`/v1/tenants/${tenantId}/api-keys/${id}`)
@@ -110,7 +106,7 @@ describe("per-key rate limit", () => {
     const { tenantId } = await seedTenant(admin)
     const { key } = await createKey(admin, tenantId)
     await refill()
-    const tenant = keyed(server.url, bearer(key))
+    const tenant = keyed(running.server.url, bearer(key))
     const answers = await Promise.all(Array.from({ length: RATE * 4 }, () => tenant.get(`/v1/tenants/${tenantId}/events`)))
     const limited = answers.filter((answer) => answer.status === 429)
     expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(RATE)
@@ -129,7 +125,7 @@ describe("per-key rate limit", () => {
   })
 
   it("leaves health, readiness and docs unlimited", async () => {
-    const anonymous = keyed(server.url, {})
+    const anonymous = keyed(running.server.url, {})
     const answers = await Promise.all(Array.from({ length: RATE * 4 }, () => anonymous.get("/health")))
     expect(answers.every((answer) => answer.status === 200)).toBe(true)
   })

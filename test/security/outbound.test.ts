@@ -2,27 +2,23 @@
  * Outbound safety end to end: destination URLs are validated when saved, and with the default policy
  * (no private network allowed) a delivery never reaches this machine, however the address is spelled.
  */
-import { type RunningServer, startTestServer } from "@signal/server/TestServer"
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { api, type Api, eventually, seedTenant } from "../support/http"
+import { eventually, seedTenant } from "../support/http"
 import { type Receiver, startReceiver } from "../support/receiver"
+import { useTestServer } from "../support/server"
 
-let server: RunningServer
-let client: Api
+const running = useTestServer({ allowPrivateNetworks: "" })
 let receiver: Receiver
 let port: number
 
 beforeAll(async () => {
-  server = await startTestServer({ allowPrivateNetworks: "" })
-  client = api(server.url)
   receiver = await startReceiver()
   port = Number(new URL(receiver.url).port)
 })
 
 afterAll(async () => {
   await receiver?.close()
-  await server?.stop()
 })
 
 /** A name other than `localhost` that /etc/hosts maps to a loopback address, if the machine has one. */
@@ -56,21 +52,21 @@ describe("outbound address policy, end to end", () => {
   ] as const
 
   it.each(targets)("blocks %s without an allow-list entry", async (_, url) => {
-    const { tenantId, senderId } = await seedTenant(client)
-    const destination = await client.post(`/v1/tenants/${tenantId}/destinations`, {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const destination = await running.client.post(`/v1/tenants/${tenantId}/destinations`, {
       name: "internal",
       variant: { type: "http_endpoint", url: url() },
       retry: { type: "linear", delaySeconds: 60, maxAttempts: 1 }
     })
     expect(destination.status, JSON.stringify(destination.body)).toBe(201)
-    const event = await client.post(`/v1/tenants/${tenantId}/events`, {
+    const event = await running.client.post(`/v1/tenants/${tenantId}/events`, {
       senderId,
       eventType: "ssrf.probe",
       payload: {},
       onlyForDestinations: [destination.body.id]
     })
     const intent = await eventually(async () => {
-      const found = (await client.get(`/v1/tenants/${tenantId}/intents?eventIds=${event.body.id}`)).body.items[0]
+      const found = (await running.client.get(`/v1/tenants/${tenantId}/intents?eventIds=${event.body.id}`)).body.items[0]
       return found?.status === "failed" ? found : undefined
     }, { what: `the blocked delivery to ${url()}` })
     expect(intent.error.code).toBe("blocked_address")
@@ -78,8 +74,8 @@ describe("outbound address policy, end to end", () => {
   })
 
   it("refuses URLs that are not plain http(s) or carry credentials when saved", async () => {
-    const { tenantId } = await seedTenant(client)
-    const { body: valid } = await client.post(`/v1/tenants/${tenantId}/destinations`, {
+    const { tenantId } = await seedTenant(running.client)
+    const { body: valid } = await running.client.post(`/v1/tenants/${tenantId}/destinations`, {
       name: "valid",
       variant: { type: "http_endpoint", url: "https://example.com/hook" }
     })
@@ -98,17 +94,17 @@ describe("outbound address policy, end to end", () => {
         `https://example.com/${"a".repeat(2_100)}`
       ]
     ) {
-      const created = await client.post(`/v1/tenants/${tenantId}/destinations`, {
+      const created = await running.client.post(`/v1/tenants/${tenantId}/destinations`, {
         name: "bad",
         variant: { type: "http_endpoint", url }
       })
       expect(created.status, url).toBe(400)
       expect(created.body.code, url).toBe("invalid_request")
-      const updated = await client.patch(`/v1/tenants/${tenantId}/destinations/${valid.id}`, {
+      const updated = await running.client.patch(`/v1/tenants/${tenantId}/destinations/${valid.id}`, {
         variant: { type: "http_endpoint", url }
       })
       expect(updated.status, url).toBe(400)
     }
-    expect((await client.get(`/v1/tenants/${tenantId}/destinations`)).body.items).toHaveLength(1)
+    expect((await running.client.get(`/v1/tenants/${tenantId}/destinations`)).body.items).toHaveLength(1)
   })
 })

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { afterAll } from "vitest"
 
 export interface ReceivedRequest {
   readonly method: string
@@ -66,5 +67,18 @@ export const startReceiver = async (responder: Responder = ok): Promise<Receiver
         server.closeAllConnections()
         server.close(() => resolve())
       })
+  }
+}
+
+/** Receivers for a test file: each one started through the returned function is closed after the file's tests. */
+export const useReceivers = () => {
+  const receivers: Array<Receiver> = []
+  afterAll(async () => {
+    for (const receiver of receivers) await receiver.close()
+  })
+  return async (responder?: Responder) => {
+    const started = await startReceiver(responder)
+    receivers.push(started)
+    return started
   }
 }
