@@ -26,7 +26,6 @@ export const startCluster = async (options: {
   const common = {
     DATABASE_URL: databaseUrl,
     SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
-    SIGNAL_SWEEP_INTERVAL_MS: "1000",
     ...options.env
   }
   const processes: Array<SignalProcess> = []
@@ -130,6 +129,23 @@ export const resumeTime = (receiver: Receiver, at: number) => {
     if (publishedAt < at) firstWaiting.set(request.path, request.receivedAt - at)
   }
   return Math.max(0, ...firstWaiting.values())
+}
+
+/** Shards @effect/cluster spreads over the dispatchers (its default). */
+export const TOTAL_SHARDS = 300
+
+/** The shards a dispatcher owns now, from its `/cluster` endpoint. */
+export const shardsOf = async (dispatcher: SignalProcess) =>
+  ((await (await fetch(`${dispatcher.url}/cluster`)).json()) as { shards: number }).shards
+
+/** Milliseconds from `since` until `dispatcher` owns `count` shards. */
+export const untilShards = async (dispatcher: SignalProcess, count: number, since: number, timeoutMs = 30_000) => {
+  await eventually(async () => ((await shardsOf(dispatcher)) >= count ? true : undefined), {
+    timeoutMs,
+    intervalMs: 50,
+    what: `${count} shards on ${dispatcher.url}`
+  })
+  return Date.now() - since
 }
 
 export const untilDelivered = (receiver: Receiver, count: number, timeoutMs = 60_000) =>

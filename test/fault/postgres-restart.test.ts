@@ -20,8 +20,7 @@ describe("Postgres restart mid-load", () => {
     const signal = await spawnSignal({
       DATABASE_URL: postgres.url("signal"),
       PORT: String(await freePort()),
-      SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
-      SIGNAL_SWEEP_INTERVAL_MS: "1000"
+      SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8"
     })
     running.push(signal)
     const client = api(signal.url)

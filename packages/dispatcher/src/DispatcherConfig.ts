@@ -22,7 +22,7 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
     Effect.gen(function*() {
       return {
         maxSleepMs: yield* Config.integer("SIGNAL_ENTITY_MAX_SLEEP_MS").pipe(Config.withDefault(30_000)),
-        sweepIntervalMs: yield* Config.integer("SIGNAL_SWEEP_INTERVAL_MS").pipe(Config.withDefault(2_000)),
+        sweepIntervalMs: yield* Config.integer("SIGNAL_SWEEP_INTERVAL_MS").pipe(Config.withDefault(1_000)),
         circuitFailureThreshold: yield* Config.integer("SIGNAL_CIRCUIT_FAILURE_THRESHOLD").pipe(Config.withDefault(10)),
         circuitCoolDownMs: yield* Config.integer("SIGNAL_CIRCUIT_COOLDOWN_MS").pipe(Config.withDefault(30_000)),
         autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
