@@ -76,9 +76,9 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
     expect(exitCode).toBe(0)
     expect(exitedAfter).toBeLessThanOrEqual(5_000)
     // the other dispatcher owns every shard within 5 s; work waiting on the stopped one's
-    // destinations is delivered soon after (how soon depends on how busy the survivor is)
+    // destinations follows as the survivor, now serving all 200, starts their entities at once
     expect(handover).toBeLessThanOrEqual(5_000)
-    expect(resume).toBeLessThanOrEqual(10_000)
+    expect(resume).toBeLessThanOrEqual(15_000)
   }, 240_000)
 
   it("a third dispatcher joining mid-load takes shards and nothing is lost", async () => {
