@@ -97,8 +97,18 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
       })
     }
 
+    // Idle connections are kept up to the same cap (Node keeps only 256 by default and closes the
+    // rest, so every burst over that many destinations × concurrency would reconnect), and for 4 s:
+    // under the 5 s after which Node servers close an idle connection, so a request is not sent on
+    // one the receiver is closing (a spurious `connection_reset`).
     const client = yield* NodeHttpClient.make.pipe(
-      Effect.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true, maxSockets: 1024, lookup: lookup as never }))
+      Effect.provide(NodeHttpClient.makeAgentLayer({
+        keepAlive: true,
+        maxSockets: 1024,
+        maxFreeSockets: 1024,
+        timeout: 4_000,
+        lookup: lookup as never
+      }))
     )
 
     // IP literals never reach `lookup`, so they are checked before dialling.
