@@ -23,21 +23,28 @@ afterEach(async () => {
   cluster = undefined
 })
 
+/** 1 gateway + 2 dispatchers, 200 destinations and 20,000 events being published; once `fraction` arrived. */
+const underLoad = async (fraction: number) => {
+  const running = await startCluster({ dispatchers: 2 })
+  cluster = running
+  const senderId = await senderOf(running.client)
+  await createDestinations(running, DESTINATIONS)
+  const publishing = publishLoad(running, senderId, EVENTS, DESTINATIONS)
+  await untilDelivered(running.receiver, EVENTS * fraction)
+  return { running, publishing }
+}
+
 describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
   it("kill -9 of a dispatcher mid-load: every intent succeeds, duplicates only for in-flight deliveries", async () => {
-    cluster = await startCluster({ dispatchers: 2 })
-    const senderId = await senderOf(cluster.client)
-    await createDestinations(cluster, DESTINATIONS)
-    const publishing = publishLoad(cluster, senderId, EVENTS, DESTINATIONS)
-    await untilDelivered(cluster.receiver, EVENTS * 0.25)
+    const { running, publishing } = await underLoad(0.25)
     const killedAt = Date.now()
-    cluster.dispatchers[0].kill("SIGKILL")
-    const takeover = await untilShards(cluster.dispatchers[1], TOTAL_SHARDS, killedAt)
+    running.dispatchers[0].kill("SIGKILL")
+    const takeover = await untilShards(running.dispatchers[1], TOTAL_SHARDS, killedAt)
     await publishing
-    await drainedAndSucceeded(cluster, 120_000)
-    const counts = deliveryCounts(cluster.receiver)
-    const duplicates = cluster.receiver.requests.length - counts.size
-    const resume = resumeTime(cluster.receiver, killedAt)
+    await drainedAndSucceeded(running, 120_000)
+    const counts = deliveryCounts(running.receiver)
+    const duplicates = running.receiver.requests.length - counts.size
+    const resume = resumeTime(running.receiver, killedAt)
     console.log(
       `kill -9: shards taken over after ${takeover} ms, waiting deliveries resumed after ${resume} ms, ` +
         `${duplicates} duplicate deliveries of ${EVENTS}`
@@ -51,28 +58,24 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
   }, 240_000)
 
   it("SIGTERM of a dispatcher mid-load: no duplicates at all, a prompt exit and hand-over", async () => {
-    cluster = await startCluster({ dispatchers: 2 })
-    const senderId = await senderOf(cluster.client)
-    await createDestinations(cluster, DESTINATIONS)
-    const publishing = publishLoad(cluster, senderId, EVENTS, DESTINATIONS)
-    await untilDelivered(cluster.receiver, EVENTS * 0.25)
+    const { running, publishing } = await underLoad(0.25)
     const stoppedAt = Date.now()
-    cluster.dispatchers[0].kill("SIGTERM")
+    running.dispatchers[0].kill("SIGTERM")
     const [exitCode, exitedAfter, handover] = await Promise.all([
-      cluster.dispatchers[0].exited,
-      cluster.dispatchers[0].exited.then(() => Date.now() - stoppedAt),
-      untilShards(cluster.dispatchers[1], TOTAL_SHARDS, stoppedAt)
+      running.dispatchers[0].exited,
+      running.dispatchers[0].exited.then(() => Date.now() - stoppedAt),
+      untilShards(running.dispatchers[1], TOTAL_SHARDS, stoppedAt)
     ])
     await publishing
-    await drainedAndSucceeded(cluster, 120_000)
-    const counts = deliveryCounts(cluster.receiver)
-    const resume = resumeTime(cluster.receiver, stoppedAt)
+    await drainedAndSucceeded(running, 120_000)
+    const counts = deliveryCounts(running.receiver)
+    const resume = resumeTime(running.receiver, stoppedAt)
     console.log(
       `SIGTERM: exited after ${exitedAfter} ms (code ${exitCode}), shards handed over after ${handover} ms, ` +
         `waiting deliveries resumed after ${resume} ms`
     )
     expect(counts.size).toBe(EVENTS)
-    expect(cluster.receiver.requests.length).toBe(EVENTS)
+    expect(running.receiver.requests.length).toBe(EVENTS)
     expect(exitCode).toBe(0)
     expect(exitedAfter).toBeLessThanOrEqual(5_000)
     // the other dispatcher owns every shard within 5 s; work waiting on the stopped one's
@@ -82,18 +85,14 @@ describe("scale-out: 1 gateway + dispatchers as separate processes", () => {
   }, 240_000)
 
   it("a third dispatcher joining mid-load takes shards and nothing is lost", async () => {
-    cluster = await startCluster({ dispatchers: 2 })
-    const senderId = await senderOf(cluster.client)
-    await createDestinations(cluster, DESTINATIONS)
-    const publishing = publishLoad(cluster, senderId, EVENTS, DESTINATIONS)
-    await untilDelivered(cluster.receiver, EVENTS * 0.2)
-    const third = await cluster.addDispatcher()
+    const { running, publishing } = await underLoad(0.2)
+    const third = await running.addDispatcher()
     const joinedAt = Date.now()
     await untilShards(third, 1, joinedAt, 20_000)
     const shards = await shardsOf(third)
     await publishing
-    await drainedAndSucceeded(cluster, 120_000)
-    const counts = deliveryCounts(cluster.receiver)
+    await drainedAndSucceeded(running, 120_000)
+    const counts = deliveryCounts(running.receiver)
     console.log(`join: third dispatcher took ${shards} shards`)
     expect(shards).toBeGreaterThan(0)
     // a dispatcher's /metrics shows the shards it runs, labelled with its runner address

@@ -10,7 +10,8 @@ export class ClusterTables extends Effect.Service<ClusterTables>()("@signal/stor
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const pruneOlderThan = (seconds: number) => Effect.gen(function*() {
+    const prune = Effect.fn("ClusterTables.prune")(function*(retentionMs: number) {
+      const seconds = retentionMs / 1000
       // one statement, so one snapshot: a message committed mid-pass is deleted together with its replies or not at all
       const [messages] = yield* sql<{ messages: number; replies: number }>`
         WITH gone_messages AS (
@@ -21,17 +22,13 @@ export class ClusterTables extends Effect.Service<ClusterTables>()("@signal/stor
           DELETE FROM cluster_replies WHERE request_id IN (SELECT request_id FROM gone_messages)
           RETURNING 1
         ) SELECT (SELECT count(*)::int FROM gone_messages) AS messages, (SELECT count(*)::int FROM gone_replies) AS replies`
-      const runners = yield* sql<{ count: number }>`
+      const [runners] = yield* sql<{ count: number }>`
         WITH gone AS (
           DELETE FROM cluster_runners
           WHERE NOT healthy AND last_heartbeat < now() - make_interval(secs => ${seconds})
           RETURNING 1
         ) SELECT count(*)::int AS count FROM gone`
-      return { replies: messages.replies, messages: messages.messages, runners: runners[0].count }
-    })
-
-    const prune = Effect.fn("ClusterTables.prune")(function*(retentionMs: number) {
-      return yield* pruneOlderThan(retentionMs / 1000)
+      return { messages: messages.messages, replies: messages.replies, runners: runners.count }
     })
 
     return { prune } as const
