@@ -9,6 +9,7 @@ import { delimiter, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 import { parse, parseAllDocuments } from "yaml"
+import { SIGNAL_METRIC_TYPES } from "./support/metrics"
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..")
 const read = (path: string) => readFileSync(join(root, path), "utf8")
@@ -37,16 +38,7 @@ const SIGNAL_ENV = new Set([
 ])
 
 /** Every Prometheus metric the Signal processes export. */
-const SIGNAL_METRICS = new Set([
-  "signal_deliveries_total",
-  "signal_attempt_duration_seconds",
-  "signal_events_ingested_total",
-  "signal_intents_pending",
-  "signal_intents_retrying",
-  "signal_circuit_state",
-  "signal_runner_shards",
-  "http_server_requests_total"
-])
+const SIGNAL_METRICS = new Set<string>(Object.keys(SIGNAL_METRIC_TYPES))
 
 // ---------------------------------------------------------------------------------------------
 // small typed accessors over parsed YAML/JSON

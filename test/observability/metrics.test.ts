@@ -7,6 +7,7 @@ import type { ServerResponse } from "node:http"
 import { describe, expect, it } from "vitest"
 import { deliveryHelpers } from "../delivery/shared"
 import { eventually, seedTenant } from "../support/http"
+import { SIGNAL_METRIC_TYPES } from "../support/metrics"
 import { useReceivers } from "../support/receiver"
 import { useTestServer } from "../support/server"
 
@@ -84,25 +85,8 @@ describe("GET /metrics", () => {
     expect((await fetch(`${running.server.url}/health`)).status).toBe(200)
     const metrics = await scrape()
     expect(metrics.value("http_server_requests_total", { method: "GET", status: "200" })).toBeGreaterThanOrEqual(1)
-    expect(Object.fromEntries([
-      "signal_deliveries_total",
-      "signal_attempt_duration_seconds",
-      "signal_events_ingested_total",
-      "signal_intents_pending",
-      "signal_intents_retrying",
-      "signal_circuit_state",
-      "signal_runner_shards",
-      "http_server_requests_total"
-    ].map((name) => [name, metrics.types.get(name)]))).toEqual({
-      signal_deliveries_total: "counter",
-      signal_attempt_duration_seconds: "histogram",
-      signal_events_ingested_total: "counter",
-      signal_intents_pending: "gauge",
-      signal_intents_retrying: "gauge",
-      signal_circuit_state: "gauge",
-      signal_runner_shards: "gauge",
-      http_server_requests_total: "counter"
-    })
+    expect(Object.fromEntries(Object.keys(SIGNAL_METRIC_TYPES).map((name) => [name, metrics.types.get(name)])))
+      .toEqual(SIGNAL_METRIC_TYPES)
     expect(metrics.series("signal_deliveries_total").map((s) => s.labels.outcome).sort()).toEqual([
       "failed",
       "retrying",
