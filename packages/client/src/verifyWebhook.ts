@@ -1,11 +1,15 @@
 /**
- * Verification of the deliveries Signal sends. Two schemes are accepted:
+ * Verification of the deliveries Signal sends. Two schemes exist:
  *
- * * Standard Webhooks: `webhook-id`, `webhook-timestamp` and `webhook-signature`
- *   (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the base64-decoded part of the
- *   `whsec_…` secret; several signatures separated by spaces during secret rotation). The
- *   timestamp must be within `toleranceSeconds` of now, which defeats replays.
+ * * Standard Webhooks (the default, and the only scheme accepted unless asked otherwise):
+ *   `webhook-id`, `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256 of
+ *   "id.timestamp.body">`, keyed with the base64-decoded part of the `whsec_…` secret; several
+ *   signatures separated by spaces during secret rotation). The timestamp must be within
+ *   `toleranceSeconds` (default 5 minutes) of now, which defeats replays.
  * * `x-signal-signature`: hex HMAC-SHA256 of the exact body, keyed with the whole secret string.
+ *   It signs no timestamp, so a captured delivery verifies again forever: a replay. Accept it only
+ *   by opting in (`schemes: ["standard", "signal"]`), e.g. behind a proxy that drops `webhook-*`
+ *   headers, and deduplicate by event id yourself.
  *
  * When the Standard Webhooks headers are present they decide alone: a delivery with a stale or
  * wrong Standard Webhooks signature is rejected even if `x-signal-signature` matches, so a replay
@@ -33,7 +37,10 @@ export interface VerifyWebhookOptions {
   readonly toleranceSeconds?: number | undefined
   /** Current time (`Date` or epoch milliseconds); defaults to the clock. */
   readonly now?: Date | number | undefined
-  /** Which schemes to accept; default both. `["standard"]` insists on the timestamped one. */
+  /**
+   * Which schemes to accept. Default `["standard"]`, the timestamped one; add `"signal"` only where
+   * Standard Webhooks headers cannot arrive, knowing it cannot tell a replay from a delivery.
+   */
   readonly schemes?: ReadonlyArray<WebhookScheme> | undefined
 }
 
@@ -51,6 +58,7 @@ export type WebhookVerification =
 
 const SECRET_PREFIX = "whsec_"
 const DEFAULT_TOLERANCE_SECONDS = 300
+const DEFAULT_SCHEMES: ReadonlyArray<WebhookScheme> = ["standard"]
 
 const headerReader = (headers: WebhookHeaders): ((name: string) => string | undefined) => {
   if (typeof (headers as { get?: unknown }).get === "function") {
@@ -135,7 +143,7 @@ export const inspectWebhook = (options: VerifyWebhookOptions): WebhookVerificati
     (secret) => typeof secret === "string" && secret.length > 0
   )
   if (secrets.length === 0) return { ok: false, reason: "no_secret", scheme: undefined }
-  const schemes = options.schemes ?? ["standard", "signal"]
+  const schemes = options.schemes ?? DEFAULT_SCHEMES
   const header = headerReader(options.headers)
   const body = bodyBytes(options.body)
 

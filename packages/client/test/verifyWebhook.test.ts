@@ -141,47 +141,60 @@ describe("verifyWebhook: Standard Webhooks", () => {
   })
 })
 
-describe("verifyWebhook: x-signal-signature", () => {
-  it("accepts the hex HMAC of the body keyed with the whole secret string", () => {
+describe("verifyWebhook: x-signal-signature (opt-in)", () => {
+  const both = ["standard", "signal"] as const
+
+  it("is refused by default: it signs no timestamp, so a captured delivery would verify forever", () => {
     const secret = newSecret()
     const headers = { "x-signal-signature": independentSignalSignature(secret, body) }
-    expect(inspectWebhook({ body, headers, secret })).toMatchObject({ ok: true, scheme: "signal" })
+    expect(inspectWebhook({ body, headers, secret })).toMatchObject({ ok: false, reason: "missing_signature" })
+    expect(verifyWebhook({ body, headers, secret })).toBe(false)
+  })
+
+  it("accepts the hex HMAC of the body keyed with the whole secret string when opted in", () => {
+    const secret = newSecret()
+    const headers = { "x-signal-signature": independentSignalSignature(secret, body) }
+    expect(inspectWebhook({ body, headers, secret, schemes: both })).toMatchObject({ ok: true, scheme: "signal" })
   })
 
   it("rejects a wrong secret, a tampered body and a truncated signature", () => {
     const secret = newSecret()
     const signature = independentSignalSignature(secret, body)
-    expect(verifyWebhook({ body, headers: { "x-signal-signature": signature }, secret: newSecret() })).toBe(false)
-    expect(verifyWebhook({ body: body.replace("EUR", "USD"), headers: { "x-signal-signature": signature }, secret })).toBe(
-      false
-    )
-    expect(verifyWebhook({ body, headers: { "x-signal-signature": signature.slice(0, 62) }, secret })).toBe(false)
+    const headers = { "x-signal-signature": signature }
+    expect(verifyWebhook({ body, headers, secret: newSecret(), schemes: both })).toBe(false)
+    expect(verifyWebhook({ body: body.replace("EUR", "USD"), headers, secret, schemes: both })).toBe(false)
+    expect(
+      verifyWebhook({ body, headers: { "x-signal-signature": signature.slice(0, 62) }, secret, schemes: both })
+    ).toBe(false)
   })
 
   it("is not keyed with the decoded secret (that is the Standard Webhooks key)", () => {
     const secret = newSecret()
     const decodedKey = Buffer.from(secret.slice("whsec_".length), "base64")
     const wrong = createHmac("sha256", decodedKey).update(body).digest("hex")
-    expect(verifyWebhook({ body, headers: { "x-signal-signature": wrong }, secret })).toBe(false)
+    expect(verifyWebhook({ body, headers: { "x-signal-signature": wrong }, secret, schemes: both })).toBe(false)
   })
 
   it("accepts several secrets", () => {
     const previous = newSecret()
     const headers = { "x-signal-signature": independentSignalSignature(previous, body) }
-    expect(verifyWebhook({ body, headers, secret: [newSecret(), previous] })).toBe(true)
+    expect(verifyWebhook({ body, headers, secret: [newSecret(), previous], schemes: both })).toBe(true)
   })
 
-  it("lets the Standard Webhooks headers decide when present, so a stale replay cannot fall back", () => {
+  it("refuses a replay stripped of its webhook-* headers by default; Standard Webhooks headers decide when present", () => {
     const secret = newSecret()
     const stale = officialHeaders(secret, new Date(now.getTime() - 3_600_000))
     const headers = { ...stale, "x-signal-signature": independentSignalSignature(secret, body) }
     expect(inspectWebhook({ body, headers, secret, now })).toMatchObject({ ok: false, reason: "timestamp_too_old" })
-    // with only our own header it verifies (it carries no timestamp) …
-    expect(verifyWebhook({ body, headers: { "x-signal-signature": headers["x-signal-signature"] }, secret, now })).toBe(true)
-    // … unless the receiver insists on the timestamped scheme
-    expect(
-      verifyWebhook({ body, headers: { "x-signal-signature": headers["x-signal-signature"] }, secret, now, schemes: ["standard"] })
-    ).toBe(false)
+    expect(inspectWebhook({ body, headers, secret, now, schemes: both })).toMatchObject({
+      ok: false,
+      reason: "timestamp_too_old"
+    })
+    const stripped = { "x-signal-signature": headers["x-signal-signature"] }
+    // stripped of the timestamped headers, the capture is refused by default …
+    expect(verifyWebhook({ body, headers: stripped, secret, now })).toBe(false)
+    // … and verifies only for a receiver that opted into the scheme without a timestamp
+    expect(verifyWebhook({ body, headers: stripped, secret, now, schemes: both })).toBe(true)
   })
 })
 

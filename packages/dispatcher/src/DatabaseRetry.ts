@@ -1,7 +1,20 @@
-import { Schedule } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { isTransient } from "@signal/store/SqlFailure"
+import { Effect, Schedule } from "effect"
 
 /** While the database is away the engine waits and retries (quickly at first) for up to two minutes. */
 export const retryDatabase = Schedule.exponential("100 millis").pipe(
   Schedule.union(Schedule.spaced("5 seconds")),
   Schedule.upTo("2 minutes")
 )
+
+/** Shutdown does not wait for a database that is away: what it cannot write, lease expiry recovers. */
+export const retryDatabaseWhileStopping = Schedule.exponential("100 millis").pipe(Schedule.upTo("3 seconds"))
+
+/**
+ * Retries only what can succeed on a later try (connection loss, shutdown, serialization, deadlock,
+ * too many connections); a statement Postgres refuses for its content fails at once.
+ */
+export const retryTransient = (schedule: Schedule.Schedule<unknown> = retryDatabase) =>
+<A, R>(self: Effect.Effect<A, SqlError, R>): Effect.Effect<A, SqlError, R> =>
+  Effect.retry(self, { schedule, while: isTransient })

@@ -13,6 +13,8 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
   readonly autoDisableAfterMs: number
   /** How long a claim holds an intent without renewal; renewed every third of it while working. */
   readonly leaseMs: number
+  /** Payload bytes one claim may bring into memory (at least one intent is always claimed). */
+  readonly claimMaxBytes: number
   /** How often, and after how long, processed cluster messages and dead runners are pruned. */
   readonly clusterPruneIntervalMs: number
   readonly clusterRetentionMs: number
@@ -29,6 +31,7 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
           Config.withDefault(5 * 24 * 60 * 60 * 1000)
         ),
         leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(4_000)),
+        claimMaxBytes: yield* Config.integer("SIGNAL_CLAIM_MAX_BYTES").pipe(Config.withDefault(4 * 1024 * 1024)),
         clusterPruneIntervalMs: yield* Config.integer("SIGNAL_CLUSTER_PRUNE_INTERVAL_MS").pipe(
           Config.withDefault(10 * 60 * 1000)
         ),

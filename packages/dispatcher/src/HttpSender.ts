@@ -51,11 +51,27 @@ const classify = (error: unknown): DeliveryError => {
         return { code: "dns", message }
       case "ETIMEDOUT":
         return { code: "timeout", message }
+      // Thrown by Node's HTTP stack before anything is sent: a header it refuses to write.
+      case "ERR_INVALID_CHAR":
+      case "ERR_INVALID_HTTP_TOKEN":
+      case "ERR_HTTP_INVALID_HEADER_VALUE":
+        return { code: "invalid_header", message }
+      case "ERR_INVALID_URL":
+        return { code: "invalid_url", message }
     }
     if (message.includes("socket hang up")) return { code: "connection_reset", message }
     current = (current as { cause?: unknown }).cause
   }
   return { code: "network_error", message: String((error as { message?: string })?.message ?? error) }
+}
+
+/**
+ * A defect while building or sending a request (a throw from the HTTP stack, a bug) as a failed
+ * attempt with a stable code, so the intent moves on under its retry policy instead of being stuck.
+ */
+export const failedSend = (defect: unknown): SendResult => {
+  const error = classify(defect)
+  return { ok: false, response: null, error: error.code === "network_error" ? { code: "internal_error", message: error.message } : error }
 }
 
 const readCapped = <E>(stream: Stream.Stream<Uint8Array, E>) =>

@@ -1,50 +1,117 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
-import { Deferred, Effect, Queue } from "effect"
-import { retryDatabase } from "./DatabaseRetry"
+import { isTransient } from "@signal/store/SqlFailure"
+import { Cause, Chunk, Deferred, Effect, Exit, Option, Queue, type Schedule } from "effect"
+import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 
 /** Outcomes written per transaction at most; under load a flush carries many destinations' results. */
 const MAX_BATCH = 500
 
+/** How long a stopping process keeps trying to write what it still holds. */
+const STOPPING_BUDGET = "5 seconds"
+
+type Pending = readonly [AttemptOutcome, Deferred.Deferred<void, SqlError>]
+
+const isSqlError = (defect: unknown): defect is SqlError => (defect as { _tag?: string } | null)?._tag === "SqlError"
+
+/**
+ * The same attempt without the receiver's answer, for an outcome Postgres refused as written: the
+ * status code, success and retry decision are kept, and the error says why the rest is missing.
+ */
+const withoutResponse = (outcome: AttemptOutcome, reason: string): AttemptOutcome => ({
+  ...outcome,
+  response: outcome.response && { statusCode: outcome.response.statusCode, headers: {}, body: "" },
+  error: {
+    code: "response_unstorable",
+    message: `the attempt's outcome could not be stored as received (${reason})` +
+      (outcome.error ? `; ${outcome.error.code}: ${outcome.error.message}` : "")
+  }
+})
+
 /**
  * One writer per process for every destination's attempt outcomes: whatever accumulated while the
  * previous batch was being written goes out in the next single transaction, so database round trips
- * grow with time, not with deliveries. `write` returns once the outcome is committed.
+ * grow with time, not with deliveries.
+ *
+ * A batch Postgres refuses for its content (not a lost connection) is split in halves until the
+ * offending outcome stands alone; that one is stored without the receiver's answer, so one hostile
+ * response never holds back anybody else's outcomes.
  */
 export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/dispatcher/OutcomeWriter", {
   scoped: Effect.gen(function*() {
     const queue = yield* DeliveryQueue
-    const pending = yield* Queue.unbounded<readonly [AttemptOutcome, Deferred.Deferred<void, SqlError>]>()
+    const pending = yield* Queue.unbounded<Pending>()
 
-    // Waiting for outcomes may be interrupted; a batch once taken is always written and answered.
-    const writeBatch = Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        const batch = yield* restore(Queue.takeBetween(pending, 1, MAX_BATCH))
-        const items = [...batch]
-        const exit = yield* queue.complete(items.map(([outcome]) => outcome)).pipe(
-          Effect.retry(retryDatabase),
-          Effect.withSpan("OutcomeWriter.write", { attributes: { "signal.outcomes": items.length } }),
-          Effect.exit
+    const settle = (items: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
+      Effect.forEach(items, ([, done]) => Deferred.done(done, exit), { discard: true })
+
+    const attempt = (outcomes: ReadonlyArray<AttemptOutcome>, schedule: Schedule.Schedule<unknown>) =>
+      queue.complete(outcomes).pipe(
+        // @effect/sql raises a failed COMMIT as a defect: it is a database failure like any other.
+        Effect.catchSomeDefect((defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
+        retryTransient(schedule)
+      )
+
+    const store = (items: ReadonlyArray<Pending>, schedule: Schedule.Schedule<unknown>): Effect.Effect<void> =>
+      attempt(items.map(([outcome]) => outcome), schedule).pipe(
+        Effect.matchCauseEffect({
+          onSuccess: () => settle(items, Exit.void),
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            // The database is away: every waiter hears so, and lease expiry recovers the intents.
+            if (Option.isSome(failure) && isTransient(failure.value)) return settle(items, Exit.fail(failure.value))
+            if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
+            if (items.length > 1) {
+              const half = Math.ceil(items.length / 2)
+              return Effect.zipRight(store(items.slice(0, half), schedule), store(items.slice(half), schedule))
+            }
+            const [outcome, done] = items[0]
+            const reason = Option.match(failure, { onNone: () => Cause.pretty(cause), onSome: (error) => error.message })
+            return Effect.logError(`outcome of ${outcome.claim.intentId} refused by the database; stored without the response`, cause)
+              .pipe(
+                Effect.zipRight(attempt([withoutResponse(outcome, reason)], schedule)),
+                Effect.exit,
+                Effect.flatMap((exit) => Deferred.done(done, exit)),
+                Effect.asVoid
+              )
+          }
+        })
+      )
+
+    /** Outcomes whose waiters have not been answered, e.g. after an interrupted write. */
+    const unanswered = (items: ReadonlyArray<Pending>) =>
+      Effect.filter(items, ([, done]) => Effect.map(Deferred.isDone(done), (isDone) => !isDone))
+
+    const writeNext = Queue.takeBetween(pending, 1, MAX_BATCH).pipe(
+      Effect.flatMap((batch) => {
+        const items = Chunk.toReadonlyArray(batch)
+        return store(items, retryDatabase).pipe(
+          // Interrupted mid-write (the process is stopping): what is unanswered goes back for the final flush.
+          Effect.onInterrupt(() => Effect.flatMap(unanswered(items), (left) => Queue.offerAll(pending, left)))
         )
-        yield* Effect.forEach(items, ([, done]) => Deferred.done(done, exit), { discard: true })
       })
     )
 
-    yield* Effect.forkScoped(Effect.forever(writeBatch))
+    yield* Effect.forkScoped(Effect.forever(writeNext))
 
-    // Anything offered but not yet written when the process stops is written before it goes.
+    // What is still queued when the process stops is written before it goes, within a bounded time;
+    // anything left after that is recovered by lease expiry, never lost.
     yield* Effect.addFinalizer(() =>
-      Effect.whileLoop({
-        while: () => Effect.runSync(Queue.size(pending)) > 0,
-        body: () => writeBatch,
-        step: () => {}
-      })
+      Queue.takeAll(pending).pipe(
+        Effect.flatMap((left) => store(Chunk.toReadonlyArray(left), retryDatabaseWhileStopping)),
+        Effect.timeout(STOPPING_BUDGET),
+        Effect.catchAllCause((cause) => Effect.logWarning("outcomes not written at shutdown; their leases will lapse", cause))
+      )
     )
 
-    const write = (outcome: AttemptOutcome) =>
+    /**
+     * Queues an outcome and returns the wait for its commit; the queueing itself never fails, so a
+     * caller can hand an outcome over without being interruptible, and wait interruptibly.
+     */
+    const submit = (outcome: AttemptOutcome): Effect.Effect<Effect.Effect<void, SqlError>> =>
       Effect.flatMap(Deferred.make<void, SqlError>(), (done) =>
-        Queue.offer(pending, [outcome, done]).pipe(Effect.zipRight(Deferred.await(done)), Effect.orDie))
+        Effect.as(Queue.offer(pending, [outcome, done]), Deferred.await(done)))
 
-    return { write } as const
+    return { submit } as const
   })
 }) {}

@@ -7,7 +7,8 @@ import { DispatcherConfig } from "./DispatcherConfig"
 
 /**
  * One sweeper in the whole cluster wakes destinations whose due intents nobody holds: scheduled
- * retries past the entities' sleep window, missed wakes, and leases left by a crashed runner.
+ * retries past the entities' sleep window, missed wakes, leases left by a crashed runner, circuits
+ * whose cool-down ended, and deleted destinations with work left to end.
  */
 export const SweeperLive = Singleton.make(
   "signal-sweeper",
@@ -15,7 +16,7 @@ export const SweeperLive = Singleton.make(
     const queue = yield* DeliveryQueue
     const config = yield* DispatcherConfig
     const client = yield* DestinationEntity.client
-    const sweep = queue.dueDestinations(1000).pipe(
+    const sweep = queue.dueDestinations({ limit: 1000, circuitCoolDownMs: config.circuitCoolDownMs }).pipe(
       Effect.flatMap((ids) =>
         Effect.forEach(ids, (id) =>
           client(id).Wake(undefined, { discard: true }).pipe(

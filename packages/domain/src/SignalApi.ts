@@ -4,6 +4,7 @@ import { AnalyticsParams, DeliveryAnalytics } from "./Analytics"
 import { AdminAccess, Authentication, TenantAccess } from "./Access"
 import {
   BadRequest,
+  Conflict,
   HeadersTooLarge,
   NotFound,
   PayloadTooLarge,
@@ -120,6 +121,8 @@ export class IntentsApi extends HttpApiGroup.make("eventDeliveryIntent")
     HttpApiEndpoint.post("retry", "/v1/tenants/:tenantId/intents/:intentId/retry")
       .setPath(intentPath)
       .addSuccess(DeliveryIntent, { status: 202 })
+      // destination_deleted / destination_disabled: nothing would deliver it.
+      .addError(Conflict)
   )
   .annotate(OpenApi.Title, "Delivery intents")
 {}

@@ -12,6 +12,7 @@ import {
   Unauthorized,
   UnsupportedMediaType
 } from "@signal/domain/ApiError"
+import { sqlState } from "@signal/store/SqlFailure"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 
 const respond = <A, I>(schema: Schema.Schema<A, I>, status: number) => (error: A) =>
@@ -108,11 +109,6 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
 
 /** SQLSTATEs for client text Postgres cannot store (NUL characters, `\u0000` in JSON). */
 const unstorableText = new Set(["22021", "22P05"])
-
-const sqlState = (error: SqlError): string | undefined => {
-  const cause = error.cause as { code?: unknown } | undefined
-  return typeof cause?.code === "string" ? cause.code : undefined
-}
 
 const isSqlError = (error: unknown): error is SqlError => (error as { _tag?: string } | null)?._tag === "SqlError"
 

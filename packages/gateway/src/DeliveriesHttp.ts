@@ -1,4 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
+import { Conflict } from "@signal/domain/ApiError"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { AttemptRepo } from "@signal/store/AttemptRepo"
 import { IntentRepo } from "@signal/store/IntentRepo"
@@ -23,7 +24,17 @@ export const IntentsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryIntent"
       .handle("retry", ({ path }) =>
         intents.retryNow(path.tenantId, path.intentId).pipe(
           orNotFound("delivery intent", path.intentId),
-          Effect.tap((destinationId) => waker.wake([destinationId])),
+          Effect.flatMap((result) =>
+            result._tag === "Reopened"
+              ? waker.wake([result.destinationId])
+              : Effect.fail(
+                new Conflict({
+                  code: `destination_${result.state}`,
+                  message: `the intent's destination is ${result.state}: nothing would deliver a retry` +
+                    (result.state === "disabled" ? " (enable the destination first)" : "")
+                })
+              )
+          ),
           Effect.zipRight(intents.findById(path.tenantId, path.intentId)),
           orNotFound("delivery intent", path.intentId),
           databaseUnavailable

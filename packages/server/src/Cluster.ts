@@ -32,7 +32,9 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
         shardingConfig: {
           ...shardingConfig,
           runnerAddress: Option.some(RunnerAddress.make(config.runnerHost, config.runnerPort)),
-          runnerListenAddress: Option.some(RunnerAddress.make("0.0.0.0", config.runnerPort))
+          // The runner socket is unauthenticated: it listens only on the address it advertises (the
+          // pod IP in Kubernetes, where a NetworkPolicy admits Signal pods alone), never on every interface.
+          runnerListenAddress: Option.some(RunnerAddress.make(config.runnerHost, config.runnerPort))
         }
       })
   }

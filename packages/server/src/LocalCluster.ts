@@ -1,4 +1,5 @@
 import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as AccessConfig from "@signal/gateway/AccessConfig"
 import * as EmbeddedPostgres from "@signal/store/EmbeddedPostgres"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer, request as httpRequest } from "node:http"
@@ -66,11 +67,14 @@ const roundRobin = (port: number, host: string, upstreams: ReadonlyArray<number>
  * (DATABASE_URL, or an embedded one owned by this process), behind a round-robin proxy.
  */
 export const runLocalCluster = Effect.fn("LocalCluster.run")(function*(options: LocalClusterOptions) {
+  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
+  // The proxy exposes the gateways on HOST: the same rule as `signal start`, checked before anything
+  // starts (a public HOST needs SIGNAL_ADMIN_KEY, which the gateways inherit).
+  yield* AccessConfig.load(host)
   const configured = yield* Config.option(Config.redacted("DATABASE_URL"))
   const databaseUrl = Option.isSome(configured)
     ? Redacted.value(configured.value)
     : Redacted.value(Context.get(yield* Layer.build(EmbeddedPostgres.layer), EmbeddedPostgres.EmbeddedPostgres).url)
-  const host = yield* Config.string("HOST").pipe(Config.withDefault("127.0.0.1"))
   const gatewayPorts = Array.from({ length: options.gateways }, (_, i) => options.port + 1 + i)
   const common = { DATABASE_URL: databaseUrl, HOST: "127.0.0.1" }
   for (let i = 0; i < options.dispatchers; i++) {

@@ -2,7 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import { run, runMain } from "@signal/cli/Cli"
 import * as Database from "@signal/store/Database"
-import { Console, Effect, Layer, Option } from "effect"
+import { Config, Console, Effect, Layer, Option } from "effect"
 import { runLocalCluster } from "./LocalCluster"
 import * as Logging from "./Logging"
 import { Role } from "./ServerConfig"
@@ -13,9 +13,26 @@ const role = Options.choice("role", Role.literals).pipe(
   Options.optional
 )
 
+/**
+ * However a shutdown goes (a database that is away, a finalizer that waits on it), the process is
+ * gone this long after SIGTERM or SIGINT: what it could not write is recovered by lease expiry.
+ */
+const exitWithinAfterSignal = (timeoutMs: number) =>
+  Effect.sync(() => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        setTimeout(() => {
+          process.stderr.write(`shutdown took longer than ${timeoutMs} ms; exiting now\n`)
+          process.exit(1)
+        }, timeoutMs).unref()
+      })
+    }
+  })
+
 const start = Command.make("start", { role }, ({ role }) =>
   Effect.gen(function*() {
     if (Option.isSome(role)) process.env.SIGNAL_ROLE = role.value
+    yield* exitWithinAfterSignal(yield* Config.integer("SIGNAL_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(9_000)))
     yield* Layer.launch(ServerLive)
   })).pipe(Command.withDescription("Run Signal (gateway and dispatcher on embedded Postgres unless configured otherwise)"))
 

@@ -2,8 +2,10 @@ import { SqlClient } from "@effect/sql"
 import type { DeliveryError } from "@signal/domain/DeliveryIntent"
 import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
+import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
 import { eventStatusCase } from "./EventStatusSql"
+import { storableText } from "./SqlFailure"
 
 /** A due intent, leased to one worker, with what its request needs. */
 export interface ClaimedIntent {
@@ -12,6 +14,8 @@ export interface ClaimedIntent {
   readonly eventId: string
   readonly destinationId: DestinationId
   readonly attemptNumber: number
+  /** Who holds the lease: an outcome changes the intent only while this is still its owner. */
+  readonly leaseOwner: string
   readonly traceparent: string | null
   readonly event: {
     readonly senderId: string
@@ -40,17 +44,24 @@ export interface AttemptOutcome {
 export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/store/DeliveryQueue", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // Lease and due times compare with the engine's Clock, so TestClock drives them like every other timer.
+    const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
     /**
-     * Leases up to `limit` due intents; SKIP LOCKED keeps concurrent claimers off each other's rows.
-     * An expired lease is taken over only from another owner (a crashed or stopped worker).
+     * Leases due intents in due order: at most `limit` rows, and no more rows than fit in `maxBytes`
+     * of payload (always at least one), so a claim's memory is bounded by bytes as well as rows.
+     * SKIP LOCKED keeps concurrent claimers off each other's rows; an expired lease is taken over,
+     * except for the intents in `held`, which this worker is still working on.
      */
     const claim = Effect.fn("DeliveryQueue.claim")(function*(options: {
       readonly destinationId: DestinationId
       readonly limit: number
+      readonly maxBytes: number
       readonly leaseMs: number
       readonly owner: string
+      readonly held: ReadonlyArray<IntentId>
     }) {
+      const at = yield* now
       const rows = yield* sql<{
         id: string
         tenant_id: string
@@ -67,21 +78,30 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         expires_at: Date | null
       }>`
         WITH due AS (
-          SELECT id FROM delivery_intents
+          SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
           WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
-            AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
-            -- a lease of ours that lapsed while its delivery waited is still ours: never claimed twice
-            AND lease_owner IS DISTINCT FROM ${options.owner}
+            AND next_attempt_at <= ${at} AND (lease_until IS NULL OR lease_until < ${at})
+            AND NOT (id = ANY(${options.held}::text[]))
           ORDER BY next_attempt_at, seq
           LIMIT ${options.limit}
           FOR UPDATE SKIP LOCKED
+        ), loaded AS MATERIALIZED (
+          SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
+            e.headers, e.created_at, e.expires_at
+          FROM due JOIN events e ON e.id = due.event_id
+        ), sized AS (
+          SELECT loaded.*, sum(octet_length(payload_json)) OVER (ORDER BY next_attempt_at, seq
+            ROWS UNBOUNDED PRECEDING) - octet_length(payload_json) AS bytes_before
+          FROM loaded
         )
         UPDATE delivery_intents i
-        SET lease_until = now() + make_interval(secs => ${options.leaseMs / 1000}), lease_owner = ${options.owner}
-        FROM due, events e
-        WHERE i.id = due.id AND e.id = i.event_id
+        SET lease_until = ${at}::timestamptz + make_interval(secs => ${options.leaseMs / 1000}),
+          lease_owner = ${options.owner}
+        FROM sized
+        WHERE i.id = sized.id AND sized.bytes_before < ${options.maxBytes}
         RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
-          e.sender_id, e.type, e.topics, e.payload::text AS payload_json, e.headers, e.created_at, e.expires_at`
+          sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
+          sized.expires_at`
       return rows
         .map((row): ClaimedIntent => ({
           intentId: row.id as IntentId,
@@ -89,6 +109,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           eventId: row.event_id,
           destinationId: row.destination_id as DestinationId,
           attemptNumber: row.attempt_count + 1,
+          leaseOwner: options.owner,
           traceparent: row.traceparent,
           event: {
             senderId: row.sender_id,
@@ -103,10 +124,16 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         .sort((a, b) => a.intentId < b.intentId ? -1 : 1)
     })
 
-    /** Writes a batch of outcomes: attempts, intents and event counters, three statements in one transaction. */
+    /**
+     * Writes a batch of outcomes: attempts, intents and event counters, three statements in one
+     * transaction. Every attempt is stored; an intent changes only while the outcome's writer still
+     * holds its lease (a worker whose lease lapsed and was taken over records its attempt, nothing
+     * more). Text Postgres cannot hold is stored with a marker in place of the NUL characters.
+     */
     const complete = Effect.fn("DeliveryQueue.complete")(function*(outcomes: ReadonlyArray<AttemptOutcome>) {
       if (outcomes.length === 0) return
       const column = <A>(f: (outcome: AttemptOutcome) => A) => outcomes.map(f)
+      const storableOrNull = (text: string | null | undefined) => text == null ? null : storableText(text)
       yield* sql.withTransaction(Effect.gen(function*() {
         yield* sql`
           INSERT INTO delivery_attempts (id, tenant_id, intent_id, event_id, destination_id, attempt_number, status,
@@ -125,10 +152,10 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
             ${column((o) => (o.succeeded ? "succeeded" : "failed"))}::text[],
             ${column((o) => Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()))}::int[],
             ${column((o) => o.response?.statusCode ?? null)}::int[],
-            ${column((o) => (o.response ? JSON.stringify(o.response.headers) : null))}::text[],
-            ${column((o) => o.response?.body ?? null)}::text[],
+            ${column((o) => (o.response ? storableHeaders(o.response.headers) : null))}::text[],
+            ${column((o) => storableOrNull(o.response?.body))}::text[],
             ${column((o) => o.error?.code ?? null)}::text[],
-            ${column((o) => o.error?.message ?? null)}::text[],
+            ${column((o) => storableOrNull(o.error?.message))}::text[],
             ${column((o) => o.startedAt)}::timestamptz[],
             ${column((o) => o.completedAt)}::timestamptz[]
           ) AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
@@ -137,19 +164,21 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           WITH x AS (
             SELECT * FROM unnest(
               ${column((o) => o.claim.intentId)}::text[],
+              ${column((o) => o.claim.leaseOwner)}::text[],
               ${column((o) => o.next.status)}::text[],
               ${column((o) => (o.next.status === "retrying" ? o.next.at : null))}::timestamptz[],
               ${column((o) => o.claim.attemptNumber)}::int[],
               ${column((o) => o.error?.code ?? null)}::text[],
-              ${column((o) => o.error?.message ?? null)}::text[],
+              ${column((o) => storableOrNull(o.error?.message))}::text[],
               ${column((o) => o.completedAt)}::timestamptz[]
-            ) AS x(intent_id, status, next_attempt_at, attempt_count, error_code, error_message, attempted_at)
+            ) AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message,
+              attempted_at)
           ), updated AS (
             UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
               attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
               error_code = x.error_code, error_message = x.error_message,
               lease_until = NULL, lease_owner = NULL, updated_at = now()
-            FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying')
+            FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
             RETURNING i.event_id, i.status
           ), counts AS (
             SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
@@ -163,7 +192,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       }))
     })
 
-    /** Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch). */
+    /** Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch, destination disabled). */
     const release = Effect.fn("DeliveryQueue.release")(function*(intentIds: ReadonlyArray<IntentId>, owner: string) {
       if (intentIds.length === 0) return
       yield* sql`
@@ -175,32 +204,71 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
       function*(intentIds: ReadonlyArray<IntentId>, owner: string, leaseMs: number) {
         if (intentIds.length === 0) return
+        const at = yield* now
         yield* sql`
-          UPDATE delivery_intents SET lease_until = now() + make_interval(secs => ${leaseMs / 1000})
+          UPDATE delivery_intents SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
           WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
       }
     )
 
-    /** When this destination next has work: the soonest due or lease-expiry time. */
+    /**
+     * When this destination next has work nobody holds: the first open intent in due order whose
+     * lease is free, read from the head of the due index.
+     */
     const nextDueAt = Effect.fn("DeliveryQueue.nextDueAt")(function*(destinationId: DestinationId) {
-      const rows = yield* sql<{ at: Date | null }>`
-        SELECT min(GREATEST(next_attempt_at, COALESCE(lease_until, next_attempt_at))) AS at
-        FROM delivery_intents
-        WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')`
+      const at = yield* now
+      const rows = yield* sql<{ at: Date }>`
+        SELECT next_attempt_at AS at FROM delivery_intents
+        WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
+          AND (lease_until IS NULL OR lease_until < ${at})
+        ORDER BY next_attempt_at, seq
+        LIMIT 1`
       return Option.fromNullable(rows[0]?.at)
     })
 
-    /** Destinations with due intents nobody holds: what the sweeper wakes. */
-    const dueDestinations = Effect.fn("DeliveryQueue.dueDestinations")(function*(limit: number) {
-      const rows = yield* sql<{ destination_id: string }>`
-        SELECT DISTINCT i.destination_id FROM delivery_intents i
-        JOIN destinations d ON d.id = i.destination_id AND d.status = 'active'
-        WHERE i.status IN ('pending', 'retrying') AND i.next_attempt_at <= now()
-          AND (i.lease_until IS NULL OR i.lease_until < now())
-        LIMIT ${limit}`
-      return rows.map((row) => row.destination_id as DestinationId)
+    /**
+     * Destinations to wake, oldest due work first: each one's earliest due intent is read from the
+     * head of its due index (one index probe per destination, never a scan of the backlog) and counts
+     * when nobody holds it. Disabled destinations and circuits still cooling down are left alone;
+     * deleted ones are woken so their worker ends what is left.
+     */
+    const dueDestinations = Effect.fn("DeliveryQueue.dueDestinations")(
+      function*(options: { readonly limit: number; readonly circuitCoolDownMs: number }) {
+        const at = yield* now
+        const rows = yield* sql<{ id: string }>`
+          SELECT d.id FROM destinations d
+          CROSS JOIN LATERAL (
+            SELECT i.next_attempt_at, i.lease_until FROM delivery_intents i
+            WHERE i.destination_id = d.id AND i.status IN ('pending', 'retrying') AND i.next_attempt_at <= ${at}
+            ORDER BY i.next_attempt_at, i.seq
+            LIMIT 1
+          ) due
+          WHERE (due.lease_until IS NULL OR due.lease_until < ${at})
+            AND (d.deleted_at IS NOT NULL OR (d.status = 'active' AND (d.circuit_state <> 'open'
+              OR d.circuit_opened_at IS NULL
+              OR d.circuit_opened_at <= ${at}::timestamptz - make_interval(secs => ${options.circuitCoolDownMs / 1000}))))
+          ORDER BY due.next_attempt_at
+          LIMIT ${options.limit}`
+        return rows.map((row) => row.id as DestinationId)
+      }
+    )
+
+    /** Ends what a deleted destination still had open; how many intents that was. */
+    const endDeleted = Effect.fn("DeliveryQueue.endDeleted")(function*(destinationId: DestinationId) {
+      const rows = yield* endIntentsOfDeletedDestination(sql, destinationId)
+      return rows[0]?.ended ?? 0
     })
 
-    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations } as const
+    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations, endDeleted } as const
   })
 }) {}
+
+/** Response headers as JSON Postgres can hold: NUL characters in names or values replaced by a marker. */
+const storableHeaders = (headers: Readonly<Record<string, string>>): string => {
+  const entries = Object.entries(headers)
+  return JSON.stringify(
+    entries.some(([name, value]) => name.includes("\u0000") || value.includes("\u0000"))
+      ? Object.fromEntries(entries.map(([name, value]) => [storableText(name), storableText(value)]))
+      : headers
+  )
+}

@@ -13,7 +13,7 @@ import type { PageOf } from "@signal/domain/Pagination"
 import { defaultRetryPolicy, RetryPolicy } from "@signal/domain/RetryPolicy"
 import { generateSigningSecret, type PreviousSecret } from "@signal/domain/SigningSecret"
 import { Effect, Option } from "effect"
-import { eventStatusCase } from "./EventStatusSql"
+import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
 import { type PageRequest, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 
 export interface DestinationRow {
@@ -174,16 +174,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
           WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
           RETURNING id`
         if (rows.length === 0) return false
-        yield* sql`
-          WITH ended AS (
-            UPDATE delivery_intents SET status = 'failed', next_attempt_at = NULL, lease_until = NULL,
-              error_code = 'destination_deleted', error_message = 'the destination was deleted', updated_at = now()
-            WHERE destination_id = ${id} AND status IN ('pending', 'retrying')
-            RETURNING event_id
-          ), counts AS (SELECT event_id, count(*)::int AS failed FROM ended GROUP BY event_id)
-          UPDATE events e SET failure_count = e.failure_count + counts.failed,
-            status = ${eventStatusCase(sql, "e.success_count", "e.failure_count + counts.failed")}
-          FROM counts WHERE e.id = counts.event_id`
+        yield* endIntentsOfDeletedDestination(sql, id)
         return true
       }))
     })

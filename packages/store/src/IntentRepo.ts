@@ -54,6 +54,11 @@ const toIntent = (row: IntentRow) =>
     updatedAt: utc(row.updated_at)
   })
 
+/** What a manual retry did: re-opened the intent, or left it because its destination cannot deliver. */
+export type RetryResult =
+  | { readonly _tag: "Reopened"; readonly destinationId: DestinationId }
+  | { readonly _tag: "DestinationInactive"; readonly state: "deleted" | "disabled" }
+
 export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/IntentRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
@@ -89,18 +94,25 @@ export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/Inte
 
     /**
      * Manual retry: due now, attempt numbers continue. A finished intent re-opens, so its event's
-     * counters give back the outcome it had.
+     * counters give back the outcome it had. An intent whose destination is deleted or disabled is
+     * left as it is: nothing would deliver it. A lease still held stays with its holder, so an attempt
+     * in flight is never duplicated.
      */
     const retryNow = Effect.fn("IntentRepo.retryNow")(function*(tenantId: TenantId, id: IntentId) {
-      const rows = yield* sql<{ destination_id: string }>`
+      const rows = yield* sql<{ destination_id: string; destination_state: "active" | "disabled" | "deleted" }>`
         WITH previous AS (
-          SELECT id, status FROM delivery_intents WHERE id = ${id} AND tenant_id = ${tenantId} FOR UPDATE
+          SELECT i.id, i.status, i.destination_id,
+            CASE WHEN d.deleted_at IS NOT NULL THEN 'deleted' WHEN d.status <> 'active' THEN 'disabled' ELSE 'active' END
+              AS destination_state
+          FROM delivery_intents i JOIN destinations d ON d.id = i.destination_id
+          WHERE i.id = ${id} AND i.tenant_id = ${tenantId}
+          FOR UPDATE OF i
         ), updated AS (
           UPDATE delivery_intents i SET
             status = CASE WHEN i.attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
-            next_attempt_at = now(), lease_until = NULL, updated_at = now()
-          FROM previous WHERE i.id = previous.id
-          RETURNING i.event_id, i.destination_id, previous.status AS previous_status
+            next_attempt_at = now(), updated_at = now()
+          FROM previous WHERE i.id = previous.id AND previous.destination_state = 'active'
+          RETURNING i.event_id, previous.status AS previous_status
         ), reopened AS (
           UPDATE events e SET
             success_count = e.success_count - (u.previous_status = 'succeeded')::int,
@@ -108,8 +120,11 @@ export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/Inte
             status = 'pending'
           FROM updated u WHERE e.id = u.event_id AND u.previous_status IN ('succeeded', 'failed')
         )
-        SELECT destination_id FROM updated`
-      return Option.map(Option.fromNullable(rows[0]), (row) => row.destination_id as DestinationId)
+        SELECT destination_id, destination_state FROM previous`
+      return Option.map(Option.fromNullable(rows[0]), (row): RetryResult =>
+        row.destination_state === "active"
+          ? { _tag: "Reopened", destinationId: row.destination_id as DestinationId }
+          : { _tag: "DestinationInactive", state: row.destination_state })
     })
 
     return { findById, list, retryNow } as const

@@ -3,13 +3,15 @@ import { Effect, Layer } from "effect"
 import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"
 import apiKeys from "./migrations/0003_api_keys"
+import dueOrderIndex from "./migrations/0004_due_order_index"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
   loader: Migrator.fromRecord({
     "0001_initial": initial,
     "0002_analytics_indexes": analyticsIndexes,
-    "0003_api_keys": apiKeys
+    "0003_api_keys": apiKeys,
+    "0004_due_order_index": dueOrderIndex
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))

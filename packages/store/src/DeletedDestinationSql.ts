@@ -1,0 +1,25 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { DestinationId } from "@signal/domain/Ids"
+import { eventStatusCase } from "./EventStatusSql"
+
+/**
+ * Ends every open intent of a deleted destination as failed with `destination_deleted`, and counts
+ * them on their events. A no-op while the destination is not deleted; whoever still holds a lease
+ * loses it, so a late outcome records its attempt but changes nothing.
+ */
+export const endIntentsOfDeletedDestination = (sql: SqlClient, destinationId: DestinationId) =>
+  sql<{ ended: number }>`
+    WITH ended AS (
+      UPDATE delivery_intents i SET status = 'failed', next_attempt_at = NULL, lease_until = NULL, lease_owner = NULL,
+        error_code = 'destination_deleted', error_message = 'the destination was deleted', updated_at = now()
+      FROM destinations d
+      WHERE d.id = ${destinationId} AND d.deleted_at IS NOT NULL
+        AND i.destination_id = d.id AND i.status IN ('pending', 'retrying')
+      RETURNING i.event_id
+    ), counts AS (SELECT event_id, count(*)::int AS failed FROM ended GROUP BY event_id),
+    counted AS (
+      UPDATE events e SET failure_count = e.failure_count + counts.failed,
+        status = ${eventStatusCase(sql, "e.success_count", "e.failure_count + counts.failed")}
+      FROM counts WHERE e.id = counts.event_id
+    )
+    SELECT count(*)::int AS ended FROM ended`
