@@ -13,7 +13,8 @@ export const DestinationEntityLive = DestinationEntity.toLayer(
     const address = yield* Entity.CurrentAddress
     const worker = yield* makeDestinationWorker(address.entityId as string as DestinationId)
     return {
-      Wake: () => worker.wake
+      Wake: () => worker.wake,
+      Reconfigure: () => worker.reconfigure
     }
   })
 )

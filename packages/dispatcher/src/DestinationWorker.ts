@@ -79,6 +79,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
   const woken = yield* Effect.makeLatch(false)
+  /** Opened when the destination changed, so a running drain re-reads it at once. */
+  const changed = yield* Effect.makeLatch(false)
   /** Intents this worker holds a lease on: renewed while held, never claimed twice. */
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
@@ -299,7 +301,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     ))
     const slots = yield* Effect.makeSemaphore(settings.destination.maxConcurrency)
     yield* Effect.forkScoped(Effect.forever(
-      Effect.sleep(DESTINATION_REFRESH).pipe(
+      Effect.raceFirst(Effect.sleep(DESTINATION_REFRESH), changed.await).pipe(
+        Effect.zipRight(changed.close),
         Effect.zipRight(destinations.forDelivery(destinationId)),
         Effect.flatMap((latest) => {
           if (Option.isNone(latest) || latest.value.status !== "active") {
@@ -421,5 +424,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     )
   })
 
-  return { wake } as const
+  /** The destination changed: a running drain re-reads it now; otherwise the loop starts and reads it fresh. */
+  const reconfigure = Effect.suspend(() => running ? changed.open : wake)
+
+  return { wake, reconfigure } as const
 })

@@ -7,4 +7,10 @@ import { Rpc } from "@effect/rpc"
  */
 export const Wake = Rpc.make("Wake").annotate(ClusterSchema.Persisted, false)
 
-export const DestinationEntity = Entity.make("Destination", [Wake])
+/**
+ * The destination itself changed (disabled, deleted, re-pointed, limits or policy): a running drain
+ * re-reads it now instead of at its next periodic look. Volatile too: that look comes within a second.
+ */
+export const Reconfigure = Rpc.make("Reconfigure").annotate(ClusterSchema.Persisted, false)
+
+export const DestinationEntity = Entity.make("Destination", [Wake, Reconfigure])

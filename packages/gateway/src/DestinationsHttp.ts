@@ -40,15 +40,15 @@ export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestinatio
         requireSender(payload.senderId).pipe(
           Effect.zipRight(destinations.update(path.tenantId, path.destinationId, payload)),
           orNotFound("destination", path.destinationId),
-          // Re-enabled or re-configured: the entity looks at its queue again.
-          Effect.tap((destination) => waker.wake([destination.id])),
+          // Re-enabled or re-configured: the entity re-reads it and looks at its queue again.
+          Effect.tap((destination) => waker.reconfigured(destination.id)),
           databaseUnavailable
         ))
       .handle("delete", ({ path }) =>
         destinations.remove(path.tenantId, path.destinationId).pipe(
           Effect.flatMap((removed) =>
             removed
-              ? Effect.succeed({ id: path.destinationId, deleted: true as const })
+              ? Effect.as(waker.reconfigured(path.destinationId), { id: path.destinationId, deleted: true as const })
               : Effect.fail(NotFound.of("destination", path.destinationId))
           ),
           databaseUnavailable

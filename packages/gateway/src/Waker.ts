@@ -16,6 +16,8 @@ const WAKE_TIMEOUT = Duration.seconds(3)
  */
 export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
   readonly wake: (destinationIds: Iterable<DestinationId>) => Effect.Effect<void>
+  /** Tells a destination's entity that the destination changed, in the background like a wake. */
+  readonly reconfigured: (destinationId: DestinationId) => Effect.Effect<void>
 }>() {
   static readonly layer = Layer.scoped(
     Waker,
@@ -39,7 +41,17 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
           }))
         )
 
+      const reconfigured = (id: DestinationId) =>
+        FiberSet.run(
+          fibers,
+          client(id).Reconfigure(undefined, { discard: true }).pipe(
+            Effect.timeout(WAKE_TIMEOUT),
+            Effect.catchAllCause((cause) => Effect.logDebug("change not announced; the entity re-reads within a second", cause))
+          )
+        ).pipe(Effect.asVoid)
+
       return Waker.of({
+        reconfigured,
         wake: (destinationIds) =>
           Effect.forEach(destinationIds, (id) => {
             if (inFlight.has(id)) {
