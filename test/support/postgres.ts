@@ -10,6 +10,8 @@ export { freePort }
 export interface ScratchPostgres {
   readonly port: number
   readonly server: EmbeddedPostgres
+  /** The data directory (its `postmaster.pid` names the server process). */
+  readonly dataDir: string
   /** A URL for `database` on this server (user and password `signal`). */
   readonly url: (database: string) => string
   /** Stops the server and deletes its data directory. */
@@ -42,6 +44,7 @@ export const startScratchPostgres = async (options: { readonly durable?: boolean
   return {
     port,
     server,
+    dataDir: dir,
     url: (database) => `postgres://signal:signal@127.0.0.1:${port}/${database}`,
     dispose: async () => {
       await server.stop().catch(() => {})

@@ -32,7 +32,7 @@ const exitWithinAfterSignal = (timeoutMs: number) =>
 const start = Command.make("start", { role }, ({ role }) =>
   Effect.gen(function*() {
     if (Option.isSome(role)) process.env.SIGNAL_ROLE = role.value
-    yield* exitWithinAfterSignal(yield* Config.integer("SIGNAL_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(9_000)))
+    yield* exitWithinAfterSignal(yield* Config.integer("SIGNAL_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(8_000)))
     yield* Layer.launch(ServerLive)
   })).pipe(Command.withDescription("Run Signal (gateway and dispatcher on embedded Postgres unless configured otherwise)"))
 

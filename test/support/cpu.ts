@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from "node:fs"
+
+/** Clock ticks per second for /proc CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100
+
+const stat = (pid: number): { readonly ppid: number; readonly ticks: number } | undefined => {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // fields after the parenthesised command name: state ppid … utime(14) stime(15)
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ")
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU ticks used so far by `pid` and every process it started (their children as they are now). */
+export const treeTicks = (pid: number): number => {
+  const children = new Map<number, Array<number>>()
+  for (const entry of readdirSync("/proc")) {
+    const child = Number(entry)
+    if (!Number.isInteger(child)) continue
+    const info = stat(child)
+    if (info === undefined) continue
+    children.set(info.ppid, [...(children.get(info.ppid) ?? []), child])
+  }
+  let ticks = 0
+  const pending = [pid]
+  while (pending.length > 0) {
+    const next = pending.pop()!
+    ticks += stat(next)?.ticks ?? 0
+    pending.push(...(children.get(next) ?? []))
+  }
+  return ticks
+}
+
+/** Share of one core used by the process trees rooted at `pids` over `ms` of wall time. */
+export const coreShare = async (pids: ReadonlyArray<number>, ms: number): Promise<number> => {
+  const total = () => pids.reduce((sum, pid) => sum + treeTicks(pid), 0)
+  const before = total()
+  const started = Date.now()
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  return (total() - before) / TICKS_PER_SECOND / ((Date.now() - started) / 1000)
+}
