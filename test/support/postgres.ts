@@ -22,7 +22,13 @@ export interface ScratchPostgres {
  * A real PostgreSQL in a temporary directory on a free loopback port, for tests and benchmarks;
  * durability is traded for speed unless `durable` is set.
  */
-export const startScratchPostgres = async (options: { readonly durable?: boolean } = {}): Promise<ScratchPostgres> => {
+export const startScratchPostgres = async (options: {
+  readonly durable?: boolean
+  /** More server settings (`-c name=value` pairs). */
+  readonly flags?: ReadonlyArray<string>
+  /** What the server logs, line by line. */
+  readonly onLog?: (message: string) => void
+} = {}): Promise<ScratchPostgres> => {
   const dir = mkdtempSync(join(tmpdir(), "signal-pg-"))
   const port = await freePort()
   const EmbeddedPostgresServer = await importEmbeddedPostgres()
@@ -33,10 +39,11 @@ export const startScratchPostgres = async (options: { readonly durable?: boolean
     password: "signal",
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: options.durable
-      ? []
-      : ["-c", "max_connections=400", "-c", "fsync=off", "-c", "synchronous_commit=off"],
-    onLog: () => {},
+    postgresFlags: [
+      ...(options.durable ? [] : ["-c", "max_connections=400", "-c", "fsync=off", "-c", "synchronous_commit=off"]),
+      ...(options.flags ?? [])
+    ],
+    onLog: options.onLog ?? (() => {}),
     onError: () => {}
   })
   await server.initialise()

@@ -226,30 +226,62 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       return Option.fromNullable(rows[0]?.at)
     })
 
+    /** Destinations worth waking: active with no circuit cooling down, or deleted (their work is ended). */
+    const wakeable = (at: Date, circuitCoolDownMs: number) =>
+      sql`(d.deleted_at IS NOT NULL OR (d.status = 'active' AND (d.circuit_state <> 'open'
+        OR d.circuit_opened_at IS NULL
+        OR d.circuit_opened_at <= ${at}::timestamptz - make_interval(secs => ${circuitCoolDownMs / 1000}))))`
+
     /**
-     * Destinations to wake, oldest due work first: each one's earliest due intent is read from the
-     * head of its due index (one index probe per destination, never a scan of the backlog) and counts
-     * when nobody holds it. Disabled destinations and circuits still cooling down are left alone;
-     * deleted ones are woken so their worker ends what is left.
+     * Destinations to wake, oldest due work first: the first `window` due intents nobody holds, read
+     * in due order from the global due index (a range scan over due rows only), grouped by destination.
      */
     const dueDestinations = Effect.fn("DeliveryQueue.dueDestinations")(
-      function*(options: { readonly limit: number; readonly circuitCoolDownMs: number }) {
+      function*(options: { readonly limit: number; readonly window: number; readonly circuitCoolDownMs: number }) {
         const at = yield* now
         const rows = yield* sql<{ id: string }>`
-          SELECT d.id FROM destinations d
-          CROSS JOIN LATERAL (
+          WITH oldest AS (
+            SELECT destination_id, next_attempt_at FROM delivery_intents
+            WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ${at}
+              AND (lease_until IS NULL OR lease_until < ${at})
+            ORDER BY next_attempt_at
+            LIMIT ${options.window}
+          ), heads AS (
+            SELECT destination_id, min(next_attempt_at) AS due_at FROM oldest GROUP BY destination_id
+          )
+          SELECT d.id FROM heads JOIN destinations d ON d.id = heads.destination_id
+          WHERE ${wakeable(at, options.circuitCoolDownMs)}
+          ORDER BY heads.due_at
+          LIMIT ${options.limit}`
+        return rows.map((row) => row.id as DestinationId)
+      }
+    )
+
+    /**
+     * The same question for a slice of destinations in creation order after `afterSeq`, one index
+     * probe each at the head of its due index: a sweep that walks the slices in turn reaches every
+     * destination, also those whose work sits behind a disabled or failing destination's older
+     * backlog in the global due order. `nextAfterSeq` is `null` once the last slice was read.
+     */
+    const dueInSlice = Effect.fn("DeliveryQueue.dueInSlice")(
+      function*(options: { readonly afterSeq: string; readonly size: number; readonly circuitCoolDownMs: number }) {
+        const at = yield* now
+        const rows = yield* sql<{ id: string; seq: string; due: boolean }>`
+          SELECT d.id, d.seq::text AS seq, (due.next_attempt_at IS NOT NULL
+            AND (due.lease_until IS NULL OR due.lease_until < ${at})
+            AND ${wakeable(at, options.circuitCoolDownMs)}) AS due
+          FROM (SELECT * FROM destinations WHERE seq > ${options.afterSeq}::bigint ORDER BY seq LIMIT ${options.size}) d
+          LEFT JOIN LATERAL (
             SELECT i.next_attempt_at, i.lease_until FROM delivery_intents i
             WHERE i.destination_id = d.id AND i.status IN ('pending', 'retrying') AND i.next_attempt_at <= ${at}
             ORDER BY i.next_attempt_at, i.seq
             LIMIT 1
-          ) due
-          WHERE (due.lease_until IS NULL OR due.lease_until < ${at})
-            AND (d.deleted_at IS NOT NULL OR (d.status = 'active' AND (d.circuit_state <> 'open'
-              OR d.circuit_opened_at IS NULL
-              OR d.circuit_opened_at <= ${at}::timestamptz - make_interval(secs => ${options.circuitCoolDownMs / 1000}))))
-          ORDER BY due.next_attempt_at
-          LIMIT ${options.limit}`
-        return rows.map((row) => row.id as DestinationId)
+          ) due ON true
+          ORDER BY d.seq`
+        return {
+          due: rows.filter((row) => row.due).map((row) => row.id as DestinationId),
+          nextAfterSeq: rows.length < options.size ? null : rows[rows.length - 1].seq
+        }
       }
     )
 
@@ -259,7 +291,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       return rows[0]?.ended ?? 0
     })
 
-    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations, endDeleted } as const
+    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations, dueInSlice, endDeleted } as const
   })
 }) {}
 
