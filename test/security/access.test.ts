@@ -11,6 +11,7 @@ import { Cause, ConfigProvider, Effect, Exit, Layer, Logger, Option, Redacted } 
 import { createHash } from "node:crypto"
 import { beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { api } from "../support/http"
+import { runSignalCommand } from "../support/process"
 import { useTestServer } from "../support/server"
 import { ADMIN_KEY, bearer, createKey, keyed, type Keyed, seedTenant } from "./contract"
 
@@ -164,6 +165,14 @@ describe("secure default", () => {
       )
     )
     expect(Exit.isFailure(built)).toBe(true)
+  })
+
+  it("`signal cluster` applies the same rule to the address its proxy binds", async () => {
+    const env = { HOST: "0.0.0.0", SIGNAL_ADMIN_KEY: "", DATABASE_URL: "postgres://signal:signal@127.0.0.1:9/none" }
+    const refused = await runSignalCommand(["cluster", "--gateways", "1", "--dispatchers", "1"], env)
+    expect(refused.code).not.toBe(0)
+    expect(refused.output).toContain("SIGNAL_ADMIN_KEY is not set")
+    expect(refused.output).toContain("HOST is 0.0.0.0")
   })
 
   it("serves without authentication on loopback, saying so in a warning", async () => {

@@ -44,3 +44,21 @@ export const spawnSignal = async (
   }
   return { url, child, exited, output: () => output, kill: (signal) => child.kill(signal) }
 }
+
+/** Runs a `signal` command to its end (killed after `timeoutMs`): its exit code and everything it printed. */
+export const runSignalCommand = (args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs = 60_000) =>
+  new Promise<{ readonly code: number | null; readonly output: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx/esm", "packages/server/src/main.ts", ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let output = ""
+    child.stdout!.on("data", (chunk) => (output += chunk))
+    child.stderr!.on("data", (chunk) => (output += chunk))
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    })
+  })

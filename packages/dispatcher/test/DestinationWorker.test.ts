@@ -178,3 +178,23 @@ describe("OutcomeWriter", () => {
       ])
     }).pipe(Effect.provide(Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, DeliveryQueue.Default), TestDatabase.layer))))
 })
+
+describe("claims", () => {
+  it.effect("are bounded by payload bytes as well as rows, and always bring at least one intent", () =>
+    Effect.gen(function*() {
+      const queue = yield* DeliveryQueue
+      const sql = yield* SqlClient.SqlClient
+      const { destinationId } = yield* seedBacklog({ url: "http://127.0.0.1:9/unused", intents: 10 })
+      yield* sql`
+        UPDATE events SET payload = jsonb_build_object('blob', repeat('x', 100000))
+        WHERE id IN (SELECT event_id FROM delivery_intents WHERE destination_id = ${destinationId})`
+      const claimAs = (owner: string, maxBytes: number) =>
+        queue.claim({ destinationId, limit: 10, maxBytes, leaseMs: 60_000, owner, held: [] })
+      // ~100 KB each: the third starts below 250 KB, the fourth would start above it
+      const first = yield* claimAs("a", 250_000)
+      expect(first).toHaveLength(3)
+      expect(first.every((claim) => claim.event.payloadJson.length > 100_000)).toBe(true)
+      expect(yield* claimAs("b", 1)).toHaveLength(1)
+      expect(yield* claimAs("c", 100_000_000)).toHaveLength(6)
+    }).pipe(Effect.provide(Layer.provideMerge(DeliveryQueue.Default, TestDatabase.layer))))
+})
