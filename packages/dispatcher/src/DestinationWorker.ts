@@ -174,19 +174,17 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     destination: Destination,
     claim: ClaimedIntent,
     result: Pick<AttemptOutcome, "succeeded" | "response" | "error" | "startedAt" | "completedAt">
-  ): AttemptOutcome => {
+  ): Effect.Effect<AttemptOutcome> => {
+    const outcome = (next: AttemptOutcome["next"]): AttemptOutcome => ({ claim, attemptId: makeId.attempt(), ...result, next })
+    if (result.succeeded) return Effect.succeed(outcome({ status: "succeeded" }))
+    // The destination's retry schedule says when; past the event's ttl there is no next attempt.
     const expiresAt = claim.event.expiresAt
-    const retryAt = result.succeeded ? null : nextAttemptAt(destination.retry, claim.attemptNumber, result.completedAt)
-    return {
-      claim,
-      attemptId: makeId.attempt(),
-      ...result,
-      next: result.succeeded
-        ? { status: "succeeded" }
-        : retryAt === null || (expiresAt !== null && retryAt > expiresAt)
-        ? { status: "failed" }
-        : { status: "retrying", at: retryAt }
-    }
+    return Effect.map(nextAttemptAt(destination.retry, claim.attemptNumber, result.completedAt), (retryAt) =>
+      outcome(
+        retryAt === null || (expiresAt !== null && retryAt > expiresAt)
+          ? { status: "failed" }
+          : { status: "retrying", at: retryAt }
+      ))
   }
 
   /**
@@ -219,7 +217,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         const destination = settings.destination
         const now = new Date(yield* Clock.currentTimeMillis)
         if (claim.event.expiresAt !== null && claim.event.expiresAt <= now) {
-          const expired = outcomeOf(destination, claim, {
+          const expired = yield* outcomeOf(destination, claim, {
             succeeded: false,
             response: null,
             error: { code: "expired", message: "the event's ttl ended before delivery" },
@@ -242,7 +240,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         ).pipe(Effect.catchAllDefect((defect) => Effect.succeed(failedSend(defect))))
         const completedAt = new Date(yield* Clock.currentTimeMillis)
         yield* circuit.record(result.ok)
-        const outcome = outcomeOf(destination, claim, {
+        const outcome = yield* outcomeOf(destination, claim, {
           succeeded: result.ok,
           response: result.response,
           error: result.error,

@@ -1,69 +1,63 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Exit, Fiber, Random, Ref, TestClock } from "effect"
-import { maxRetryDelay, nextAttemptAt, retryDelay, retrySchedule } from "../src/RetrySchedule"
+import { maxRetryDelay, nextAttemptAt, retrySchedule } from "../src/RetrySchedule"
 
 const linear = { type: "linear", delaySeconds: 60, maxAttempts: 5 } as const
 const exponential = { type: "exponential", delaySeconds: 30, maxAttempts: 8 } as const
-const seconds = (d: Duration.Duration) => Duration.toMillis(d) / 1000
-const noJitter = () => 0.5
+const now = new Date("2025-01-01T00:00:00.000Z")
+/** Seconds from `now` to the next attempt after `attemptsMade`, or null; jitter from the Random service. */
+const delayAfter = (policy: Parameters<typeof nextAttemptAt>[0], attemptsMade: number) =>
+  Effect.map(nextAttemptAt(policy, attemptsMade, now), (at) => at === null ? null : (at.getTime() - now.getTime()) / 1000)
+const noJitter = Random.fixed([0.5])
 
-describe("retryDelay", () => {
-  it("linear is delay × n", () => {
-    expect([1, 2, 3, 4].map((n) => seconds(retryDelay(linear, n, noJitter)))).toEqual([60, 120, 180, 240])
-  })
+describe("nextAttemptAt, from the retry schedule", () => {
+  it.effect("is now before the first attempt", () =>
+    Effect.gen(function*() {
+      expect(yield* nextAttemptAt(linear, 0, now)).toEqual(now)
+    }))
 
-  it("exponential is delay × 2^(n−1)", () => {
-    expect([1, 2, 3, 4, 5].map((n) => seconds(retryDelay(exponential, n, noJitter)))).toEqual([30, 60, 120, 240, 480])
-  })
+  it.effect("linear is delay × n", () =>
+    Effect.gen(function*() {
+      expect(yield* Effect.forEach([1, 2, 3, 4], (n) => delayAfter(linear, n))).toEqual([60, 120, 180, 240])
+    }).pipe(Effect.withRandom(noJitter)))
 
-  it("jitter stays within ±20 %", () => {
-    expect(seconds(retryDelay(linear, 2, () => 0))).toBe(96)
-    expect(seconds(retryDelay(linear, 2, () => 1))).toBe(144)
-    expect(seconds(retryDelay(exponential, 3, () => 0))).toBe(96)
-    expect(seconds(retryDelay(exponential, 3, () => 1))).toBe(144)
-    const samples = Array.from({ length: 500 }, () => seconds(retryDelay(exponential, 4)))
-    for (const s of samples) {
-      expect(s).toBeGreaterThanOrEqual(192)
-      expect(s).toBeLessThanOrEqual(288)
-    }
-    // jitter actually varies
-    expect(new Set(samples).size).toBeGreaterThan(1)
-  })
+  it.effect("exponential is delay × 2^(n−1)", () =>
+    Effect.gen(function*() {
+      expect(yield* Effect.forEach([1, 2, 3, 4, 5], (n) => delayAfter(exponential, n))).toEqual([30, 60, 120, 240, 480])
+    }).pipe(Effect.withRandom(noJitter)))
 
-  it("is capped at 24 hours, jitter included", () => {
-    expect(Duration.toHours(maxRetryDelay)).toBe(24)
-    const big = { type: "exponential", delaySeconds: 3600, maxAttempts: 100 } as const
-    expect(seconds(retryDelay(big, 5, noJitter))).toBe(16 * 3600)
-    expect(retryDelay(big, 6, noJitter)).toStrictEqual(maxRetryDelay)
-    expect(retryDelay(big, 99, () => 1)).toStrictEqual(maxRetryDelay)
-    expect(retryDelay({ type: "linear", delaySeconds: 86_400, maxAttempts: 3 }, 2, () => 1)).toStrictEqual(maxRetryDelay)
-  })
-})
+  it.effect("jitter stays within ±20 % and varies", () =>
+    Effect.gen(function*() {
+      expect(yield* delayAfter(linear, 2).pipe(Effect.withRandom(Random.fixed([0])))).toBe(96)
+      expect(yield* delayAfter(linear, 2).pipe(Effect.withRandom(Random.fixed([1])))).toBe(144)
+      expect(yield* delayAfter(exponential, 3).pipe(Effect.withRandom(Random.fixed([0])))).toBe(96)
+      expect(yield* delayAfter(exponential, 3).pipe(Effect.withRandom(Random.fixed([1])))).toBe(144)
+      const samples = yield* Effect.forEach(Array.from({ length: 300 }), () => delayAfter(exponential, 4))
+      for (const s of samples) {
+        expect(s).toBeGreaterThanOrEqual(192)
+        expect(s).toBeLessThanOrEqual(288)
+      }
+      expect(new Set(samples).size).toBeGreaterThan(1)
+    }))
 
-describe("nextAttemptAt", () => {
-  const now = new Date("2025-01-01T00:00:00.000Z")
+  it.effect("is capped at 24 hours, jitter included", () =>
+    Effect.gen(function*() {
+      expect(Duration.toHours(maxRetryDelay)).toBe(24)
+      const big = { type: "exponential", delaySeconds: 3600, maxAttempts: 100 } as const
+      expect(yield* delayAfter(big, 5).pipe(Effect.withRandom(noJitter))).toBe(16 * 3600)
+      expect(yield* delayAfter(big, 6).pipe(Effect.withRandom(noJitter))).toBe(86_400)
+      expect(yield* delayAfter(big, 99).pipe(Effect.withRandom(Random.fixed([1])))).toBe(86_400)
+      const day = { type: "linear", delaySeconds: 86_400, maxAttempts: 3 } as const
+      expect(yield* delayAfter(day, 2).pipe(Effect.withRandom(Random.fixed([1])))).toBe(86_400)
+    }))
 
-  it("is now before the first attempt", () => {
-    expect(nextAttemptAt(linear, 0, now)).toEqual(now)
-  })
-
-  it("adds the delay for the attempts made so far", () => {
-    expect(nextAttemptAt(linear, 1, now, noJitter)).toEqual(new Date("2025-01-01T00:01:00.000Z"))
-    expect(nextAttemptAt(linear, 3, now, noJitter)).toEqual(new Date("2025-01-01T00:03:00.000Z"))
-    expect(nextAttemptAt(exponential, 4, now, noJitter)).toEqual(new Date("2025-01-01T00:04:00.000Z"))
-    const jittered = nextAttemptAt(exponential, 2, now)
-    expect(jittered).not.toBeNull()
-    const offset = (jittered?.getTime() ?? 0) - now.getTime()
-    expect(offset).toBeGreaterThanOrEqual(48_000)
-    expect(offset).toBeLessThanOrEqual(72_000)
-  })
-
-  it("stops at maxAttempts", () => {
-    expect(nextAttemptAt(linear, 4, now, noJitter)).not.toBeNull()
-    expect(nextAttemptAt(linear, 5, now)).toBeNull()
-    expect(nextAttemptAt(linear, 6, now)).toBeNull()
-    expect(nextAttemptAt({ type: "linear", delaySeconds: 1, maxAttempts: 1 }, 1, now)).toBeNull()
-  })
+  it.effect("stops at maxAttempts", () =>
+    Effect.gen(function*() {
+      expect(yield* delayAfter(linear, 4)).not.toBeNull()
+      expect(yield* nextAttemptAt(linear, 5, now)).toBeNull()
+      expect(yield* nextAttemptAt(linear, 6, now)).toBeNull()
+      expect(yield* nextAttemptAt({ type: "linear", delaySeconds: 1, maxAttempts: 1 }, 1, now)).toBeNull()
+    }))
 })
 
 /** Runs an always-failing effect under `retrySchedule` and returns when (in ms) each execution ran. */
@@ -122,12 +116,14 @@ describe("retrySchedule", () => {
       expect(yield* Fiber.await(fiber)).toStrictEqual(Exit.fail("boom"))
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
-  it.effect("jitters like retryDelay and stays within ±20 %", () =>
+  it.effect("jitters like the stored next attempt time and stays within ±20 %", () =>
     Effect.gen(function*() {
       const randoms = [0, 1, 0.25, 0.9, 0.6, 0.1, 0.75] as const
       const { times } = yield* runToExhaustion(exponential).pipe(Effect.withRandom(Random.fixed([...randoms])))
       expect(times).toHaveLength(8)
-      expect(gaps(times)).toEqual(randoms.map((r, i) => seconds(retryDelay(exponential, i + 1, () => r))))
+      // the stored next attempt time and the live retry agree, jitter included
+      const stamped = yield* Effect.forEach(randoms, (r, i) => delayAfter(exponential, i + 1).pipe(Effect.withRandom(Random.fixed([r]))))
+      expect(gaps(times)).toEqual(stamped)
 
       const free = yield* runToExhaustion(exponential)
       expect(free.times).toHaveLength(8)
