@@ -125,17 +125,14 @@ export const make = (options?: {
   Effect.gen(function*() {
     const config: Config = { ...defaultConfig, ...options?.config }
     const ref = yield* Ref.make(options?.state ?? initialState)
+    // Per delivery, so no spans of their own: the decision is an attribute of the attempt's span.
     return {
       decide: Clock.currentTimeMillis.pipe(
         Effect.flatMap((now) => Ref.modify(ref, (state) => decide(state, now, config))),
-        Effect.tap((decision) => Effect.annotateCurrentSpan("decision", decision)),
-        Effect.withSpan("CircuitBreaker.decide")
+        Effect.tap((decision) => Effect.annotateCurrentSpan("signal.circuit_decision", decision))
       ),
-      record: Effect.fn("CircuitBreaker.record")(function*(success: boolean) {
-        const now = yield* Clock.currentTimeMillis
-        const state = yield* Ref.updateAndGet(ref, (state) => record(state, success, now, config))
-        yield* Effect.annotateCurrentSpan({ success, status: state.status })
-      }),
+      record: (success: boolean) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(ref, (state) => record(state, success, now, config))),
       state: Ref.get(ref)
     }
   })

@@ -262,6 +262,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         ),
         Effect.withSpan("Delivery.attempt", {
           kind: "consumer",
+          captureStackTrace: false,
           attributes: {
             "signal.event_id": claim.eventId,
             "signal.event_type": claim.event.type,
