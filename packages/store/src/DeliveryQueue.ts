@@ -259,7 +259,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
 
     /**
      * The same question for a slice of destinations in creation order after `afterSeq`, one index
-     * probe each at the head of its due index: a sweep that walks the slices in turn reaches every
+     * probe each from the head of its due index to its first due intent nobody holds (past at most
+     * the few a live worker has in flight): a sweep that walks the slices in turn reaches every
      * destination, also those whose work sits behind a disabled or failing destination's older
      * backlog in the global due order. `nextAfterSeq` is `null` once the last slice was read.
      */
@@ -268,12 +269,12 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         const at = yield* now
         const rows = yield* sql<{ id: string; seq: string; due: boolean }>`
           SELECT d.id, d.seq::text AS seq, (due.next_attempt_at IS NOT NULL
-            AND (due.lease_until IS NULL OR due.lease_until < ${at})
             AND ${wakeable(at, options.circuitCoolDownMs)}) AS due
           FROM (SELECT * FROM destinations WHERE seq > ${options.afterSeq}::bigint ORDER BY seq LIMIT ${options.size}) d
           LEFT JOIN LATERAL (
-            SELECT i.next_attempt_at, i.lease_until FROM delivery_intents i
+            SELECT i.next_attempt_at FROM delivery_intents i
             WHERE i.destination_id = d.id AND i.status IN ('pending', 'retrying') AND i.next_attempt_at <= ${at}
+              AND (i.lease_until IS NULL OR i.lease_until < ${at})
             ORDER BY i.next_attempt_at, i.seq
             LIMIT 1
           ) due ON true
