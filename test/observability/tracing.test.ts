@@ -268,7 +268,8 @@ describe("tracing", () => {
           host: "127.0.0.1",
           port: 1,
           runnerHost: "127.0.0.1",
-          runnerPort: 2
+          runnerPort: 2,
+          migrate: true
         })),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OTEL_SERVICE_NAME", "x"]])))
       )
