@@ -34,8 +34,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY scripts scripts
 COPY packages packages
-# The server and CLI projects reference every package; test/ and bench/ are not needed here.
-RUN npx tsc -b packages/server packages/cli && node scripts/build.mjs --clean
+# Type-checks the packages (with their tests) and emits packages/*/dist; test/ and bench/ stay out.
+RUN npm run build -- --clean
 
 # --- deps: production dependencies only ------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
