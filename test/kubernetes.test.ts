@@ -14,6 +14,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseAllDocuments } from "yaml"
+import { unknownFields } from "./support/kubernetesFields"
 import {
   arr,
   at,
@@ -84,7 +85,7 @@ const templateLabels = (d: Obj) => obj(at(d, "spec.template.metadata.labels"), "
 
 /** kubernetes-models' class for an object, e.g. apps/v1 Deployment → kubernetes-models/apps/v1/Deployment. */
 const modelOf = async (doc: Obj) => {
-  const module = (await import(`kubernetes-models/${str(doc.apiVersion, "apiVersion")}/${str(doc.kind, "kind")}`)) as Record<
+  const module = (await import(/* @vite-ignore */ `kubernetes-models/${str(doc.apiVersion, "apiVersion")}/${str(doc.kind, "kind")}`)) as Record<
     string,
     new(data: unknown) => { validate: () => void }
   >
@@ -123,6 +124,16 @@ describe("kubernetes overlays (kubectl kustomize)", () => {
     const model = await modelOf(broken)
     expect(() => model.validate()).toThrow(/containerPort must be integer/)
   })
+
+  it("uses only fields the Kubernetes API defines (no misspelt field dropped silently)", () => {
+    for (const [name, docs] of Object.entries(rendered)) expect(unknownFields(docs), name).toEqual([])
+    // the check itself
+    const typo = structuredClone(named(rendered["overlays/production"]!, "Deployment", "signal-dispatcher"))
+    const container = containersOf(typo)[0]!
+    container.readinesProbe = container.readinessProbe
+    obj(at(typo, "spec.template.metadata"), "metadata").labels = { any: "label" }
+    expect(unknownFields([typo])).toEqual(["Deployment/signal-dispatcher.spec.template.spec.containers[0].readinesProbe"])
+  }, 60_000)
 
   it("does not build an overlay without its secrets file, and the base carries no Secret", () => {
     const unconfigured = workdir(false)
