@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Emits each workspace package's `src/**/*.ts` as ES modules Node runs as they are:
-// packages/<name>/src/X.ts → packages/<name>/dist/X.js (+ source map).
+// packages/<name>/src/X.ts → packages/<name>/dist/X.js (+ source map); other files are copied.
 //
 // `tsc -b` type-checks the whole project first (run by `npm run build`); this step only emits.
 // The sources are written for a bundler-style resolver (`./Ids`, `@signal/store/Database`), which
@@ -11,7 +11,7 @@
 // TypeScript sources for tests and development) stay as they are. Each file is transpiled on its
 // own, which is exact because the project compiles with `isolatedModules` and
 // `verbatimModuleSyntax`. Unchanged files are skipped, so a second run costs almost nothing.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
@@ -108,25 +108,36 @@ const specifierTransformer = (sourceFile, pkg) => (context) => {
   return (file) => ts.visitNode(file, visit)
 }
 
-const sourcesOf = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) return sourcesOf(path)
-    return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : []
-  })
+const filesOf = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesOf(join(dir, entry.name)) : [join(dir, entry.name)]
+  )
+const isSource = (path) => path.endsWith(".ts") && !path.endsWith(".d.ts")
 
+// A change to this script re-emits everything.
+const self = statSync(fileURLToPath(import.meta.url)).mtimeMs
 let written = 0
 for (const pkg of packages.values()) {
   const src = join(packagesDir, pkg, "src")
   const dist = join(packagesDir, pkg, "dist")
   if (clean) rmSync(dist, { recursive: true, force: true })
-  const sources = sourcesOf(src)
+  const files = filesOf(src)
+  const sources = files.filter(isSource)
   const expected = new Set()
+  // Anything else under src/ (SQL, HTML, JSON read at run time) is shipped as it is.
+  for (const asset of files.filter((f) => !isSource(f) && !f.endsWith(".d.ts"))) {
+    const out = join(dist, relative(src, asset))
+    expected.add(out)
+    if (isFile(out) && statSync(out).mtimeMs >= statSync(asset).mtimeMs) continue
+    mkdirSync(dirname(out), { recursive: true })
+    cpSync(asset, out)
+    written++
+  }
   for (const sourceFile of sources) {
     const out = join(dist, relative(src, sourceFile)).replace(/\.ts$/, ".js")
     expected.add(out)
     expected.add(`${out}.map`)
-    if (isFile(out) && statSync(out).mtimeMs >= statSync(sourceFile).mtimeMs) continue
+    if (isFile(out) && statSync(out).mtimeMs >= Math.max(statSync(sourceFile).mtimeMs, self)) continue
     const result = ts.transpileModule(readFileSync(sourceFile, "utf8"), {
       compilerOptions,
       fileName: sourceFile,
@@ -158,4 +169,4 @@ for (const pkg of packages.values()) {
       : []
   for (const file of stale(dist)) rmSync(file)
 }
-if (written > 0) console.log(`signal build: emitted ${written} module(s) to packages/*/dist`)
+if (written > 0) console.log(`signal build: wrote ${written} file(s) to packages/*/dist`)

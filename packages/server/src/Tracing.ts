@@ -1,6 +1,5 @@
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import type { PushMetricExporter } from "@opentelemetry/sdk-metrics"
-import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import { PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base"
 import { Config, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
