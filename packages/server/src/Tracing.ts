@@ -36,26 +36,22 @@ const signalExport = (signal: Signal) =>
     )
   })
 
-/** The exporter package for a protocol, loaded only when used (gRPC pulls in @grpc/grpc-js). */
-const traceExporter = (protocol: Protocol): Promise<SpanExporter> => {
-  switch (protocol) {
-    case "grpc":
-      return import("@opentelemetry/exporter-trace-otlp-grpc").then((m) => new m.OTLPTraceExporter())
-    case "http/json":
-      return import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter())
-    case "http/protobuf":
-      return import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter())
-  }
-}
-
-const metricExporter = (protocol: Protocol): Promise<PushMetricExporter> => {
-  switch (protocol) {
-    case "grpc":
-      return import("@opentelemetry/exporter-metrics-otlp-grpc").then((m) => new m.OTLPMetricExporter())
-    case "http/json":
-      return import("@opentelemetry/exporter-metrics-otlp-http").then((m) => new m.OTLPMetricExporter())
-    case "http/protobuf":
-      return import("@opentelemetry/exporter-metrics-otlp-proto").then((m) => new m.OTLPMetricExporter())
+/** Each protocol's exporter packages, loaded only when used (gRPC pulls in @grpc/grpc-js). */
+const exporters: Record<Protocol, {
+  readonly traces: () => Promise<SpanExporter>
+  readonly metrics: () => Promise<PushMetricExporter>
+}> = {
+  "grpc": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-grpc").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-grpc").then((m) => new m.OTLPMetricExporter())
+  },
+  "http/protobuf": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-proto").then((m) => new m.OTLPMetricExporter())
+  },
+  "http/json": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-http").then((m) => new m.OTLPMetricExporter())
   }
 }
 
@@ -81,12 +77,12 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const spanProcessor = yield* Option.match(traces, {
     onNone: () => Effect.succeed(undefined),
     // BatchSpanProcessor reads OTEL_BSP_* when given no settings
-    onSome: (protocol) => Effect.promise(() => traceExporter(protocol)).pipe(Effect.map((e) => new BatchSpanProcessor(e)))
+    onSome: (protocol) => Effect.promise(exporters[protocol].traces).pipe(Effect.map((e) => new BatchSpanProcessor(e)))
   })
   const metricReader = yield* Option.match(metrics, {
     onNone: () => Effect.succeed(undefined),
     onSome: (protocol) =>
-      Effect.promise(() => metricExporter(protocol)).pipe(
+      Effect.promise(exporters[protocol].metrics).pipe(
         Effect.map((exporter) =>
           new PeriodicExportingMetricReader({
             exporter,
