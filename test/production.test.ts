@@ -118,7 +118,7 @@ describe("a production install (npm ci --omit=dev) started as the image starts i
     expect(filesUnder(join(copy, "packages")).filter((f) => f.endsWith(".ts") && !f.includes("node_modules"))).toEqual([])
   })
 
-  it("migrates, serves /ready, answers the CLI, and stops cleanly on SIGTERM", async () => {
+  it("migrates, serves /ready, answers the CLI and the client, and stops cleanly on SIGTERM", async () => {
     // The migration step the image documents (`… IMAGE migrate`), then the default command.
     const migrate = await run(process.execPath, [...imageCommand.args, "migrate"], {
       cwd: copy,
@@ -161,7 +161,17 @@ describe("a production install (npm ci --omit=dev) started as the image starts i
         "Acme",
         "--json"
       ], { cwd: copy, env: { ...process.env, NO_COLOR: "1", SIGNAL_CONFIG: join(copy, "cli.json") }, timeout: 60_000 })
-      expect(JSON.parse(cli.stdout)).toMatchObject({ identifier: "acme", name: "Acme", id: expect.stringMatching(/^ten_/) })
+      const tenant = JSON.parse(cli.stdout) as { id: string }
+      expect(tenant).toMatchObject({ identifier: "acme", name: "Acme", id: expect.stringMatching(/^ten_/) })
+
+      // The compiled client, imported by plain node from the same install.
+      const script = [
+        `const { createSignalClient } = await import(${JSON.stringify(join(copy, "packages/client/dist/index.js"))})`,
+        `const client = createSignalClient({ endpoint: ${JSON.stringify(signal.url)}, apiKey: ${JSON.stringify(ADMIN_KEY)} })`,
+        `console.log(JSON.stringify(await client.tenant.get({ tenantId: ${JSON.stringify(tenant.id)} })))`
+      ].join("\n")
+      const client = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: copy, timeout: 60_000 })
+      expect(JSON.parse(client.stdout)).toMatchObject({ id: tenant.id, identifier: "acme" })
     } finally {
       signal.kill("SIGTERM")
       expect(await signal.exited).toBe(0)
