@@ -17,7 +17,10 @@ import ts from "typescript"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { envOf, execForm, parseDockerfile } from "./support/dockerfile"
 import { freePort } from "./support/postgres"
-import { spawnSignal } from "./support/process"
+import { type SignalProcess, spawnSignal } from "./support/process"
+import { startReceiver } from "./support/receiver"
+import { deliveryHelpers } from "./delivery/shared"
+import { api, seedTenant } from "./support/http"
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..")
 const run = promisify(execFile)
@@ -177,6 +180,52 @@ describe("a production install (npm ci --omit=dev) started as the image starts i
       expect(await signal.exited).toBe(0)
     }
   }, 180_000)
+
+  it("runs the Kubernetes layout from the build: a gateway and a dispatcher process deliver an event", async () => {
+    const database = await Effect.runPromise(createDatabase())
+    await run(process.execPath, [...imageCommand.args, "migrate"], {
+      cwd: copy,
+      env: { ...process.env, ...signalEnv({ DATABASE_URL: database }) },
+      timeout: 120_000
+    })
+    const receiver = await startReceiver()
+    const common = { HOST: "127.0.0.1", DATABASE_URL: database, SIGNAL_MIGRATE: "false" }
+    const processes: Array<SignalProcess> = []
+    try {
+      processes.push(
+        await spawnSignal(
+          signalEnv({
+            ...common,
+            SIGNAL_ROLE: "dispatcher",
+            PORT: String(await freePort()),
+            SIGNAL_RUNNER_HOST: "127.0.0.1",
+            SIGNAL_RUNNER_PORT: String(await freePort()),
+            SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8"
+          }),
+          { args: [...imageCommand.args, ...imageCommand.cmd], cwd: copy, timeoutMs: 90_000 }
+        )
+      )
+      const gateway = await spawnSignal(
+        signalEnv({ ...common, SIGNAL_ROLE: "gateway", PORT: String(await freePort()) }),
+        { args: [...imageCommand.args, ...imageCommand.cmd], cwd: copy, timeoutMs: 90_000 }
+      )
+      processes.push(gateway)
+      const client = api(gateway.url)
+      const { createDestination, publish, settled } = deliveryHelpers(client)
+      const { tenantId, senderId } = await seedTenant(client)
+      await createDestination(tenantId, receiver.url)
+      const event = await publish(tenantId, senderId)
+      expect((await settled(tenantId, event.id, 60_000)).status).toBe("succeeded")
+      expect(receiver.requests.length).toBe(1)
+      expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ id: event.id })
+    } finally {
+      for (const signal of processes.reverse()) {
+        signal.kill("SIGTERM")
+        expect(await signal.exited).toBe(0)
+      }
+      await receiver.close()
+    }
+  }, 240_000)
 
   it("refuses the image's public bind without SIGNAL_ADMIN_KEY, before listening", async () => {
     expect(imageEnv.HOST).toBe("0.0.0.0")
