@@ -11,8 +11,6 @@ import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import * as Tracing from "@signal/server/Tracing"
 import { ConfigProvider, Effect, Layer, Logger } from "effect"
 import { randomBytes } from "node:crypto"
-import { createServer, type IncomingHttpHeaders } from "node:http"
-import type { AddressInfo } from "node:net"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import { deliveryHelpers } from "../delivery/shared"
 import { api, eventually, seedTenant } from "../support/http"
@@ -194,70 +192,6 @@ describe("tracing", () => {
       spy.mockRestore()
     }
   })
-  it("exports over OTLP/HTTP as the standard variables say, with Signal's resource attributes", async () => {
-    const received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = []
-    const collector = createServer((request, response) => {
-      const chunks: Array<Buffer> = []
-      request.on("data", (chunk: Buffer) => chunks.push(chunk))
-      request.on("end", () => {
-        received.push({ path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") })
-        response.writeHead(200, { "content-type": "application/json" })
-        response.end("{}")
-      })
-    })
-    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve))
-    const { port } = collector.address() as AddressInfo
-    const server = await startTestServer({
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}/otlp/`,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        OTEL_EXPORTER_OTLP_HEADERS: "x-collector-token=s%3Dcret,x-tenant=signal",
-        OTEL_SERVICE_NAME: "signal-otlp-test",
-        OTEL_BSP_SCHEDULE_DELAY: "100",
-        OTEL_METRIC_EXPORT_INTERVAL: "300"
-      }
-    })
-    servers.push(server)
-    try {
-      const client = api(server.url)
-      const { tenantId, senderId } = await seedTenant(client)
-      const traceId = randomBytes(16).toString("hex")
-      const published = await client.post(`/v1/tenants/${tenantId}/events`, {
-        senderId,
-        eventType: "order.created",
-        payload: {}
-      }, { traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` })
-      expect(published.status).toBe(201)
-
-      const traces = await eventually(async () => {
-        const found = received.filter((r) => r.path === "/otlp/v1/traces" && r.body.includes(traceId))
-        return found.length > 0 ? found : undefined
-      }, { what: "spans of the event at the collector" })
-      await eventually(async () =>
-        received.some((r) => r.path === "/otlp/v1/metrics" && r.body.includes("signal_events_ingested_total"))
-          ? true
-          : undefined, { what: "metrics at the collector" })
-
-      const [batch] = traces
-      expect(batch.headers["content-type"]).toBe("application/json")
-      expect(batch.headers["x-collector-token"]).toBe("s=cret")
-      expect(batch.headers["x-tenant"]).toBe("signal")
-      const attributes = Object.fromEntries(
-        (JSON.parse(batch.body).resourceSpans[0].resource.attributes as Array<{ key: string; value: { stringValue?: string } }>)
-          .map((attribute) => [attribute.key, attribute.value.stringValue])
-      )
-      expect(attributes).toMatchObject({
-        "service.name": "signal-otlp-test",
-        "service.version": Tracing.SERVICE_VERSION,
-        "signal.role": "all",
-        "signal.runner.address": expect.stringMatching(/:\d+$/)
-      })
-    } finally {
-      await server.stop()
-      await new Promise<void>((resolve) => collector.close(() => resolve()))
-    }
-  }, 30_000)
-
   it("installs no tracer and exports nothing without an OTLP endpoint", async () => {
     const nativeTracer = Effect.runSync(Effect.tracer)
     const tracer = await Effect.runPromise(
@@ -268,7 +202,8 @@ describe("tracing", () => {
           host: "127.0.0.1",
           port: 1,
           runnerHost: "127.0.0.1",
-          runnerPort: 2
+          runnerPort: 2,
+          migrate: true
         })),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OTEL_SERVICE_NAME", "x"]])))
       )

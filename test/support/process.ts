@@ -12,13 +12,23 @@ export interface SignalProcess {
   kill: (signal: NodeJS.Signals) => void
 }
 
-/** Runs `signal start` as a real process (the same command `npm start` runs) and waits until it is healthy. */
+/**
+ * Runs `signal start` as a real process (from the sources unless `args`/`cwd` say otherwise, e.g. the
+ * build in an installed copy) and waits until it is healthy.
+ */
 export const spawnSignal = async (
   env: Record<string, string>,
-  options: { readonly healthPath?: string; readonly timeoutMs?: number } = {}
+  options: {
+    readonly healthPath?: string
+    readonly timeoutMs?: number
+    /** node's arguments; default: the TypeScript entry point through tsx. */
+    readonly args?: ReadonlyArray<string>
+    readonly cwd?: string
+  } = {}
 ): Promise<SignalProcess> => {
-  const child = spawn(process.execPath, ["--import", "tsx/esm", "packages/server/src/main.ts", "start"], {
-    cwd: root,
+  const args = options.args ?? ["--import", "tsx/esm", "packages/server/src/main.ts", "start"]
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? root,
     env: { ...process.env, SIGNAL_LOG_FORMAT: "json", SIGNAL_LOG_LEVEL: "Warning", ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -9,7 +9,7 @@ import { ServerConfig } from "./ServerConfig"
  * reassign its shards once its heartbeat is older than `shardLockExpiration`: 4 s (heartbeats every
  * 4/3 s, which is also how long a heartbeat write may take before a runner gives its shards up).
  */
-const shardingConfig = {
+export const shardingConfig = {
   entityMailboxCapacity: 64,
   entityMaxIdleTime: Duration.minutes(2),
   entityTerminationTimeout: Duration.seconds(8),

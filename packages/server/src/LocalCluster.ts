@@ -5,7 +5,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createServer, request as httpRequest } from "node:http"
 import { fileURLToPath } from "node:url"
 
-const mainModule = fileURLToPath(new URL("./main.ts", import.meta.url))
+// The sibling entry point in the same form as this module: `main.ts` from the sources (run with
+// the same `--import` loader as this process), `main.js` from the build.
+const mainModule = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url))
 
 export interface LocalClusterOptions {
   readonly gateways: number
@@ -19,7 +21,7 @@ export interface LocalClusterOptions {
 const spawnRole = (role: "gateway" | "dispatcher", env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      spawn(process.execPath, ["--import", "tsx/esm", mainModule, "start", "--role", role], {
+      spawn(process.execPath, [...process.execArgv, mainModule, "start", "--role", role], {
         env: { ...process.env, ...env },
         stdio: "inherit"
       })

@@ -63,7 +63,7 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
   Layer.provide(OutcomesLive),
-  Layer.provide(Database.layer()),
+  Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ migrate }) => Database.layer({ migrate })))),
   // Built first, so migrations, the cluster and everything after are traced.
   Layer.provide(Tracing.layer),
   // Logging first of all, so every fiber the server starts logs in the configured format and level.

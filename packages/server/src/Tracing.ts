@@ -1,125 +1,102 @@
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
-import { OTLPMetricExporter as ProtobufMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto"
-import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
-import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto"
-import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type Sampler,
-  TraceIdRatioBasedSampler
-} from "@opentelemetry/sdk-trace-base"
-import { Config, ConfigError, Effect, Either, Layer, Option, Redacted } from "effect"
+import { PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics"
+import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base"
+import { Config, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { ServerConfig } from "./ServerConfig"
 
 /** Reported as `service.version`. */
 export const SERVICE_VERSION = "0.1.0"
 
-const samplers = [
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio"
-] as const
+type Signal = "traces" | "metrics"
 
-/** `OTEL_TRACES_SAMPLER` (+ `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers), as the specification names them. */
-const sampler = Effect.gen(function*() {
-  const name = yield* Config.literal(...samplers)("OTEL_TRACES_SAMPLER").pipe(
-    Config.withDefault("parentbased_always_on" as const)
-  )
-  const ratio = yield* Config.number("OTEL_TRACES_SAMPLER_ARG").pipe(
-    Config.withDefault(1),
-    Config.validate({ message: "expected a ratio between 0 and 1", validation: (n) => n >= 0 && n <= 1 })
-  )
-  const root: Sampler = name.endsWith("always_on")
-    ? new AlwaysOnSampler()
-    : name.endsWith("always_off")
-    ? new AlwaysOffSampler()
-    : new TraceIdRatioBasedSampler(ratio)
-  return name.startsWith("parentbased_") ? new ParentBasedSampler({ root }) : root
-})
-
-/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs, comma separated, values URL-encoded. */
-const headers = Config.redacted("OTEL_EXPORTER_OTLP_HEADERS").pipe(
-  Config.withDefault(Redacted.make("")),
-  Config.mapOrFail((raw) => {
-    const result: Record<string, string> = {}
-    for (const pair of Redacted.value(raw).split(",")) {
-      if (pair.trim() === "") continue
-      const at = pair.indexOf("=")
-      if (at <= 0) {
-        return Either.left(ConfigError.InvalidData(["OTEL_EXPORTER_OTLP_HEADERS"], "expected key=value pairs"))
-      }
-      try {
-        result[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim())
-      } catch {
-        return Either.left(ConfigError.InvalidData(["OTEL_EXPORTER_OTLP_HEADERS"], "a value is not URL-encoded"))
-      }
-    }
-    return Either.right(result)
-  })
-)
-
-/** A signal's endpoint: its own variable verbatim, else the base endpoint plus `/v1/<signal>`. */
-const endpointFor = (signal: "traces" | "metrics", base: Option.Option<string>) =>
-  Config.string(`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`).pipe(
-    Config.option,
-    Config.map((own) =>
-      Option.orElse(own, () => Option.map(base, (url) => `${url.replace(/\/+$/, "")}/v1/${signal}`))
-    )
-  )
-
-const exporterChoice = (name: string) =>
-  Config.literal("otlp", "none")(name).pipe(Config.withDefault("otlp" as const))
+const protocols = ["grpc", "http/protobuf", "http/json"] as const
+type Protocol = typeof protocols[number]
 
 /**
- * OpenTelemetry export over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or a per-signal endpoint)
- * is set, nothing otherwise. Honours `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME` (default `signal`),
- * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or
- * `http/json`), `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
- * `OTEL_TRACES_SAMPLER`(`_ARG`), `OTEL_BSP_*`, `OTEL_METRIC_EXPORT_INTERVAL` and
- * `OTEL_TRACES_EXPORTER`/`OTEL_METRICS_EXPORTER=none`. Spans carry the process's role and runner.
+ * Whether a signal is exported, and over which protocol. Only these choices are Signal's (as the
+ * SDK's own NodeSDK makes them): everything else — endpoint, headers, compression, timeout,
+ * certificates, `OTEL_BSP_*`, the sampler — the exporters, the span processor and the tracer
+ * provider read from the process environment themselves, with each signal's own variant
+ * (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `…_METRICS_HEADERS`, …) over the general one.
+ */
+const signalExport = (signal: Signal) =>
+  Effect.gen(function*() {
+    const upper = signal.toUpperCase()
+    const exporter = yield* Config.literal("otlp", "none")(`OTEL_${upper}_EXPORTER`).pipe(Config.withDefault("otlp" as const))
+    // Export only when an endpoint is configured: the SDK's default (localhost) is no default for a server.
+    const endpoint = yield* Config.option(Config.string(`OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`))
+    const base = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    if (exporter === "none" || (Option.isNone(endpoint) && Option.isNone(base))) return Option.none<Protocol>()
+    const general = yield* Config.literal(...protocols)("OTEL_EXPORTER_OTLP_PROTOCOL").pipe(
+      Config.withDefault("http/protobuf" as const)
+    )
+    return Option.some(
+      yield* Config.literal(...protocols)(`OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`).pipe(Config.withDefault(general))
+    )
+  })
+
+/** Each protocol's exporter packages, loaded only when used (gRPC pulls in @grpc/grpc-js). */
+const exporters: Record<Protocol, {
+  readonly traces: () => Promise<SpanExporter>
+  readonly metrics: () => Promise<PushMetricExporter>
+}> = {
+  "grpc": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-grpc").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-grpc").then((m) => new m.OTLPMetricExporter())
+  },
+  "http/protobuf": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-proto").then((m) => new m.OTLPMetricExporter())
+  },
+  "http/json": {
+    traces: () => import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter()),
+    metrics: () => import("@opentelemetry/exporter-metrics-otlp-http").then((m) => new m.OTLPMetricExporter())
+  }
+}
+
+/**
+ * OpenTelemetry export over OTLP (gRPC, HTTP/protobuf or HTTP/JSON) configured the standard way:
+ * on when `OTEL_EXPORTER_OTLP_ENDPOINT` or a signal's own endpoint is set, off otherwise or with
+ * `OTEL_SDK_DISABLED=true` / `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`. The
+ * periodic metric reader takes `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_METRIC_EXPORT_TIMEOUT`
+ * (read here, as the SDK's NodeSDK does); the resource is `OTEL_SERVICE_NAME` (default `signal`)
+ * and `OTEL_RESOURCE_ATTRIBUTES`, plus the process's role and runner address.
  */
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const disabled = yield* Config.boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
-  const base = yield* Config.option(Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
-  const tracesUrl = (yield* exporterChoice("OTEL_TRACES_EXPORTER")) === "none"
-    ? Option.none<string>()
-    : yield* endpointFor("traces", base)
-  const metricsUrl = (yield* exporterChoice("OTEL_METRICS_EXPORTER")) === "none"
-    ? Option.none<string>()
-    : yield* endpointFor("metrics", base)
-  if (disabled || (Option.isNone(tracesUrl) && Option.isNone(metricsUrl))) return Layer.empty
+  const traces = yield* signalExport("traces")
+  const metrics = yield* signalExport("metrics")
+  if (disabled || (Option.isNone(traces) && Option.isNone(metrics))) return Layer.empty
 
   const server = yield* ServerConfig
-  const protocol = yield* Config.literal("http/protobuf", "http/json")("OTEL_EXPORTER_OTLP_PROTOCOL").pipe(
-    Config.withDefault("http/protobuf" as const)
-  )
-  const exporterConfig = {
-    headers: yield* headers,
-    timeoutMillis: yield* Config.integer("OTEL_EXPORTER_OTLP_TIMEOUT").pipe(Config.withDefault(10_000))
-  }
-  const batch = {
-    scheduledDelayMillis: yield* Config.integer("OTEL_BSP_SCHEDULE_DELAY").pipe(Config.withDefault(5_000)),
-    exportTimeoutMillis: yield* Config.integer("OTEL_BSP_EXPORT_TIMEOUT").pipe(Config.withDefault(30_000)),
-    maxQueueSize: yield* Config.integer("OTEL_BSP_MAX_QUEUE_SIZE").pipe(Config.withDefault(2_048)),
-    maxExportBatchSize: yield* Config.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").pipe(Config.withDefault(512))
-  }
   const metricInterval = yield* Config.integer("OTEL_METRIC_EXPORT_INTERVAL").pipe(Config.withDefault(60_000))
-  const traceSampler = yield* sampler
+  const metricTimeout = yield* Config.integer("OTEL_METRIC_EXPORT_TIMEOUT").pipe(Config.withDefault(30_000))
   const serviceName = yield* Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("signal"))
+
+  const spanProcessor = yield* Option.match(traces, {
+    onNone: () => Effect.succeed(undefined),
+    // BatchSpanProcessor reads OTEL_BSP_* when given no settings
+    onSome: (protocol) => Effect.promise(exporters[protocol].traces).pipe(Effect.map((e) => new BatchSpanProcessor(e)))
+  })
+  const metricReader = yield* Option.match(metrics, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (protocol) =>
+      Effect.promise(exporters[protocol].metrics).pipe(
+        Effect.map((exporter) =>
+          new PeriodicExportingMetricReader({
+            exporter,
+            exportIntervalMillis: metricInterval,
+            exportTimeoutMillis: Math.min(metricTimeout, metricInterval)
+          })
+        )
+      )
+  })
 
   yield* Effect.logInfo("exporting telemetry over OTLP").pipe(
     Effect.annotateLogs({
-      protocol,
-      traces: Option.getOrElse(tracesUrl, () => "off"),
-      metrics: Option.getOrElse(metricsUrl, () => "off")
+      traces: Option.getOrElse(traces, () => "off"),
+      metrics: Option.getOrElse(metrics, () => "off")
     })
   )
 
@@ -133,27 +110,8 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
         ...(server.role === "gateway" ? {} : { "signal.runner.address": `${server.runnerHost}:${server.runnerPort}` })
       }
     },
-    tracerConfig: { sampler: traceSampler },
-    spanProcessor: Option.match(tracesUrl, {
-      onNone: () => undefined,
-      onSome: (url) => {
-        const config = { ...exporterConfig, url }
-        return new BatchSpanProcessor(
-          protocol === "http/json" ? new JsonTraceExporter(config) : new ProtobufTraceExporter(config),
-          batch
-        )
-      }
-    }),
-    metricReader: Option.match(metricsUrl, {
-      onNone: () => undefined,
-      onSome: (url) => {
-        const config = { ...exporterConfig, url }
-        return new PeriodicExportingMetricReader({
-          exporter: protocol === "http/json" ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config),
-          exportIntervalMillis: metricInterval,
-          exportTimeoutMillis: Math.min(exporterConfig.timeoutMillis, metricInterval)
-        })
-      }
-    })
+    // No sampler here: the tracer provider builds it from OTEL_TRACES_SAMPLER(_ARG), default parentbased_always_on.
+    spanProcessor,
+    metricReader
   }))
 }))
