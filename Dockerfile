@@ -26,6 +26,7 @@ COPY packages/gateway/package.json packages/gateway/
 COPY packages/server/package.json packages/server/
 COPY packages/client/package.json packages/client/
 COPY packages/cli/package.json packages/cli/
+COPY packages/dashboard/package.json packages/dashboard/
 
 # Dev dependencies are included on purpose: `npm start` runs the TypeScript
 # sources through tsx.
@@ -33,6 +34,9 @@ RUN npm ci --no-audit --no-fund \
  && npm cache clean --force
 
 COPY . .
+
+# The dashboard's static files (served at /ui). `npm start` (prestart) rebuilds them, as the `node` user.
+RUN npm run build:ui && chown -R node:node packages/dashboard/dist
 
 # Embedded Postgres (no DATABASE_URL) keeps its files here; run as the
 # unprivileged `node` user that the base image provides.
