@@ -51,6 +51,8 @@ describe("dashboard", () => {
     page: Page
     /** Errors the page logged (a blocked script or style, an exception), failed API calls aside. */
     pageErrors: Array<string>
+    /** What the page asked the API and what failed, printed when a step fails. */
+    network: Array<string>
     tenantA: Awaited<ReturnType<typeof seed>>
     destinationName: string
     eventId: string
@@ -60,7 +62,20 @@ describe("dashboard", () => {
   afterEach(async (context) => {
     if (context.task.result?.state === "fail" && state.page !== undefined && !state.page.isClosed()) {
       await shot(state.page, `failed-${context.task.name.replace(/\W+/g, "-")}`).catch(() => undefined)
+      console.log(`page visibility: ${await state.page.evaluate(() => document.visibilityState).catch(String)}\n${state.network.join("\n")}`)
     }
+  })
+
+  it("serves the page from the gateway with a strict content security policy", async () => {
+    const page = await fetch(`${running.server.url}/ui`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toContain("text/html")
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'")
+    expect(await page.text()).toContain('<script type="module" src="/ui/app.js">')
+    const settings = await fetch(`${running.server.url}/ui/settings.json`)
+    expect(await settings.json()).toEqual({ traceUrlTemplate: expect.stringContaining("{eventId}") })
+    expect((await fetch(`${running.server.url}/ui/app.js`)).headers.get("content-type")).toContain("javascript")
+    expect((await fetch(`${running.server.url}/ui/package.json`)).status).toBe(404)
   })
 
   it("asks for a key, then shows the overview from the analytics API", async () => {
@@ -69,6 +84,13 @@ describe("dashboard", () => {
     state.page = await context.newPage()
     const page = state.page
     state.pageErrors = []
+    state.network = []
+    const at = () => new Date().toISOString().slice(11, 23)
+    page.on("response", (response) => {
+      if (response.status() >= 400 || response.request().method() !== "GET") state.network.push(`${at()} ${response.status()} ${response.request().method()} ${response.url()}`)
+    })
+    page.on("requestfailed", (request) =>
+      state.network.push(`${at()} failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`))
     page.on("pageerror", (error) => state.pageErrors.push(error.message))
     page.on("console", (message) => {
       // The browser logs every 4xx the API answers (the tests provoke some); anything else is a fault.
@@ -126,6 +148,37 @@ describe("dashboard", () => {
     await shot(page, "destination-created")
   }, 90_000)
 
+  it("edits, disables, enables and rotates the secret of a destination", async () => {
+    const page = state.page
+    const firstSecret = await page.locator("#signing-secret").textContent()
+
+    await page.getByRole("link", { name: "Edit" }).click()
+    await page.getByRole("heading", { name: `Edit ${state.destinationName}` }).waitFor(TIMEOUT)
+    state.destinationName = "Billing receiver (EU)"
+    await page.getByLabel("Name").fill(state.destinationName)
+    await page.getByLabel("Timeout (seconds)").fill("0")
+    await page.getByRole("button", { name: "Save changes" }).click()
+    await page.locator("#f-timeoutSeconds-error").waitFor(TIMEOUT)
+    await page.getByLabel("Timeout (seconds)").fill("10")
+    await page.getByRole("button", { name: "Save changes" }).click()
+    await page.getByRole("heading", { name: state.destinationName }).waitFor(TIMEOUT)
+    await page.getByText("timeout 10 s").waitFor(TIMEOUT)
+    // The secret was shown once, after the create: not again.
+    expect(await page.locator("#signing-secret").count()).toBe(0)
+
+    await page.getByRole("button", { name: "Disable" }).click()
+    await page.locator(".facts .badge").filter({ hasText: "disabled" }).waitFor(TIMEOUT)
+    await page.getByRole("button", { name: "Enable" }).click()
+    await page.locator(".facts .badge").filter({ hasText: "active" }).waitFor(TIMEOUT)
+
+    await page.getByRole("button", { name: "Rotate secret" }).click()
+    await page.locator("#signing-secret").waitFor(TIMEOUT)
+    const rotated = await page.locator("#signing-secret").textContent()
+    expect(rotated).toMatch(/^whsec_/)
+    expect(rotated).not.toBe(firstSecret)
+    await page.getByRole("button", { name: "Copy" }).waitFor()
+  }, 90_000)
+
   it("shows a published event without reloading, its attempts, and a retry's new attempt", async () => {
     const page = state.page
     await page.getByRole("link", { name: "Events" }).click()
@@ -147,6 +200,13 @@ describe("dashboard", () => {
     await row.waitFor(TIMEOUT)
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true)
     await shot(page, "events")
+
+    // Search by type.
+    await page.getByLabel("Type").fill("order.shipped")
+    await page.getByRole("button", { name: "Search" }).click()
+    await page.getByText("No events match.").waitFor(TIMEOUT)
+    await page.getByLabel("Type").fill("invoice.paid")
+    await page.getByRole("button", { name: "Search" }).click()
 
     await row.getByRole("link", { name: "invoice.paid" }).click()
     await page.getByRole("heading", { name: "invoice.paid" }).waitFor(TIMEOUT)

@@ -14,10 +14,14 @@ export const Badge = (props: { readonly value: string }) => <span class={`badge 
 export const ErrorText = (props: { readonly error: unknown }) =>
   props.error === undefined ? null : <p class="error" role="alert">{describe(props.error)}</p>
 
-/** "Live · updated 12:00:01": the data refreshes by itself. */
-export const Live = (props: { readonly updatedAt: Date | undefined }) => (
+/** "Live · updated 12:00:01": the data refreshes by itself; says so when the last refresh failed. */
+export const Live = (props: { readonly polled: { readonly updatedAt: Date | undefined; readonly error: unknown } }) => (
   <span class="live" title="Refreshes automatically">
-    <span class="dot" aria-hidden="true" />Live{props.updatedAt ? ` · updated ${time(props.updatedAt.toISOString())}` : ""}
+    <span class={`dot ${props.polled.error === undefined ? "" : "stale"}`} aria-hidden="true" />
+    Live{props.polled.updatedAt ? ` · updated ${time(props.polled.updatedAt.toISOString())}` : ""}
+    {props.polled.error !== undefined && props.polled.updatedAt !== undefined && (
+      <span class="stale-text" role="status"> · refresh failed: {describe(props.polled.error)}</span>
+    )}
   </span>
 )
 

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks"
 
+const LOAD_TIMEOUT_MS = 20_000
+
 export interface Polled<A> {
   readonly data: A | undefined
   readonly error: unknown
@@ -22,20 +24,29 @@ export const usePoll = <A>(key: string, load: (signal: AbortSignal) => Promise<A
   useEffect(() => {
     const controller = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
-    const run = async () => {
-      if (document.hidden && intervalMs > 0) {
-        timer = setTimeout(run, intervalMs)
-        return
-      }
+    const schedule = () => {
+      if (!controller.signal.aborted && intervalMs > 0) timer = setTimeout(() => run(true), intervalMs)
+    }
+    const run = async (scheduled: boolean) => {
+      // A hidden tab skips its ticks (a first load or a refresh still happens).
+      if (scheduled && document.hidden) return schedule()
+      // A request that hangs must not stop the live updates: give up on it and try again next tick.
+      const attempt = new AbortController()
+      const limit = setTimeout(() => attempt.abort(), LOAD_TIMEOUT_MS)
+      const abort = () => attempt.abort()
+      controller.signal.addEventListener("abort", abort)
       try {
-        const data = await loadRef.current(controller.signal)
+        const data = await loadRef.current(attempt.signal)
         if (!controller.signal.aborted) setState({ key, data, updatedAt: new Date() })
       } catch (error) {
         if (!controller.signal.aborted) setState((previous) => ({ ...previous, key, error }))
+      } finally {
+        clearTimeout(limit)
+        controller.signal.removeEventListener("abort", abort)
       }
-      if (!controller.signal.aborted && intervalMs > 0) timer = setTimeout(run, intervalMs)
+      schedule()
     }
-    run()
+    run(false)
     return () => {
       controller.abort()
       if (timer !== undefined) clearTimeout(timer)

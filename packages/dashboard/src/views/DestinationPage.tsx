@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks"
+import { useAction } from "../action"
 import type { TenantApi } from "../api"
 import { Badge, ErrorText, Live, Loading, PageHeader, Stat } from "../components"
 import { count, dateTime, ms, percent } from "../format"
@@ -33,8 +34,6 @@ const SecretOnce = (props: { readonly secret: string }) => {
 export const DestinationPage = (props: { readonly api: TenantApi; readonly destinationId: string }) => {
   const path = `/destinations/${props.destinationId}`
   const [shown, setShown] = useState(() => takeSecret(props.destinationId))
-  const [failure, setFailure] = useState<unknown>()
-  const [busy, setBusy] = useState(false)
   const data = usePoll(`destination:${props.destinationId}`, async (signal) => {
     const [destination, analytics, intents] = await Promise.all([
       props.api.get<Destination>(path, undefined, signal),
@@ -44,32 +43,21 @@ export const DestinationPage = (props: { readonly api: TenantApi; readonly desti
     return { destination, analytics, intents }
   }, 3000)
 
-  const act = async (action: () => Promise<Destination>, onDone?: (d: Destination) => void) => {
-    setBusy(true)
-    setFailure(undefined)
-    try {
-      const d = await action()
-      onDone?.(d)
-      data.refresh()
-    } catch (error) {
-      setFailure(error)
-    } finally {
-      setBusy(false)
-    }
-  }
+  const action = useAction(data.refresh)
+  const busy = action.running !== undefined
 
   if (data.data === undefined) return data.error === undefined ? <Loading /> : <ErrorText error={data.error} />
   const { analytics: a, destination: d, intents } = data.data
   return (
     <section>
       <PageHeader title={d.name}>
-        <Live updatedAt={data.updatedAt} />
+        <Live polled={data} />
         <a class="button secondary" href={href("destinations", d.id, "edit")}>Edit</a>
         <button
           type="button"
           class="secondary"
           disabled={busy}
-          onClick={() => act(() => props.api.patch<Destination>(path, { active: d.status !== "active" }))}
+          onClick={() => action.run("toggle", () => props.api.patch<Destination>(path, { active: d.status !== "active" }))}
         >
           {d.status === "active" ? "Disable" : "Enable"}
         </button>
@@ -77,12 +65,12 @@ export const DestinationPage = (props: { readonly api: TenantApi; readonly desti
           type="button"
           disabled={busy}
           onClick={() =>
-            act(() => props.api.post<Destination>(`${path}/rotate-secret`), (rotated) => setShown(rotated.webhook.signingSecret))}
+            action.run("rotate", () => props.api.post<Destination>(`${path}/rotate-secret`), (rotated) => setShown(rotated.webhook.signingSecret))}
         >
           Rotate secret
         </button>
       </PageHeader>
-      <ErrorText error={failure} />
+      <ErrorText error={action.failure} />
       {shown && <SecretOnce secret={shown} />}
       <dl class="facts">
         <dt>ID</dt><dd class="mono">{d.id}</dd>

@@ -21,7 +21,7 @@ export const Destinations = (props: { readonly api: TenantApi }) => {
   return (
     <section>
       <PageHeader title="Destinations">
-        <Live updatedAt={list.updatedAt} />
+        <Live polled={list} />
         <a class="button" href={href("destinations", "new")}>New destination</a>
       </PageHeader>
       <ErrorText error={list.error} />

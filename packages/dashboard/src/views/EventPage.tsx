@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks"
+import { useAction } from "../action"
 import type { TenantApi } from "../api"
 import { Badge, ErrorText, Live, Loading, PageHeader } from "../components"
 import { dateTime, isSecretHeader, json, ms } from "../format"
@@ -77,8 +77,6 @@ export const EventPage = (props: {
   readonly settings: Settings
   readonly tenantId: string
 }) => {
-  const [failure, setFailure] = useState<unknown>()
-  const [retrying, setRetrying] = useState<string | undefined>()
   const data = usePoll(`event:${props.eventId}`, async (signal) => {
     const [event, intents, attempts] = await Promise.all([
       props.api.get<SignalEvent>(`/events/${props.eventId}`, undefined, signal),
@@ -91,18 +89,8 @@ export const EventPage = (props: {
     return { event, intents: intents.items, attempts: attempts.items, destinations }
   }, 2000)
 
-  const retry = async (intent: Intent) => {
-    setRetrying(intent.id)
-    setFailure(undefined)
-    try {
-      await props.api.post<Intent>(`/intents/${intent.id}/retry`)
-      data.refresh()
-    } catch (error) {
-      setFailure(error)
-    } finally {
-      setRetrying(undefined)
-    }
-  }
+  const action = useAction(data.refresh)
+  const retry = (intent: Intent) => action.run(intent.id, () => props.api.post<Intent>(`/intents/${intent.id}/retry`))
 
   if (data.data === undefined) return data.error === undefined ? <Loading /> : <ErrorText error={data.error} />
   const { attempts, destinations, event, intents } = data.data
@@ -113,10 +101,10 @@ export const EventPage = (props: {
   return (
     <section>
       <PageHeader title={event.type}>
-        <Live updatedAt={data.updatedAt} />
+        <Live polled={data} />
         {traceUrl && <a class="button secondary" href={traceUrl} target="_blank" rel="noreferrer">View trace</a>}
       </PageHeader>
-      <ErrorText error={failure} />
+      <ErrorText error={action.failure} />
       <dl class="facts">
         <dt>ID</dt><dd class="mono">{event.id}</dd>
         <dt>Status</dt><dd><Badge value={event.status} /></dd>
@@ -142,7 +130,7 @@ export const EventPage = (props: {
               {intent.nextAttemptAt && <span class="muted">next {dateTime(intent.nextAttemptAt)}</span>}
               <button
                 type="button"
-                disabled={retrying === intent.id || intent.status === "pending"}
+                disabled={action.running === intent.id || intent.status === "pending"}
                 onClick={() => retry(intent)}
                 aria-label={`Retry delivery to ${intent.destination.name}`}
               >

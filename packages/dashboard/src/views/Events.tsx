@@ -42,7 +42,7 @@ export const Events = (props: { readonly api: TenantApi }) => {
 
   return (
     <section>
-      <PageHeader title="Events">{cursor === undefined && <Live updatedAt={page.updatedAt} />}</PageHeader>
+      <PageHeader title="Events">{cursor === undefined && <Live polled={page} />}</PageHeader>
       <form class="filters" onSubmit={apply} role="search" aria-label="Filter events">
         <label>Type<input name="type" placeholder="payment.created" /></label>
         <label>Topic<input name="topic" /></label>

@@ -68,7 +68,7 @@ export const Overview = (props: { readonly api: TenantApi; readonly tenantId: st
             <option value="7d">Last 7 days</option>
           </select>
         </label>
-        <Live updatedAt={stats.updatedAt} />
+        <Live polled={stats} />
       </PageHeader>
       <ErrorText error={stats.error} />
       {a === undefined ? <Loading /> : (
