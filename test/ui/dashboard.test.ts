@@ -129,6 +129,7 @@ describe("dashboard", () => {
     await page.getByLabel("URL").fill("ftp://example.com/hook")
     await page.getByLabel("Event types").fill("invoice.paid")
     await page.getByLabel("Max attempts").fill("1")
+    await page.getByLabel("Custom headers").fill("X-Team: billing\nAuthorization: Bearer receiver-credential")
     await page.getByRole("button", { name: "Create destination" }).click()
 
     // The API's message, next to the URL field, which is marked invalid and focused.
@@ -216,8 +217,11 @@ describe("dashboard", () => {
     await first.getByText("Request and response").click()
     await first.getByText('{"error":"try later"}').waitFor(TIMEOUT)
     await first.getByRole("row", { name: /x-receiver/ }).waitFor(TIMEOUT)
-    // Request headers never show a signature.
+    // Request headers: the destination's own, but never a credential or a signature.
+    expect(await first.getByRole("row", { name: /x-team/i }).textContent()).toContain("billing")
+    expect(await first.getByRole("row", { name: /authorization/i }).textContent()).toContain("hidden")
     expect(await first.getByRole("row", { name: /webhook-signature/ }).textContent()).toContain("hidden")
+    expect(await page.getByText("receiver-credential").count()).toBe(0)
     expect(await page.getByRole("link", { name: "View trace" }).getAttribute("href")).toContain(state.eventId)
 
     await page.getByRole("button", { name: `Retry delivery to ${state.destinationName}` }).click()

@@ -4,7 +4,7 @@ import { Badge, ErrorText, Live, Loading, PageHeader } from "../components"
 import { dateTime, isSecretHeader, json, ms } from "../format"
 import { usePoll } from "../poll"
 import { href } from "../route"
-import type { Attempt, Destination, Intent, Page, Settings, SignalEvent } from "../types"
+import type { Attempt, DestinationListItem, Intent, Page, Settings, SignalEvent } from "../types"
 
 const HIDDEN = "•••••• (hidden)"
 
@@ -27,7 +27,7 @@ const HeaderTable = (props: { readonly headers: Record<string, string>; readonly
  * own). Signal stores the response of an attempt but not the request it sent, so this is rebuilt;
  * credentials and signatures are never shown.
  */
-const requestHeaders = (event: SignalEvent, destination: Destination | undefined, intent: Intent): Record<string, string> => ({
+const requestHeaders = (event: SignalEvent, destination: DestinationListItem | undefined, intent: Intent): Record<string, string> => ({
   ...event.headers,
   ...destination?.headers,
   "content-type": "application/json",
@@ -78,15 +78,14 @@ export const EventPage = (props: {
   readonly tenantId: string
 }) => {
   const data = usePoll(`event:${props.eventId}`, async (signal) => {
-    const [event, intents, attempts] = await Promise.all([
+    const [event, intents, attempts, destinations] = await Promise.all([
       props.api.get<SignalEvent>(`/events/${props.eventId}`, undefined, signal),
       props.api.get<Page<Intent>>("/intents", { eventIds: [props.eventId], limit: 200, order: "asc" }, signal),
-      props.api.get<Page<Attempt>>("/attempts", { eventIds: [props.eventId], limit: 200, order: "asc" }, signal)
+      props.api.get<Page<Attempt>>("/attempts", { eventIds: [props.eventId], limit: 200, order: "asc" }, signal),
+      // Their custom headers, for the request headers (lists carry no signing secret).
+      props.api.get<Page<DestinationListItem>>("/destinations", { limit: 200 }, signal)
     ])
-    const destinations = await Promise.all(
-      intents.items.map((i) => props.api.get<Destination>(`/destinations/${i.destinationId}`, undefined, signal).catch(() => undefined))
-    )
-    return { event, intents: intents.items, attempts: attempts.items, destinations }
+    return { event, intents: intents.items, attempts: attempts.items, destinations: new Map(destinations.items.map((d) => [d.id, d])) }
   }, 2000)
 
   const action = useAction(data.refresh)
@@ -116,9 +115,9 @@ export const EventPage = (props: {
       <h2>Payload</h2>
       <pre class="body">{json(event.payload)}</pre>
       <h2>Deliveries</h2>
-      {intents.length === 0 ? <p class="muted">No destination matched this event.</p> : intents.map((intent, i) => {
+      {intents.length === 0 ? <p class="muted">No destination matched this event.</p> : intents.map((intent) => {
         const own = attempts.filter((a) => a.intentId === intent.id)
-        const request = requestHeaders(event, destinations[i], intent)
+        const request = requestHeaders(event, destinations.get(intent.destinationId), intent)
         return (
           <article class="card intent" key={intent.id} aria-labelledby={`intent-${intent.id}`}>
             <div class="intent-head">
