@@ -30,6 +30,7 @@ COPY packages/gateway/package.json packages/gateway/
 COPY packages/server/package.json packages/server/
 COPY packages/client/package.json packages/client/
 COPY packages/cli/package.json packages/cli/
+COPY packages/dashboard/package.json packages/dashboard/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY scripts scripts
@@ -48,6 +49,7 @@ COPY --from=build /app/packages/gateway/package.json packages/gateway/
 COPY --from=build /app/packages/server/package.json packages/server/
 COPY --from=build /app/packages/client/package.json packages/client/
 COPY --from=build /app/packages/cli/package.json packages/cli/
+COPY --from=build /app/packages/dashboard/package.json packages/dashboard/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---------------------------------------------------------------------------------
@@ -67,6 +69,7 @@ COPY --from=build /app/packages/server/dist packages/server/dist
 COPY --from=build /app/packages/client/dist packages/client/dist
 COPY --from=build /app/packages/cli/dist packages/cli/dist
 COPY --from=build /app/packages/cli/bin packages/cli/bin
+COPY --from=build /app/packages/dashboard/dist packages/dashboard/dist
 # Embedded Postgres (no DATABASE_URL) keeps its files here; `node` (uid 1000) comes with the base image.
 RUN mkdir -p /data && chown node:node /data
 

@@ -16,13 +16,14 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
+import * as Dashboard from "./Dashboard"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
 import { ServerConfig } from "./ServerConfig"
 import * as Tracing from "./Tracing"
 
-/** The HTTP API with OpenAPI and docs, on HOST:PORT. */
+/** The HTTP API with OpenAPI and docs, and the dashboard at /ui, on HOST:PORT. */
 const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   // Before anything binds: without SIGNAL_ADMIN_KEY only a loopback HOST may serve the API.
@@ -31,6 +32,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(Metrics.route),
+    Layer.provide(Dashboard.route),
     Layer.provide(ApiLive),
     Layer.provide(Layer.succeed(AccessConfig.AccessConfig, access)),
     Layer.provide(Waker.layer),
