@@ -113,7 +113,9 @@ describe("Dockerfile", () => {
     expect(build).toMatch(/\bnpm ci\b/)
     expect(build).toMatch(/\bnpm run build\b/)
     const pkg = obj(JSON.parse(read("package.json")), "package.json")
-    expect(str(at(pkg, "scripts.build"), "build")).toMatch(/^tsc -b [^&]+ && node scripts\/build\.mjs$/)
+    expect(str(at(pkg, "scripts.build"), "build")).toMatch(
+      /^tsc -b [^&]+ && node scripts\/build\.mjs && node packages\/dashboard\/build\.mjs$/
+    )
     expect(stage("deps").all("RUN").join("\n")).toMatch(/\bnpm ci --omit=dev\b/)
     // manifests before the install, so the dependency layer survives source changes
     for (const s of [stage("build"), stage("deps")]) {

@@ -41,7 +41,7 @@ export const spawnSignal = async (
   while (true) {
     if (child.exitCode !== null) throw new Error(`signal exited early:\n${output}`)
     try {
-      const response = await fetch(`${url}${options.healthPath ?? "/ready"}`)
+      const response = await fetch(`${url}${options.healthPath ?? "/ready"}`, { signal: AbortSignal.timeout(2_000) })
       if (response.ok) break
     } catch {
       // not listening yet
