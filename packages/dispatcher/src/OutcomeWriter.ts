@@ -2,7 +2,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { isTransient } from "@signal/store/SqlFailure"
 import { Cause, Chunk, Deferred, Effect, Exit, Option, Queue, type Schedule } from "effect"
-import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
+import { retryDatabase, retryDatabaseWhileStopping } from "./DatabaseRetry"
 
 /** Outcomes written per transaction at most; under load a flush carries many destinations' results. */
 const MAX_BATCH = 500
@@ -45,11 +45,14 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
     const settle = (items: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
       Effect.forEach(items, ([, done]) => Deferred.done(done, exit), { discard: true })
 
+    /** Set when the process stops: a write in progress then makes one more try, not two minutes of them. */
+    let stopping = false
+
     const attempt = (outcomes: ReadonlyArray<AttemptOutcome>, schedule: Schedule.Schedule<unknown>) =>
       queue.complete(outcomes).pipe(
         // @effect/sql raises a failed COMMIT as a defect: it is a database failure like any other.
         Effect.catchSomeDefect((defect) => isSqlError(defect) ? Option.some(Effect.fail(defect)) : Option.none()),
-        retryTransient(schedule)
+        Effect.retry({ schedule, while: (error) => isTransient(error) && !stopping })
       )
 
     const store = (items: ReadonlyArray<Pending>, schedule: Schedule.Schedule<unknown>): Effect.Effect<void> =>
@@ -78,30 +81,31 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
         })
       )
 
-    /** Outcomes whose waiters have not been answered, e.g. after an interrupted write. */
-    const unanswered = (items: ReadonlyArray<Pending>) =>
-      Effect.filter(items, ([, done]) => Effect.map(Deferred.isDone(done), (isDone) => !isDone))
-
-    const writeNext = Queue.takeBetween(pending, 1, MAX_BATCH).pipe(
-      Effect.flatMap((batch) => {
-        const items = Chunk.toReadonlyArray(batch)
-        return store(items, retryDatabase).pipe(
-          // Interrupted mid-write (the process is stopping): what is unanswered goes back for the final flush.
-          Effect.onInterrupt(() => Effect.flatMap(unanswered(items), (left) => Queue.offerAll(pending, left)))
-        )
-      })
+    // Waiting for outcomes may be interrupted; a batch once taken is written (or refused) and answered.
+    const writeNext = Effect.uninterruptibleMask((restore) =>
+      restore(Queue.takeBetween(pending, 1, MAX_BATCH)).pipe(
+        Effect.flatMap((batch) => store(Chunk.toReadonlyArray(batch), retryDatabase))
+      )
     )
 
-    yield* Effect.forkScoped(Effect.forever(writeNext))
-
     // What is still queued when the process stops is written before it goes, within a bounded time;
-    // anything left after that is recovered by lease expiry, never lost.
+    // anything left after that is recovered by lease expiry, never lost. Added before the writing
+    // fiber is forked, so it runs after that fiber finished the batch it had taken.
     yield* Effect.addFinalizer(() =>
       Queue.takeAll(pending).pipe(
-        Effect.flatMap((left) => store(Chunk.toReadonlyArray(left), retryDatabaseWhileStopping)),
+        // Finalizers are uninterruptible: this one may be cut by its time budget.
+        Effect.flatMap((left) => Effect.interruptible(store(Chunk.toReadonlyArray(left), retryDatabaseWhileStopping))),
         Effect.timeout(STOPPING_BUDGET),
         Effect.catchAllCause((cause) => Effect.logWarning("outcomes not written at shutdown; their leases will lapse", cause))
       )
+    )
+
+    yield* Effect.forkScoped(Effect.forever(writeNext))
+    // Runs first when the process stops (finalizers run in reverse): the write in progress stops retrying.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        stopping = true
+      })
     )
 
     /**
