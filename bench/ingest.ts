@@ -11,7 +11,8 @@
  *    itself: single and batch publish rates and any 5xx.
  *
  *   npm run bench:ingest [-- seconds=6]
- *   BENCH_PROFILE=1 writes a CPU profile of the gateway's single publishes and prints where it went.
+ *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
+ *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
@@ -231,19 +232,26 @@ const seed = async (url: string, receiverUrl: string) => {
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
 
+/** Microseconds on the monotonic clock V8's profiler stamps its samples with. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n)
+
 /** Self time of a `.cpuprofile` by where the code lives, as shares of the busy (non-idle) time. */
-const summarizeProfile = (dir: string) => {
+const summarizeProfile = (dir: string, window?: { readonly from: number; readonly to: number }) => {
   const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"))
   if (file === undefined) return "no profile written"
   const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
     nodes: Array<{ id: number; callFrame: { url: string; functionName: string } }>
     samples: Array<number>
     timeDeltas: Array<number>
+    startTime: number
   }
   const byId = new Map(profile.nodes.map((node) => [node.id, node]))
   const buckets = new Map<string, number>()
   const functions = new Map<string, number>()
+  let at = profile.startTime
   profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0
+    if (window !== undefined && (at < window.from || at > window.to)) return
     const { url, functionName } = byId.get(id)!.callFrame
     const bucket = url === ""
       ? functionName
@@ -290,7 +298,9 @@ const bareTarget: Target = {
   senderId: "snd_bare",
   pid: bare.child.pid!
 }
+// warm-up (the JIT): a few seconds of concurrent publishes first, as for Signal below
 await serial(bareTarget, 50)
+await concurrent(bareTarget, 3)
 const bareSerial = await serial(bareTarget, 300)
 const bareConcurrent = await concurrent(bareTarget, seconds)
 const bareRss = rssMiB(bare.child.pid!)
@@ -307,8 +317,11 @@ const dispatcher = await startSignal({
 const seeded = await seed(gateway.url, receiverUrl)
 const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
 await serial(gatewayTarget, 50)
+await concurrent(gatewayTarget, 3)
 const gatewaySerial = await serial(gatewayTarget, 300)
+const concurrentFrom = monotonicMicros()
 const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
+const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
 const gatewayRss = rssMiB(gateway.child.pid!)
 
 say(`ingest bench ${new Date().toISOString()}: ${DESTINATIONS} destinations, ~800-byte payloads, ${CLIENTS} clients, ${seconds} s per rate`)
@@ -318,6 +331,17 @@ say(`|---|---|---|---|---|`)
 say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
 say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
 say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
+if (process.env.BENCH_ONLY === "singles") {
+  await Promise.all([gateway.stop(), dispatcher.stop()])
+  if (profileDir) {
+    console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
+    console.log(summarizeProfile(profileDir, concurrentWindow))
+    console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
+  }
+  receiver.child.disconnect()
+  await postgres.dispose()
+  process.exit(0)
+}
 
 // 2. batches with nothing delivering
 await dispatcher.stop()
@@ -336,6 +360,7 @@ await gateway.stop()
 const all = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("everything"), SIGNAL_ROLE: "all" })
 const allTarget: Target = { name: "all", url: all.url, ...await seed(all.url, receiverUrl), pid: all.child.pid! }
 await serial(allTarget, 50)
+await concurrent(allTarget, 3)
 const idleSingles = await concurrent(allTarget, seconds)
 const idleBatches = await batches(allTarget, 5)
 for (let b = 0; b < 3; b++) await batches(allTarget, 1, "fan100")

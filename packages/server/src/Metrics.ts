@@ -37,23 +37,28 @@ export const httpRequests = Metric.counter("http_server_requests_total", {
 const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 
 /** Counts every answered request, error answers included (they pass the pre-response handlers too). */
-export const httpMetrics = HttpMiddleware.make((app) =>
-  Effect.zipRight(
+export const httpMetrics = HttpMiddleware.make((app) => {
+  // one tagged counter per method and status, made once (tagging makes a new metric key each time)
+  const counters = new Map<string, Metric.Metric.Counter<number>>()
+  const counterFor = (method: string, status: number) => {
+    const key = `${method} ${status}`
+    let counter = counters.get(key)
+    if (counter === undefined) {
+      counter = httpRequests.pipe(Metric.tagged("method", method), Metric.tagged("status", String(status)))
+      counters.set(key, counter)
+    }
+    return counter
+  }
+  return Effect.zipRight(
     HttpApp.appendPreResponseHandler((request, response) =>
       Effect.as(
-        Metric.update(
-          httpRequests.pipe(
-            Metric.tagged("method", knownMethods.has(request.method) ? request.method : "OTHER"),
-            Metric.tagged("status", String(response.status))
-          ),
-          1
-        ),
+        Metric.update(counterFor(knownMethods.has(request.method) ? request.method : "OTHER", response.status), 1),
         response
       )
     ),
     app
   )
-)
+})
 
 /** Sets the database-wide gauges and this runner's shard count. */
 export const refresh = Effect.gen(function*() {

@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
@@ -27,7 +27,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   // Before anything binds: without SIGNAL_ADMIN_KEY only a loopback HOST may serve the API.
   const access = yield* AccessConfig.load(config.host)
-  return HttpApiBuilder.serve((app) => HttpMiddleware.logger(Metrics.httpMetrics(app))).pipe(
+  return HttpApiBuilder.serve((app) => Logging.accessLog(Metrics.httpMetrics(app))).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(Metrics.route),

@@ -26,8 +26,9 @@ interface EventRow {
   readonly created_at: Date
 }
 
+/** Rows are what ingest validated and Postgres typed: built without validating them again. */
 const toEvent = (row: EventRow) =>
-  Event.make({
+  new Event({
     id: row.id as EventId,
     tenantId: row.tenant_id as TenantId,
     senderId: row.sender_id as SenderId,
@@ -42,7 +43,7 @@ const toEvent = (row: EventRow) =>
     failureCount: row.failure_count,
     expiresAt: utcOrNull(row.expires_at),
     createdAt: utc(row.created_at)
-  })
+  }, true)
 
 /** An accepted event before it is stored: payload already validated JSON text. */
 export interface EventDraft extends RoutableEvent {
@@ -106,33 +107,93 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         )
         const now = new Date()
 
+        const insertEvents = ingestSql<EventRow>`
+          INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
+            destination_count, traceparent, expires_at, created_at)
+          SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
+            x.payload::jsonb, x.headers::jsonb, x.idempotency_key,
+            CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
+            x.destination_count, x.traceparent,
+            CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
+            ${now}::timestamptz
+          FROM unnest(
+            ${unique.map(({ index }) => ids[index])}::text[],
+            ${unique.map(({ tenantId }) => tenantId)}::text[],
+            ${unique.map(({ draft }) => draft.senderId)}::text[],
+            ${unique.map(({ draft }) => draft.type)}::text[],
+            ${unique.map(({ draft }) => JSON.stringify(draft.topics))}::text[],
+            ${unique.map(({ draft }) => draft.payloadJson)}::text[],
+            ${unique.map(({ draft }) => JSON.stringify(draft.headers))}::text[],
+            ${unique.map(({ draft }) => draft.idempotencyKey)}::text[],
+            ${routes.map((route) => route.length)}::int[],
+            ${unique.map(({ draft }) => draft.traceparent)}::text[],
+            ${unique.map(({ draft }) => draft.ttlSeconds)}::int[]
+          ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, destination_count,
+            traceparent, ttl)
+          ORDER BY x.id
+          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+          RETURNING *`
+        const intentsOf = (insertedIds: ReadonlySet<string> | undefined) =>
+          unique.flatMap(({ draft, index, tenantId }, u) =>
+            insertedIds === undefined || insertedIds.has(ids[index])
+              ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], index, tenantId, destinationId, draft }))
+              : []
+          )
+        type Intent = ReturnType<typeof intentsOf>[number]
+        // One Delivery span per intent under its ingest span; its attempts, in any process, are its children.
+        const insertIntents = (intents: ReadonlyArray<Intent>) =>
+          Effect.map(
+            deliverySpans(intents.map((intent) => ({
+              parent: intent.draft.traceparent,
+              eventId: intent.eventId,
+              eventType: intent.draft.type,
+              destinationId: intent.destinationId,
+              intentId: intent.id
+            }))),
+            (traceparents) =>
+              ingestSql`
+                INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
+                  created_at, updated_at)
+                SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
+                  ${now}::timestamptz, ${now}::timestamptz
+                FROM unnest(
+                  ${intents.map((i) => i.id)}::text[],
+                  ${intents.map((i) => i.tenantId)}::text[],
+                  ${intents.map((i) => i.eventId)}::text[],
+                  ${intents.map((i) => i.destinationId)}::text[],
+                  ${traceparents}::text[]
+                ) AS x(id, tenant_id, event_id, destination_id, traceparent)`
+          )
+        /** Per request: its events (in its order), the destinations its intents went to, their number. */
+        const answer = (rowOf: (index: number) => EventRow, intents: ReadonlyArray<Intent>) => {
+          let offset = 0
+          return requests.map(({ drafts }): IngestResult => {
+            const range = { from: offset, to: offset + drafts.length }
+            offset = range.to
+            // intents are made only for first uses of keys, which are the requesting events themselves
+            const own = intents.filter((intent) => intent.index >= range.from && intent.index < range.to)
+            return {
+              events: drafts.map((_, i) => toEvent(rowOf(range.from + i))),
+              destinations: new Set(own.map((i) => i.destinationId)),
+              intentCount: own.length
+            }
+          })
+        }
+
+        if (firstByKey.size === 0) {
+          // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
+          // commits on its own (no BEGIN/COMMIT round trips). Intents' foreign keys are checked at its end.
+          const intents = intentsOf(undefined)
+          const rows = intents.length === 0
+            ? yield* insertEvents
+            : yield* ingestSql<EventRow>`WITH inserted AS (${insertEvents}), intents AS (${yield* insertIntents(intents)})
+                SELECT * FROM inserted`
+          const byId = new Map(rows.map((row) => [row.id, row]))
+          return answer((index) => byId.get(ids[index])!, intents)
+        }
+
         return yield* ingestSql.withTransaction(Effect.gen(function*() {
-          const inserted = yield* ingestSql<EventRow>`
-            INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
-              destination_count, traceparent, expires_at, created_at)
-            SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
-              x.payload::jsonb, x.headers::jsonb, x.idempotency_key,
-              CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
-              x.destination_count, x.traceparent,
-              CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
-              ${now}::timestamptz
-            FROM unnest(
-              ${unique.map(({ index }) => ids[index])}::text[],
-              ${unique.map(({ tenantId }) => tenantId)}::text[],
-              ${unique.map(({ draft }) => draft.senderId)}::text[],
-              ${unique.map(({ draft }) => draft.type)}::text[],
-              ${unique.map(({ draft }) => JSON.stringify(draft.topics))}::text[],
-              ${unique.map(({ draft }) => draft.payloadJson)}::text[],
-              ${unique.map(({ draft }) => JSON.stringify(draft.headers))}::text[],
-              ${unique.map(({ draft }) => draft.idempotencyKey)}::text[],
-              ${routes.map((route) => route.length)}::int[],
-              ${unique.map(({ draft }) => draft.traceparent)}::text[],
-              ${unique.map(({ draft }) => draft.ttlSeconds)}::int[]
-            ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, destination_count,
-              traceparent, ttl)
-            ORDER BY x.id
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING *`
+          const inserted = yield* insertEvents
           const insertedIds = new Set(inserted.map((row) => row.id))
 
           // Keys that already existed resolve to the stored event.
@@ -145,58 +206,17 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
               ${existingKeys.map(({ tenantId }) => tenantId)}::text[],
               ${existingKeys.map(({ draft }) => draft.idempotencyKey)}::text[]
             ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
-          const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row.id]))
+          const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
 
-          const intents = unique.flatMap(({ draft, index, tenantId }, u) =>
-            insertedIds.has(ids[index])
-              ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], index, tenantId, destinationId, draft }))
-              : []
-          )
-          // One Delivery span per intent under its ingest span; its attempts, in any process, are its children.
-          const traceparents = yield* deliverySpans(intents.map((intent) => ({
-            parent: intent.draft.traceparent,
-            eventId: intent.eventId,
-            eventType: intent.draft.type,
-            destinationId: intent.destinationId,
-            intentId: intent.id
-          })))
-          if (intents.length > 0) {
-            yield* ingestSql`
-              INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
-                created_at, updated_at)
-              SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
-                ${now}::timestamptz, ${now}::timestamptz
-              FROM unnest(
-                ${intents.map((i) => i.id)}::text[],
-                ${intents.map((i) => i.tenantId)}::text[],
-                ${intents.map((i) => i.eventId)}::text[],
-                ${intents.map((i) => i.destinationId)}::text[],
-                ${traceparents}::text[]
-              ) AS x(id, tenant_id, event_id, destination_id, traceparent)
-              JOIN events e ON e.id = x.event_id`
-          }
+          const intents = intentsOf(insertedIds)
+          if (intents.length > 0) yield* yield* insertIntents(intents)
 
           // Every answered event is either just inserted or was read as an existing key: no re-read.
-          const byId = new Map([...inserted, ...existing].map((row) => [row.id, row]))
-          const answers = drafts.map(({ draft, tenantId }, index) => {
-            const ownerIndex = owner[index]
-            const id = insertedIds.has(ids[ownerIndex])
-              ? ids[ownerIndex]
-              : existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!
-            return toEvent(byId.get(id)!)
-          })
-          let offset = 0
-          return requests.map(({ drafts }): IngestResult => {
-            const range = { from: offset, to: offset + drafts.length }
-            offset = range.to
-            // intents are made only for first uses of keys, which are the requesting events themselves
-            const own = intents.filter((intent) => intent.index >= range.from && intent.index < range.to)
-            return {
-              events: answers.slice(range.from, range.to),
-              destinations: new Set(own.map((i) => i.destinationId)),
-              intentCount: own.length
-            }
-          })
+          const byId = new Map(inserted.map((row) => [row.id, row]))
+          return answer((index) => {
+            const { draft, tenantId } = drafts[index]
+            return byId.get(ids[owner[index]]) ?? existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!
+          }, intents)
         }))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
         captureStackTrace: false,
