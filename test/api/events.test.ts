@@ -308,6 +308,32 @@ describe("POST /v1/tenants/:tenantId/events/batch", () => {
     expect(await intentsOf(tenantId, ids(items))).toHaveLength(2)
   })
 
+  it("answers every item, new or an idempotent repeat, exactly as GET reads it back", async () => {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId, { eventTypes: ["b"] })
+    const first = await publish(running.client, tenantId, senderId, { eventType: "b", idempotencyKey: "k-1" })
+    const response = await running.client.post(`${events(tenantId)}/batch`, {
+      events: [
+        { senderId, eventType: "a", topics: ["t1", "t2"], headers: { "X-One": "1" }, payload: { nested: [1, { x: "é\"" }] } },
+        { senderId, eventType: "b", ttlSeconds: 90, payloadJson: "{\"z\":1,\"a\":[true,null,1.5]}" },
+        { senderId, eventType: "b", idempotencyKey: "k-1", payload: { ignored: true } },
+        { senderId, eventType: "c", idempotencyKey: "k-2", payload: "text" },
+        { senderId, eventType: "c", idempotencyKey: "k-2", payload: "repeat" }
+      ]
+    })
+    expect(response.status).toBe(201)
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/)
+    const items: Array<any> = response.body.items
+    expect(items[2]).toEqual(first)
+    expect(items[4]).toEqual(items[3])
+    expect(items[1].expiresAt).not.toBeNull()
+    for (const item of items) {
+      const fetched = await running.client.get(`${events(tenantId)}/${item.id}`)
+      expect(fetched.status).toBe(200)
+      expect(item).toEqual(fetched.body)
+    }
+  })
+
   it("accepts 1000 events and refuses 1001 or none with 400", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
     const event = { senderId, eventType: "bulk" }

@@ -45,6 +45,29 @@ const toEvent = (row: EventRow) =>
     createdAt: utc(row.created_at)
   }, true)
 
+/**
+ * The event as the API answers it, written directly: the same JSON the `Event` schema encodes (its
+ * fields in order, times as ISO strings), without building and encoding an `Event` per row — ingest
+ * answers up to 1,000 at a time.
+ */
+const toEventJson = (row: EventRow) =>
+  JSON.stringify({
+    id: row.id,
+    tenantId: row.tenant_id,
+    senderId: row.sender_id,
+    type: row.type,
+    topics: row.topics,
+    payload: row.payload,
+    headers: row.headers,
+    idempotencyKey: row.idempotency_key,
+    status: row.status,
+    destinationCount: row.destination_count,
+    successCount: row.success_count,
+    failureCount: row.failure_count,
+    expiresAt: row.expires_at === null ? null : row.expires_at.toISOString(),
+    createdAt: row.created_at.toISOString()
+  } satisfies typeof Event.Encoded)
+
 /** An accepted event before it is stored: payload already validated JSON text. */
 export interface EventDraft extends RoutableEvent {
   readonly payloadJson: string
@@ -55,7 +78,8 @@ export interface EventDraft extends RoutableEvent {
 }
 
 export interface IngestResult {
-  readonly events: ReadonlyArray<Event>
+  /** The request's events in its order, as the JSON the API answers with (see `toEventJson`). */
+  readonly events: ReadonlyArray<string>
   /** Destinations that received new intents: each needs a wake after commit. */
   readonly destinations: ReadonlySet<DestinationId>
   readonly intentCount: number
@@ -102,12 +126,13 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         })
         const unique = drafts.flatMap((item, index) => owner[index] === index ? [{ ...item, index }] : [])
         const ids = drafts.map(() => makeId.event())
+        const uniqueAt = new Map(unique.map(({ index }, u) => [index, u]))
         const routes = unique.map(({ draft, tenantId }) =>
           targetsByTenant.get(tenantId)!.filter((target) => matches(target, draft)).map((t) => t.id)
         )
         const now = new Date()
 
-        const insertEvents = ingestSql<EventRow>`
+        const insertEvents = (returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
             destination_count, traceparent, expires_at, created_at)
           SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
@@ -132,7 +157,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             traceparent, ttl)
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-          RETURNING *`
+          ${ingestSql.literal(returning)}`
         const intentsOf = (insertedIds: ReadonlySet<string> | undefined) =>
           unique.flatMap(({ draft, index, tenantId }, u) =>
             insertedIds === undefined || insertedIds.has(ids[index])
@@ -165,7 +190,22 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
                 ) AS x(id, tenant_id, event_id, destination_id, traceparent)`
           )
         /** Per request: its events (in its order), the destinations its intents went to, their number. */
-        const answer = (rowOf: (index: number) => EventRow, intents: ReadonlyArray<Intent>) => {
+        /** An inserted event's answer: every column is known without reading it back (see `toEventJson`). */
+        const createdAt = now.toISOString()
+        const insertedJson = (index: number) => {
+          const { draft, tenantId } = drafts[index]
+          const destinationCount = routes[uniqueAt.get(index)!].length
+          return `{"id":${JSON.stringify(ids[index])},"tenantId":${JSON.stringify(tenantId)},"senderId":${
+            JSON.stringify(draft.senderId)
+          },"type":${JSON.stringify(draft.type)},"topics":${JSON.stringify(draft.topics)},"payload":${draft.payloadJson},"headers":${
+            JSON.stringify(draft.headers)
+          },"idempotencyKey":${JSON.stringify(draft.idempotencyKey)},"status":"${
+            destinationCount === 0 ? "succeeded" : "pending"
+          }","destinationCount":${destinationCount},"successCount":0,"failureCount":0,"expiresAt":${
+            draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
+          },"createdAt":"${createdAt}"}`
+        }
+        const answer = (jsonOf: (index: number) => string, intents: ReadonlyArray<Intent>) => {
           let offset = 0
           return requests.map(({ drafts }): IngestResult => {
             const range = { from: offset, to: offset + drafts.length }
@@ -173,7 +213,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             // intents are made only for first uses of keys, which are the requesting events themselves
             const own = intents.filter((intent) => intent.index >= range.from && intent.index < range.to)
             return {
-              events: drafts.map((_, i) => toEvent(rowOf(range.from + i))),
+              events: drafts.map((_, i) => jsonOf(range.from + i)),
               destinations: new Set(own.map((i) => i.destinationId)),
               intentCount: own.length
             }
@@ -184,16 +224,15 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
           // commits on its own (no BEGIN/COMMIT round trips). Intents' foreign keys are checked at its end.
           const intents = intentsOf(undefined)
-          const rows = intents.length === 0
-            ? yield* insertEvents
-            : yield* ingestSql<EventRow>`WITH inserted AS (${insertEvents}), intents AS (${yield* insertIntents(intents)})
-                SELECT * FROM inserted`
-          const byId = new Map(rows.map((row) => [row.id, row]))
-          return answer((index) => byId.get(ids[index])!, intents)
+          if (intents.length === 0) yield* insertEvents("")
+          else {
+            yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${yield* insertIntents(intents)}`
+          }
+          return answer(insertedJson, intents)
         }
 
         return yield* ingestSql.withTransaction(Effect.gen(function*() {
-          const inserted = yield* insertEvents
+          const inserted = yield* insertEvents("RETURNING id")
           const insertedIds = new Set(inserted.map((row) => row.id))
 
           // Keys that already existed resolve to the stored event.
@@ -212,10 +251,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           if (intents.length > 0) yield* yield* insertIntents(intents)
 
           // Every answered event is either just inserted or was read as an existing key: no re-read.
-          const byId = new Map(inserted.map((row) => [row.id, row]))
           return answer((index) => {
+            if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
             const { draft, tenantId } = drafts[index]
-            return byId.get(ids[owner[index]]) ?? existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!
+            return toEventJson(existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!)
           }, intents)
         }))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
