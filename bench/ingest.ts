@@ -4,8 +4,9 @@
  * a Signal gateway (`SIGNAL_ROLE=gateway`) with a dispatcher beside it, a loopback receiver, and later
  * one `SIGNAL_ROLE=all` process (what `npm start` runs). 100 destinations, ~800-byte payloads.
  *
- * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway;
- *    the gateway's CPU per publish (µs, from /proc) and RSS;
+ * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway
+ *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores), and again
+ *    with the dispatcher stopped; the gateway's CPU per publish (µs, from /proc) and RSS;
  * 2. batches of 1,000 with nothing delivering, fan-out 1, 10 and 100;
  * 3. an `all` process, idle and then under a full delivery backlog (300,000 intents) it delivers
  *    itself: single and batch publish rates (of events no destination takes) and any 5xx.
@@ -357,8 +358,11 @@ if (process.env.BENCH_ONLY === "singles") {
   process.exit(0)
 }
 
-// 2. batches with nothing delivering
+// 2. nothing delivering: the same single publishes, then batches
 await dispatcher.stop()
+const aloneSerial = await serial(gatewayTarget, 300)
+const aloneConcurrent = await concurrent(gatewayTarget, seconds)
+say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
 say(``)
 say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
 say(`|---|---|---|---|---|`)
