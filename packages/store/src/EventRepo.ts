@@ -3,7 +3,7 @@ import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/E
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import { matches, type RoutableEvent, type RoutingTarget } from "@signal/domain/Routing"
 import { deliverySpans } from "@signal/domain/TraceContext"
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
@@ -45,28 +45,9 @@ const toEvent = (row: EventRow) =>
     createdAt: utc(row.created_at)
   }, true)
 
-/**
- * The event as the API answers it, written directly: the same JSON the `Event` schema encodes (its
- * fields in order, times as ISO strings), without building and encoding an `Event` per row — ingest
- * answers up to 1,000 at a time.
- */
-const toEventJson = (row: EventRow) =>
-  JSON.stringify({
-    id: row.id,
-    tenantId: row.tenant_id,
-    senderId: row.sender_id,
-    type: row.type,
-    topics: row.topics,
-    payload: row.payload,
-    headers: row.headers,
-    idempotencyKey: row.idempotency_key,
-    status: row.status,
-    destinationCount: row.destination_count,
-    successCount: row.success_count,
-    failureCount: row.failure_count,
-    expiresAt: row.expires_at === null ? null : row.expires_at.toISOString(),
-    createdAt: row.created_at.toISOString()
-  } satisfies typeof Event.Encoded)
+/** A stored event as the API answers it (idempotent repeats: rare, so through the schema). */
+const encodeEvent = Schema.encodeSync(Event)
+const toEventJson = (row: EventRow) => JSON.stringify(encodeEvent(toEvent(row)))
 
 /** An accepted event before it is stored: payload already validated JSON text. */
 export interface EventDraft extends RoutableEvent {
@@ -78,7 +59,7 @@ export interface EventDraft extends RoutableEvent {
 }
 
 export interface IngestResult {
-  /** The request's events in its order, as the JSON the API answers with (see `toEventJson`). */
+  /** The request's events in its order, as the JSON the API answers with. */
   readonly events: ReadonlyArray<string>
   /** Destinations that received new intents: each needs a wake after commit. */
   readonly destinations: ReadonlySet<DestinationId>
@@ -190,7 +171,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
                 ) AS x(id, tenant_id, event_id, destination_id, traceparent)`
           )
         /** Per request: its events (in its order), the destinations its intents went to, their number. */
-        /** An inserted event's answer: every column is known without reading it back (see `toEventJson`). */
+        /**
+         * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
+         * encodes (fields in its order, times as ISO strings), without reading rows back or encoding them.
+         */
         const createdAt = now.toISOString()
         const insertedJson = (index: number) => {
           const { draft, tenantId } = drafts[index]
