@@ -13,7 +13,8 @@
  *
  *   npm run bench:ingest [-- seconds=6]
  *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
- *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone).
+ *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
+ *   BENCH_ONLY=backlog runs the `npm start` part alone.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
@@ -306,73 +307,77 @@ const say = (line: string) => {
   console.log(line)
 }
 
-// 1. single publishes, bare server first
-const bare = await forkBench("./bare.ts", { DATABASE_URL: postgres.url("bare") })
-const bareTarget: Target = {
-  name: "bare",
-  url: bare.url,
-  eventsPath: "/v1/tenants/ten_bare/events",
-  senderId: "snd_bare",
-  pid: bare.child.pid!
-}
-// each server warms up first (the JIT), as Signal below
-await warmUp(bareTarget)
-const bareSerial = await serial(bareTarget, 300)
-const bareConcurrent = await concurrent(bareTarget, seconds)
-const bareRss = rssMiB(bare.child.pid!)
-await bare.stop()
-
 const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "signal-prof-")) : undefined
-const gateway = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("signal"), SIGNAL_ROLE: "gateway" }, profileDir)
-const dispatcher = await startSignal({
-  ...signalEnv,
-  DATABASE_URL: postgres.url("signal"),
-  SIGNAL_ROLE: "dispatcher",
-  SIGNAL_RUNNER_PORT: String(await freePort())
-})
-const seeded = await seed(gateway.url, receiverUrl)
-const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
-await warmUp(gatewayTarget)
-const gatewaySerial = await serial(gatewayTarget, 300)
-const concurrentFrom = monotonicMicros()
-const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
-const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
-const gatewayRss = rssMiB(gateway.child.pid!)
+if (process.env.BENCH_ONLY !== "backlog") await singlesAndBatches()
 
-say(`ingest bench ${new Date().toISOString()}: ${DESTINATIONS} destinations, ~800-byte payloads, ${CLIENTS} clients, ${seconds} s per rate`)
-say(``)
-say(`| single publish | serial p50 / p95 | publishes/s, ${CLIENTS} concurrent | CPU per publish | RSS |`)
-say(`|---|---|---|---|---|`)
-say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
-say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
-say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
-if (process.env.BENCH_ONLY === "singles") {
-  await Promise.all([gateway.stop(), dispatcher.stop()])
-  if (profileDir) {
-    console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
-    console.log(summarizeProfile(profileDir, concurrentWindow))
-    console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
+async function singlesAndBatches() {
+  // 1. single publishes, bare server first
+  const bare = await forkBench("./bare.ts", { DATABASE_URL: postgres.url("bare") })
+  const bareTarget: Target = {
+    name: "bare",
+    url: bare.url,
+    eventsPath: "/v1/tenants/ten_bare/events",
+    senderId: "snd_bare",
+    pid: bare.child.pid!
   }
-  receiver.child.disconnect()
-  await postgres.dispose()
-  process.exit(0)
-}
+  // each server warms up first (the JIT), as Signal below
+  await warmUp(bareTarget)
+  const bareSerial = await serial(bareTarget, 300)
+  const bareConcurrent = await concurrent(bareTarget, seconds)
+  const bareRss = rssMiB(bare.child.pid!)
+  await bare.stop()
 
-// 2. nothing delivering: the same single publishes, then batches
-await dispatcher.stop()
-const aloneSerial = await serial(gatewayTarget, 300)
-const aloneConcurrent = await concurrent(gatewayTarget, seconds)
-say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
-say(``)
-say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
-say(`|---|---|---|---|---|`)
-for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
-  await batches(gatewayTarget, 1, type)
-  const result = await batches(gatewayTarget, count, type)
-  say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
+  const gateway = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("signal"), SIGNAL_ROLE: "gateway" }, profileDir)
+  const dispatcher = await startSignal({
+    ...signalEnv,
+    DATABASE_URL: postgres.url("signal"),
+    SIGNAL_ROLE: "dispatcher",
+    SIGNAL_RUNNER_PORT: String(await freePort())
+  })
+  const seeded = await seed(gateway.url, receiverUrl)
+  const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
+  await warmUp(gatewayTarget)
+  const gatewaySerial = await serial(gatewayTarget, 300)
+  const concurrentFrom = monotonicMicros()
+  const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
+  const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
+  const gatewayRss = rssMiB(gateway.child.pid!)
+
+  say(`ingest bench ${new Date().toISOString()}: ${DESTINATIONS} destinations, ~800-byte payloads, ${CLIENTS} clients, ${seconds} s per rate`)
+  say(``)
+  say(`| single publish | serial p50 / p95 | publishes/s, ${CLIENTS} concurrent | CPU per publish | RSS |`)
+  say(`|---|---|---|---|---|`)
+  say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
+  say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
+  say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
+  if (process.env.BENCH_ONLY === "singles") {
+    await Promise.all([gateway.stop(), dispatcher.stop()])
+    if (profileDir) {
+      console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
+      console.log(summarizeProfile(profileDir, concurrentWindow))
+      console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
+    }
+    receiver.child.disconnect()
+    await postgres.dispose()
+    process.exit(0)
+  }
+
+  // 2. nothing delivering: the same single publishes, then batches
+  await dispatcher.stop()
+  const aloneSerial = await serial(gatewayTarget, 300)
+  const aloneConcurrent = await concurrent(gatewayTarget, seconds)
+  say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
+  say(``)
+  say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
+  say(`|---|---|---|---|---|`)
+  for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
+    await batches(gatewayTarget, 1, type)
+    const result = await batches(gatewayTarget, count, type)
+    say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
+  }
+  say(`gateway RSS after batches: ${fmt(rssMiB(gateway.child.pid!))} MiB`)
+  await gateway.stop()
 }
-say(`gateway RSS after batches: ${fmt(rssMiB(gateway.child.pid!))} MiB`)
-await gateway.stop()
 
 // 3. one `all` process, idle and then delivering a backlog of its own. Measured with events no
 // destination takes (fan-out 0), so that "idle" means nothing to deliver and the second figure shows
