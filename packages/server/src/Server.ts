@@ -63,7 +63,9 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
   Layer.provide(OutcomesLive),
-  Layer.provide(Database.layer()),
+  Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ role }) =>
+    // dispatchers serve no API: no ingest pool
+    Database.layer({ ingestPool: role !== "dispatcher" })))),
   // Built first, so migrations, the cluster and everything after are traced.
   Layer.provide(Tracing.layer),
   // Logging first of all, so every fiber the server starts logs in the configured format and level.

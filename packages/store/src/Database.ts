@@ -59,12 +59,16 @@ const urlLayer = Layer.unwrapEffect(
   }))
 )
 
-const pools = Layer.unwrapEffect(Effect.map(EmbeddedPostgres.EmbeddedPostgres, ({ url }) =>
-  Layer.merge(clientLayer(url), ingestClientLayer(url))
-))
+const pools = (ingestPool: boolean) =>
+  Layer.unwrapEffect(Effect.map(EmbeddedPostgres.EmbeddedPostgres, ({ url }) =>
+    ingestPool ? Layer.merge(clientLayer(url), ingestClientLayer(url)) : clientLayer(url)
+  ))
 
-/** SqlClient for Signal's database (migrated unless `migrate: false`), plus the separate ingest pool. */
-export const layer = (options: { readonly migrate: boolean } = { migrate: true }) => {
-  const client = Layer.provide(pools, urlLayer)
-  return options.migrate ? Layer.provideMerge(Migrations.layer, client) : client
+/**
+ * SqlClient for Signal's database (migrated unless `migrate: false`), plus the separate ingest pool
+ * unless `ingestPool: false` (a process that serves no API needs none).
+ */
+export const layer = (options: { readonly migrate?: boolean; readonly ingestPool?: boolean } = {}) => {
+  const client = Layer.provide(pools(options.ingestPool ?? true), urlLayer)
+  return options.migrate ?? true ? Layer.provideMerge(Migrations.layer, client) : client
 }
