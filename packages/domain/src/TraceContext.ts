@@ -1,4 +1,4 @@
-import { Effect, Option, Tracer } from "effect"
+import { Clock, Context, Effect, Exit, Option, Tracer } from "effect"
 
 /**
  * W3C trace context as stored with events and delivery intents, so that work done later, in another
@@ -25,29 +25,37 @@ export const currentTraceparent: Effect.Effect<string | null> = Effect.map(
   Option.match({ onNone: () => null, onSome: toTraceparent })
 )
 
-/**
- * Opens and closes the `Delivery` span of one event at one destination, a child of the event's
- * ingest span, and returns its traceparent: every attempt of that delivery, whenever and wherever it
- * runs, becomes a child of this span.
- */
-export const deliverySpan = (options: {
+export interface DeliverySpanOptions {
   readonly parent: string | null
   readonly eventId: string
   readonly eventType: string
   readonly destinationId: string
   readonly intentId: string
-}): Effect.Effect<string | null> =>
-  Option.match(fromTraceparent(options.parent), {
-    onNone: () => Effect.succeed(options.parent),
-    onSome: (parent) =>
-      Effect.useSpan("Delivery", {
-        kind: "producer",
-        parent,
-        attributes: {
-          "signal.event_id": options.eventId,
-          "signal.event_type": options.eventType,
-          "signal.destination_id": options.destinationId,
-          "signal.intent_id": options.intentId
-        }
-      }, (span) => Effect.succeed(toTraceparent(span)))
+}
+
+/**
+ * Opens and closes the `Delivery` span of each event at each destination, a child of the event's
+ * ingest span, and returns their traceparents: every attempt of that delivery, whenever and wherever
+ * it runs, becomes a child of its span. Made directly with the tracer, without a fiber each: ingest
+ * of a large fan-out makes one per intent.
+ */
+export const deliverySpans = (deliveries: ReadonlyArray<DeliverySpanOptions>): Effect.Effect<Array<string | null>> =>
+  Effect.map(Effect.all([Effect.tracer, Clock.currentTimeNanos]), ([tracer, now]) => {
+    const parents = new Map<string, Option.Option<Tracer.ExternalSpan>>()
+    return deliveries.map((options) => {
+      if (options.parent === null) return null
+      let parent = parents.get(options.parent)
+      if (parent === undefined) {
+        parent = fromTraceparent(options.parent)
+        parents.set(options.parent, parent)
+      }
+      if (Option.isNone(parent)) return options.parent
+      const span = tracer.span("Delivery", parent, Context.empty(), [], now, "producer", { captureStackTrace: false })
+      span.attribute("signal.event_id", options.eventId)
+      span.attribute("signal.event_type", options.eventType)
+      span.attribute("signal.destination_id", options.destinationId)
+      span.attribute("signal.intent_id", options.intentId)
+      span.end(now, Exit.void)
+      return toTraceparent(span)
+    })
   })

@@ -1,36 +1,56 @@
+import type { SqlError } from "@effect/sql/SqlError"
 import { BadRequest, NotFound } from "@signal/domain/ApiError"
 import { type CreateEvent, depthOf, MAX_PAYLOAD_DEPTH } from "@signal/domain/Event"
 import type { SenderId, TenantId } from "@signal/domain/Ids"
-import { EventRepo, type EventDraft } from "@signal/store/EventRepo"
+import { currentTraceparent } from "@signal/domain/TraceContext"
+import * as Database from "@signal/store/Database"
+import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
-import { Effect, Metric, Option } from "effect"
+import { Cause, Chunk, Deferred, Effect, FiberSet, Metric, Option, Queue, Tracer } from "effect"
 import { TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
 /** The payload as stored JSON text: `payloadJson` must parse, and exactly one form may be given. */
-const payloadText = (input: CreateEvent, index: number): Effect.Effect<string, BadRequest> => {
-  const at = (message: string) =>
-    new BadRequest({ code: "invalid_payload", message, details: { index } })
+const payloadText = (input: CreateEvent, index: number): string | BadRequest => {
+  const at = (message: string) => new BadRequest({ code: "invalid_payload", message, details: { index } })
   if (input.payloadJson !== undefined && input.payload !== undefined) {
-    return Effect.fail(at("give either payload or payloadJson, not both"))
+    return at("give either payload or payloadJson, not both")
   }
-  const parsed = input.payloadJson === undefined
-    ? Effect.succeed(input.payload ?? null)
-    : Effect.try({
-      try: () => JSON.parse(input.payloadJson!) as unknown,
-      catch: () => at("payloadJson is not valid JSON")
+  let value: unknown = input.payload ?? null
+  if (input.payloadJson !== undefined) {
+    try {
+      value = JSON.parse(input.payloadJson)
+    } catch {
+      return at("payloadJson is not valid JSON")
+    }
+    // `payload` was checked by the schema already; text only now
+    if (depthOf(value) > MAX_PAYLOAD_DEPTH) return at(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+  }
+  // Re-serialised so that escapes Postgres cannot store (\u0000) are refused here, not at insert.
+  const text = JSON.stringify(value)
+  return text.includes("\\u0000") ? at("payload must not contain NUL characters") : text
+}
+
+/** Every event of a request as a draft, or the first one's problem: one pass, no effect per event. */
+const draftsOf = (inputs: ReadonlyArray<CreateEvent>, traceparent: string | null) => {
+  const drafts: Array<EventDraft> = []
+  for (let index = 0; index < inputs.length; index++) {
+    const input = inputs[index]
+    const payloadJson = payloadText(input, index)
+    if (typeof payloadJson !== "string") return Effect.fail(payloadJson)
+    drafts.push({
+      senderId: input.senderId,
+      type: input.eventType,
+      topics: input.topics,
+      onlyForDestinations: input.onlyForDestinations,
+      payloadJson,
+      headers: input.headers,
+      idempotencyKey: input.idempotencyKey ?? null,
+      ttlSeconds: input.ttlSeconds ?? null,
+      traceparent
     })
-  return parsed.pipe(
-    Effect.filterOrFail(
-      (value) => depthOf(value) <= MAX_PAYLOAD_DEPTH,
-      () => at(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
-    ),
-    // Re-serialised so that escapes Postgres cannot store (\u0000) are refused here, not at insert.
-    Effect.flatMap((value) => {
-      const text = JSON.stringify(value)
-      return text.includes("\\u0000") ? Effect.fail(at("payload must not contain NUL characters")) : Effect.succeed(text)
-    })
-  )
+  }
+  return Effect.succeed(drafts)
 }
 
 /** Events accepted by `POST …/events` and `…/events/batch` (idempotent repeats included). */
@@ -39,52 +59,124 @@ export const eventsIngested = Metric.counter("signal_events_ingested_total", {
   incremental: true
 })
 
-/** W3C traceparent of the ingest span, stored with each intent so later attempts join this trace. */
-const currentTraceparent = Effect.map(
-  Effect.option(Effect.currentSpan),
-  Option.match({
-    onNone: () => null,
-    onSome: (span) => `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
-  })
-)
+/** Single publishes committed together at most; more wait for the next commit. */
+const MAX_GROUP = 256
+
+/** Ingest transactions at once when the store has no ingest pool of its own. */
+const SHARED_POOL_TRANSACTIONS = 4
+
+/**
+ * Group commits in flight at once. Fewer means larger groups under load (fewer statements per
+ * publish); while one commits the next group gathers, so a lone publish never waits for a group.
+ */
+const GROUP_COMMITS = 2
+
+/** A publish waiting for the next group commit. */
+interface Pending {
+  readonly request: IngestRequest
+  readonly span: Option.Option<Tracer.AnySpan>
+  readonly done: Deferred.Deferred<IngestResult, SqlError>
+}
+
+/**
+ * SQLSTATE classes of failures that belong to one request's data rather than to the database
+ * (connection, resources, operator intervention, system): a group that fails with one is retried
+ * request by request, so only the offending request fails.
+ */
+const databaseClasses = new Set(["08", "53", "57", "58", "XX"])
+const isRequestError = (cause: Cause.Cause<SqlError>) => {
+  const failure = Cause.squash(cause) as { _tag?: string; cause?: { code?: unknown } }
+  const code = failure?._tag === "SqlError" ? failure.cause?.code : undefined
+  return typeof code === "string" && code.length === 5 && !databaseClasses.has(code.slice(0, 2))
+}
 
 export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
   dependencies: [TenantGuard.Default],
-  effect: Effect.gen(function*() {
+  scoped: Effect.gen(function*() {
     const guard = yield* TenantGuard
     const events = yield* EventRepo
     const senders = yield* SenderRepo
     const waker = yield* Waker
+    const pool = yield* Effect.serviceOption(Database.IngestClient)
+    // Never more transactions than connections: callers wait here, not in the pool (which times out).
+    const permits = yield* Effect.makeSemaphore(
+      Option.match(pool, { onNone: () => SHARED_POOL_TRANSACTIONS, onSome: (pool) => pool.connections })
+    )
+    const groupSlots = yield* Effect.makeSemaphore(GROUP_COMMITS)
+    const queue = yield* Queue.unbounded<Pending>()
+    const commits = yield* FiberSet.make()
 
-    const requireSenders = Effect.fn("Ingest.requireSenders")(function*(ids: ReadonlyArray<SenderId>) {
-      for (const id of new Set(ids)) {
-        if (Option.isNone(yield* senders.findById(id))) return yield* NotFound.of("sender", id)
-      }
-    })
+    const requireSenders = (ids: ReadonlyArray<SenderId>) =>
+      Effect.forEach(new Set(ids), (id) =>
+        Effect.flatMap(senders.exists(id), (exists) => exists ? Effect.void : Effect.fail(NotFound.of("sender", id))), {
+        discard: true
+      })
+
+    /**
+     * One transaction for every publish in the group; each is answered after that commit. A group
+     * refused for one request's data is retried request by request.
+     */
+    const commit = (group: ReadonlyArray<Pending>): Effect.Effect<void> => {
+      const first = group[0].span
+      const traced = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+        group.length === 1 && Option.isSome(first)
+          ? Effect.withParentSpan(self, first.value)
+          : Effect.withSpan(self, "Ingest.commit", {
+          captureStackTrace: false,
+          attributes: { "signal.requests": group.length },
+          links: group.flatMap(({ span }) =>
+            Option.isSome(span) ? [{ _tag: "SpanLink" as const, span: span.value, attributes: {} }] : []
+          )
+        })
+      return events.ingestAll(group.map((pending) => pending.request)).pipe(
+        permits.withPermits(1),
+        traced,
+        Effect.matchCauseEffect({
+          onSuccess: (results) =>
+            Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
+          onFailure: (cause) =>
+            group.length > 1 && isRequestError(cause)
+              ? Effect.forEach(group, (pending) => commit([pending]), { discard: true })
+              : Effect.forEach(group, (pending) => Deferred.failCause(pending.done, cause), { discard: true })
+        }),
+        Effect.onInterrupt(() => Effect.forEach(group, (pending) => Deferred.interrupt(pending.done), { discard: true })),
+        Effect.asVoid
+      )
+    }
+
+    // Group commit: while every permitted transaction runs, publishes queue up and share the next one.
+    yield* Effect.gen(function*() {
+      yield* groupSlots.take(1)
+      const group = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, MAX_GROUP))
+      yield* FiberSet.run(commits, Effect.ensuring(commit(group), groupSlots.release(1)))
+    }).pipe(Effect.forever, Effect.forkScoped)
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(Queue.takeAll(queue), (left) => Effect.forEach(left, (pending) => Deferred.interrupt(pending.done)))
+    )
+
+    const write = (request: IngestRequest): Effect.Effect<IngestResult, SqlError> =>
+      request.drafts.length === 1
+        ? Effect.gen(function*() {
+          const done = yield* Deferred.make<IngestResult, SqlError>()
+          yield* Queue.offer(queue, { request, span: yield* Effect.option(Effect.currentSpan), done })
+          return yield* Deferred.await(done)
+        })
+        // a batch is its own group
+        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts))
 
     /** Validates, writes events + intents in one transaction, answers after commit, then wakes. */
-    const publish = Effect.fn("Ingest.publish")(function*(tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) {
-      yield* guard.require(tenantId)
-      yield* requireSenders(inputs.map((input) => input.senderId))
-      const traceparent = yield* currentTraceparent
-      const drafts = yield* Effect.forEach(inputs, (input, index) =>
-        Effect.map(payloadText(input, index), (payloadJson): EventDraft => ({
-          senderId: input.senderId,
-          type: input.eventType,
-          topics: input.topics,
-          onlyForDestinations: input.onlyForDestinations,
-          payloadJson,
-          headers: input.headers,
-          idempotencyKey: input.idempotencyKey ?? null,
-          ttlSeconds: input.ttlSeconds ?? null,
-          traceparent
-        })))
-      const result = yield* events.ingest(tenantId, drafts)
-      yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
-      yield* Metric.incrementBy(eventsIngested, inputs.length)
-      yield* waker.wake(result.destinations)
-      return result.events
-    })
+    const publish = Effect.fn("Ingest.publish", { captureStackTrace: false })(
+      function*(tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) {
+        yield* guard.require(tenantId)
+        yield* requireSenders(inputs.map((input) => input.senderId))
+        const drafts = yield* draftsOf(inputs, yield* currentTraceparent)
+        const result = yield* write({ tenantId, drafts })
+        yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
+        yield* Metric.incrementBy(eventsIngested, inputs.length)
+        if (process.env.X_NO_WAKE !== "1") yield* waker.wake(result.destinations)
+        return result.events
+      }
+    )
 
     return { publish } as const
   })

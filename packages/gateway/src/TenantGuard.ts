@@ -15,7 +15,9 @@ export class TenantGuard extends Effect.Service<TenantGuard>()("@signal/gateway/
   dependencies: [TenantRepo.Default],
   effect: Effect.gen(function*() {
     const tenants = yield* TenantRepo
-    const require = (tenantId: TenantId) => tenants.findById(tenantId).pipe(orNotFound("tenant", tenantId))
+    /** Tenants are never deleted: once found, a tenant is not looked up again by this process. */
+    const require = (tenantId: TenantId) =>
+      Effect.flatMap(tenants.exists(tenantId), (exists) => exists ? Effect.void : Effect.fail(NotFound.of("tenant", tenantId)))
     return { require } as const
   })
 }) {}

@@ -60,7 +60,7 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
             }
             inFlight.set(id, false)
             return FiberSet.run(fibers, send(id))
-          }, { discard: true }).pipe(Effect.withSpan("Waker.wake"))
+          }, { discard: true })
       })
     })
   )

@@ -1,3 +1,4 @@
+import { type HttpApp, HttpServerError, HttpServerRequest } from "@effect/platform"
 import {
   Config,
   ConfigError,
@@ -58,3 +59,25 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
     Logger.minimumLogLevel(level)
   )
 }))
+
+/**
+ * One line per answered request with its method, URL and status: at Debug for successes (metrics and
+ * traces count those; a line each cost publishes a tenth of their CPU), Info for client errors,
+ * Error for server errors. `SIGNAL_LOG_LEVEL=debug` shows every request.
+ */
+export const accessLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+    return Effect.flatMap(Effect.exit(app), (exit) => {
+      const status = exit._tag === "Success"
+        ? exit.value.status
+        : HttpServerError.causeResponseStripped(exit.cause)[0].status
+      const level = status >= 500 ? LogLevel.Error : status >= 400 ? LogLevel.Info : LogLevel.Debug
+      if (LogLevel.lessThan(level, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) return exit
+      const cause = exit._tag === "Failure" ? HttpServerError.causeResponseStripped(exit.cause)[1] : Option.none()
+      return Effect.logWithLevel(level, Option.getOrElse(cause, () => "Sent HTTP response")).pipe(
+        Effect.annotateLogs({ "http.method": request.method, "http.url": request.url, "http.status": status }),
+        Effect.zipRight(exit)
+      )
+    })
+  })

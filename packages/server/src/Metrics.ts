@@ -3,7 +3,7 @@ import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@ef
 import * as DeliveryMetrics from "@signal/dispatcher/DeliveryMetrics"
 import { eventsIngested } from "@signal/gateway/Ingest"
 import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"
-import { Duration, Effect, Layer, Metric, type MetricKey, MetricState, Option, Schedule } from "effect"
+import { Duration, Effect, Layer, Metric, MetricKey, MetricState, Option, Schedule } from "effect"
 import { ServerConfig } from "./ServerConfig"
 
 /**
@@ -29,31 +29,41 @@ export const runnerShards = Metric.gauge("signal_runner_shards", {
   description: "Shards this dispatcher runner currently owns"
 })
 
-export const httpRequests = Metric.counter("http_server_requests_total", {
+const httpRequestsKey = MetricKey.counter("http_server_requests_total", {
   description: "HTTP requests served, by method and status code",
   incremental: true
 })
 
+export const httpRequests = Metric.fromMetricKey(httpRequestsKey)
+
 const knownMethods = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 
 /** Counts every answered request, error answers included (they pass the pre-response handlers too). */
-export const httpMetrics = HttpMiddleware.make((app) =>
-  Effect.zipRight(
+export const httpMetrics = HttpMiddleware.make((app) => {
+  // One counter per method and status, its key tagged once: a `Metric.tagged` counter makes a new
+  // metric key on every update.
+  const counters = new Map<string, Metric.Metric.Counter<number>>()
+  const counterFor = (method: string, status: number) => {
+    const key = `${method} ${status}`
+    let counter = counters.get(key)
+    if (counter === undefined) {
+      counter = Metric.fromMetricKey(
+        httpRequestsKey.pipe(MetricKey.tagged("method", method), MetricKey.tagged("status", String(status)))
+      )
+      counters.set(key, counter)
+    }
+    return counter
+  }
+  return Effect.zipRight(
     HttpApp.appendPreResponseHandler((request, response) =>
       Effect.as(
-        Metric.update(
-          httpRequests.pipe(
-            Metric.tagged("method", knownMethods.has(request.method) ? request.method : "OTHER"),
-            Metric.tagged("status", String(response.status))
-          ),
-          1
-        ),
+        Metric.update(counterFor(knownMethods.has(request.method) ? request.method : "OTHER", response.status), 1),
         response
       )
     ),
     app
   )
-)
+})
 
 /** Sets the database-wide gauges and this runner's shard count. */
 export const refresh = Effect.gen(function*() {

@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
@@ -28,7 +28,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   // Before anything binds: without SIGNAL_ADMIN_KEY only a loopback HOST may serve the API.
   const access = yield* AccessConfig.load(config.host)
-  return HttpApiBuilder.serve((app) => HttpMiddleware.logger(Metrics.httpMetrics(app))).pipe(
+  return HttpApiBuilder.serve((app) => Logging.accessLog(Metrics.httpMetrics(app))).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(Metrics.route),
@@ -65,7 +65,9 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
   Layer.provide(OutcomesLive),
-  Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ migrate }) => Database.layer({ migrate })))),
+  Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ migrate, role }) =>
+    // dispatchers serve no API: no ingest pool
+    Database.layer({ migrate, ingestPool: role !== "dispatcher" })))),
   // Built first, so migrations, the cluster and everything after are traced.
   Layer.provide(Tracing.layer),
   // Logging first of all, so every fiber the server starts logs in the configured format and level.

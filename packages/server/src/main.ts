@@ -37,7 +37,7 @@ const start = Command.make("start", { role }, ({ role }) =>
   })).pipe(Command.withDescription("Run Signal (gateway and dispatcher on embedded Postgres unless configured otherwise)"))
 
 const migrate = Command.make("migrate", {}, () =>
-  Effect.logInfo("migrations applied").pipe(Effect.provide(Database.layer()))).pipe(
+  Effect.logInfo("migrations applied").pipe(Effect.provide(Database.layer({ ingestPool: false })))).pipe(
     Command.withDescription("Apply database migrations and exit")
   )
 

@@ -3,6 +3,7 @@ import { ApiKey, type CreateApiKey, displayPrefix, generateApiKey, hashApiKey } 
 import { type ApiKeyId, makeId, type TenantId } from "@signal/domain/Ids"
 import type { PageOf } from "@signal/domain/Pagination"
 import { Effect, Option } from "effect"
+import * as Database from "./Database"
 import { type PageRequest, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 
 interface ApiKeyRow {
@@ -34,6 +35,7 @@ const LAST_USED_RESOLUTION_SECONDS = 60
 export class ApiKeyRepo extends Effect.Service<ApiKeyRepo>()("@signal/store/ApiKeyRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const ingestSql = yield* Database.ingestSql
 
     const create = Effect.fn("ApiKeyRepo.create")(function*(tenantId: TenantId, input: CreateApiKey) {
       const key = generateApiKey()
@@ -73,8 +75,10 @@ export class ApiKeyRepo extends Effect.Service<ApiKeyRepo>()("@signal/store/ApiK
      * The live key with this hash (unknown and revoked keys find nothing), in one round trip that also
      * records the use when the recorded one is older than the resolution.
      */
-    const authenticate = Effect.fn("ApiKeyRepo.authenticate")(function*(keyHash: string) {
-      const rows = yield* sql<{ id: string; tenant_id: string }>`
+    // Every request with a tenant key asks this, publishes included: through the ingest pool, so a
+    // dispatcher busy in the same process never starves it.
+    const authenticate = Effect.fn("ApiKeyRepo.authenticate", { captureStackTrace: false })(function*(keyHash: string) {
+      const rows = yield* ingestSql<{ id: string; tenant_id: string }>`
         WITH found AS (
           SELECT id, tenant_id, last_used_at FROM api_keys WHERE key_hash = ${keyHash} AND revoked_at IS NULL
         ), touched AS (

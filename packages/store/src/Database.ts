@@ -1,17 +1,55 @@
+import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, type Redacted } from "effect"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as Migrations from "./Migrations"
 
+const poolConfig = (url: Redacted.Redacted<string>, size: Config.Config<number>, applicationName: string) =>
+  ({
+    url: Config.succeed(url),
+    maxConnections: size,
+    // pg's pool applies this to waiting for a free connection too: callers that can wait limit themselves first
+    connectTimeout: Config.succeed(Duration.seconds(3)),
+    idleTimeout: Config.succeed(Duration.seconds(60)),
+    applicationName: Config.succeed(applicationName)
+  })
+
 /** A pool on the given URL; connection failures surface within the connect timeout, never hang. */
 export const clientLayer = (url: Redacted.Redacted<string>) =>
-  PgClient.layerConfig({
-    url: Config.succeed(url),
-    maxConnections: Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20)),
-    connectTimeout: Config.succeed("3 seconds"),
-    idleTimeout: Config.succeed("60 seconds"),
-    applicationName: Config.succeed("signal")
-  })
+  PgClient.layerConfig(
+    poolConfig(url, Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20)), "signal")
+  )
+
+/** Connections of the ingest pool unless `SIGNAL_DB_INGEST_POOL_SIZE` says otherwise. */
+export const DEFAULT_INGEST_POOL_SIZE = 8
+
+/**
+ * The connections `POST …/events` writes through, apart from everything else: a dispatcher busy with
+ * a backlog in the same process can take every connection of the main pool, never these. Where it
+ * is not provided (repository tests), ingest writes through the main pool.
+ */
+export class IngestClient extends Context.Tag("@signal/store/IngestClient")<IngestClient, {
+  readonly sql: SqlClient.SqlClient
+  /** How many ingest transactions may run at once: the pool's size. */
+  readonly connections: number
+}>() {}
+
+/** The ingest pool's client where there is one, else the main pool's. */
+export const ingestSql: Effect.Effect<SqlClient.SqlClient, never, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return Option.match(yield* Effect.serviceOption(IngestClient), { onNone: () => sql, onSome: (ingest) => ingest.sql })
+})
+
+const ingestPoolSize = Config.integer("SIGNAL_DB_INGEST_POOL_SIZE").pipe(
+  Config.withDefault(DEFAULT_INGEST_POOL_SIZE),
+  Config.validate({ message: "expected at least 1 connection", validation: (n) => n >= 1 })
+)
+
+export const ingestClientLayer = (url: Redacted.Redacted<string>) =>
+  Layer.effect(
+    IngestClient,
+    Effect.all({ sql: PgClient.PgClient, connections: ingestPoolSize })
+  ).pipe(Layer.provide(PgClient.layerConfig(poolConfig(url, ingestPoolSize, "signal-ingest"))))
 
 /** `DATABASE_URL` when set; otherwise an embedded Postgres owned by this process. */
 const urlLayer = Layer.unwrapEffect(
@@ -21,10 +59,16 @@ const urlLayer = Layer.unwrapEffect(
   }))
 )
 
-const pool = Layer.unwrapEffect(Effect.map(EmbeddedPostgres.EmbeddedPostgres, ({ url }) => clientLayer(url)))
+const pools = (ingestPool: boolean) =>
+  Layer.unwrapEffect(Effect.map(EmbeddedPostgres.EmbeddedPostgres, ({ url }) =>
+    ingestPool ? Layer.merge(clientLayer(url), ingestClientLayer(url)) : clientLayer(url)
+  ))
 
-/** SqlClient for Signal's database (migrated unless `migrate: false`). */
-export const layer = (options: { readonly migrate: boolean } = { migrate: true }) => {
-  const client = Layer.provide(pool, urlLayer)
-  return options.migrate ? Layer.provideMerge(Migrations.layer, client) : client
+/**
+ * SqlClient for Signal's database (migrated unless `migrate: false`), plus the separate ingest pool
+ * unless `ingestPool: false` (a process that serves no API needs none).
+ */
+export const layer = (options: { readonly migrate?: boolean; readonly ingestPool?: boolean } = {}) => {
+  const client = Layer.provide(pools(options.ingestPool ?? true), urlLayer)
+  return options.migrate ?? true ? Layer.provideMerge(Migrations.layer, client) : client
 }

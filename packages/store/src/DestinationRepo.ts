@@ -12,8 +12,10 @@ import type { RoutingTarget } from "@signal/domain/Routing"
 import type { PageOf } from "@signal/domain/Pagination"
 import { defaultRetryPolicy, RetryPolicy } from "@signal/domain/RetryPolicy"
 import { generateSigningSecret, type PreviousSecret } from "@signal/domain/SigningSecret"
-import { Effect, Option } from "effect"
+import { Config, Effect, Option } from "effect"
+import * as Database from "./Database"
 import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
+import { makeTenantCache } from "./TenantCache"
 import { type PageRequest, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 
 export interface DestinationRow {
@@ -82,12 +84,24 @@ const toDeliveryDestination = (row: DestinationRow): DeliveryDestination =>
     previousSecrets: row.previous_secrets.map((entry) => ({ secret: entry.secret, expiresAt: new Date(entry.expiresAt) }))
   })
 
+/**
+ * How long a gateway routes a tenant's events by the destinations it read last. Changes made through
+ * this process apply at once; changes made through another process, after at most this long.
+ */
+export const DEFAULT_ROUTING_CACHE_MS = 1000
+
 /** At most this many replaced secrets stay in grace at once (the newest expiries win). */
 const MAX_PREVIOUS_SECRETS = 10
 
 export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/store/DestinationRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const readSql = yield* Database.ingestSql
+    const routingCacheMillis = yield* Config.integer("SIGNAL_ROUTING_CACHE_MS").pipe(
+      Config.withDefault(DEFAULT_ROUTING_CACHE_MS),
+      Config.validate({ message: "expected 0 (off) to 5000 milliseconds", validation: (n) => n >= 0 && n <= 5000 }),
+      Effect.orDie
+    )
 
     const create = Effect.fn("DestinationRepo.create")(function*(tenantId: TenantId, input: CreateDestination) {
       const rows = yield* sql<DestinationRow>`
@@ -113,6 +127,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
         })
       }
         RETURNING *`
+      yield* changed(tenantId)
       return toDestination(rows[0])
     })
 
@@ -162,13 +177,14 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
           UPDATE destinations SET ${sql.update(changes)}
           WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
           RETURNING *`
+        yield* changed(tenantId)
         return Option.map(Option.fromNullable(rows[0]), toDestination)
       }
     )
 
     /** Soft delete: intents and attempts keep their destination; unfinished intents end now. */
     const remove = Effect.fn("DestinationRepo.remove")(function*(tenantId: TenantId, id: DestinationId) {
-      return yield* sql.withTransaction(Effect.gen(function*() {
+      return yield* Effect.ensuring(sql.withTransaction(Effect.gen(function*() {
         const rows = yield* sql<{ id: string }>`
           UPDATE destinations SET deleted_at = now(), status = 'disabled', disabled_reason = 'deleted'
           WHERE id = ${id} AND tenant_id = ${tenantId} AND deleted_at IS NULL
@@ -176,25 +192,33 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
         if (rows.length === 0) return false
         yield* endIntentsOfDeletedDestination(sql, id)
         return true
-      }))
+      })), changed(tenantId))
     })
 
-    const routingTargets = Effect.fn("DestinationRepo.routingTargets")(function*(tenantId: TenantId) {
-      const rows = yield* sql<{
+    /** Active destinations of a tenant, as routing needs them: read through the ingest pool when there is one. */
+    const loadRoutingTargets = (tenantId: TenantId) =>
+      readSql<{
         id: string
         sender_id: string | null
         event_types: ReadonlyArray<string> | null
         topics: ReadonlyArray<string>
       }>`
         SELECT id, sender_id, event_types, topics FROM destinations
-        WHERE tenant_id = ${tenantId} AND status = 'active' AND deleted_at IS NULL`
-      return rows.map((row): RoutingTarget => ({
-        id: row.id as DestinationId,
-        senderId: row.sender_id as SenderId | null,
-        eventTypes: row.event_types,
-        topics: row.topics
-      }))
-    })
+        WHERE tenant_id = ${tenantId} AND status = 'active' AND deleted_at IS NULL`.pipe(
+        Effect.map((rows) =>
+          rows.map((row): RoutingTarget => ({
+            id: row.id as DestinationId,
+            senderId: row.sender_id as SenderId | null,
+            eventTypes: row.event_types,
+            topics: row.topics
+          }))
+        ),
+        Effect.withSpan("DestinationRepo.routingTargets", { captureStackTrace: false })
+      )
+    const routing = yield* makeTenantCache(loadRoutingTargets, routingCacheMillis)
+
+    /** Every write that changes routing ends the cached view of its tenant (other processes: after the TTL). */
+    const changed = (tenantId: TenantId) => routing.invalidate(tenantId)
 
     /** The dispatcher's view: any tenant, deleted ones excluded, previous secrets included. */
     const forDelivery = Effect.fn("DestinationRepo.forDelivery")(function*(id: DestinationId) {
@@ -249,11 +273,12 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
     /** Disables a destination that has failed without a success for longer than `afterMs`. */
     const disableIfFailingFor = Effect.fn("DestinationRepo.disableIfFailingFor")(
       function*(id: DestinationId, afterMs: number) {
-        const rows = yield* sql<{ id: string }>`
+        const rows = yield* sql<{ tenant_id: TenantId }>`
           UPDATE destinations SET status = 'disabled', disabled_reason = 'failing', updated_at = now()
           WHERE id = ${id} AND status = 'active'
             AND failing_since < now() - make_interval(secs => ${afterMs / 1000})
-          RETURNING id`
+          RETURNING tenant_id`
+        yield* Effect.forEach(rows, (row) => changed(row.tenant_id), { discard: true })
         return rows.length > 0
       }
     )
@@ -264,7 +289,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       list,
       update,
       remove,
-      routingTargets,
+      routingTargets: routing.get,
       forDelivery,
       rotateSecret,
       recordHealth,

@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
-import { matches, type RoutableEvent } from "@signal/domain/Routing"
-import { deliverySpan } from "@signal/domain/TraceContext"
-import { DateTime, Effect, Option } from "effect"
+import { matches, type RoutableEvent, type RoutingTarget } from "@signal/domain/Routing"
+import { deliverySpans } from "@signal/domain/TraceContext"
+import { DateTime, Effect, Option, Schema } from "effect"
+import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 
@@ -25,8 +26,9 @@ interface EventRow {
   readonly created_at: Date
 }
 
+/** Rows are what ingest validated and Postgres typed: built without validating them again. */
 const toEvent = (row: EventRow) =>
-  Event.make({
+  new Event({
     id: row.id as EventId,
     tenantId: row.tenant_id as TenantId,
     senderId: row.sender_id as SenderId,
@@ -41,7 +43,11 @@ const toEvent = (row: EventRow) =>
     failureCount: row.failure_count,
     expiresAt: utcOrNull(row.expires_at),
     createdAt: utc(row.created_at)
-  })
+  }, true)
+
+/** A stored event as the API answers it (idempotent repeats: rare, so through the schema). */
+const encodeEvent = Schema.encodeSync(Event)
+const toEventJson = (row: EventRow) => JSON.stringify(encodeEvent(toEvent(row)))
 
 /** An accepted event before it is stored: payload already validated JSON text. */
 export interface EventDraft extends RoutableEvent {
@@ -53,10 +59,17 @@ export interface EventDraft extends RoutableEvent {
 }
 
 export interface IngestResult {
-  readonly events: ReadonlyArray<Event>
+  /** The request's events in its order, as the JSON the API answers with. */
+  readonly events: ReadonlyArray<string>
   /** Destinations that received new intents: each needs a wake after commit. */
   readonly destinations: ReadonlySet<DestinationId>
   readonly intentCount: number
+}
+
+/** The events of one request. */
+export interface IngestRequest {
+  readonly tenantId: TenantId
+  readonly drafts: ReadonlyArray<EventDraft>
 }
 
 export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventRepo", {
@@ -64,35 +77,46 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const destinations = yield* DestinationRepo
+    const ingestSql = yield* Database.ingestSql
 
     const findByIds = (tenantId: TenantId, ids: ReadonlyArray<string>) =>
       sql<EventRow>`SELECT * FROM events WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[])`
 
     /**
-     * Fan-out at ingest, in ONE transaction: events, then one intent per matching destination,
-     * each written with a single statement whatever the batch size.
+     * Fan-out at ingest, in ONE transaction: events, then one intent per matching destination, each
+     * written with a single statement whatever the number of events. Takes the events of several
+     * requests (of any tenants) at once, so publishes that arrive together share one commit.
      */
-    const ingest = Effect.fn("EventRepo.ingest")(function*(tenantId: TenantId, drafts: ReadonlyArray<EventDraft>) {
-      return yield* sql.withTransaction(Effect.gen(function*() {
-        const targets = yield* destinations.routingTargets(tenantId)
-        // Within one batch the first use of an idempotency key wins; later ones answer with it.
+    const ingestAll = (requests: ReadonlyArray<IngestRequest>) =>
+      Effect.gen(function*() {
+        const targetsByTenant = new Map<TenantId, ReadonlyArray<RoutingTarget>>()
+        for (const { tenantId } of requests) {
+          if (!targetsByTenant.has(tenantId)) targetsByTenant.set(tenantId, yield* destinations.routingTargets(tenantId))
+        }
+        const drafts = requests.flatMap(({ drafts, tenantId }) => drafts.map((draft) => ({ tenantId, draft })))
+        // Within one transaction the first use of a tenant's idempotency key wins; later ones answer with it.
+        const keyOf = (tenantId: TenantId, key: string) => `${tenantId}\u0000${key}`
         const firstByKey = new Map<string, number>()
-        const owner = drafts.map((draft, index) => {
+        const owner = drafts.map(({ draft, tenantId }, index) => {
           if (draft.idempotencyKey === null) return index
-          const first = firstByKey.get(draft.idempotencyKey)
+          const key = keyOf(tenantId, draft.idempotencyKey)
+          const first = firstByKey.get(key)
           if (first !== undefined) return first
-          firstByKey.set(draft.idempotencyKey, index)
+          firstByKey.set(key, index)
           return index
         })
-        const unique = drafts.flatMap((draft, index) => owner[index] === index ? [{ draft, index }] : [])
+        const unique = drafts.flatMap((item, index) => owner[index] === index ? [{ ...item, index }] : [])
         const ids = drafts.map(() => makeId.event())
-        const routes = unique.map(({ draft }) => targets.filter((target) => matches(target, draft)).map((t) => t.id))
+        const uniqueAt = new Map(unique.map(({ index }, u) => [index, u]))
+        const routes = unique.map(({ draft, tenantId }) =>
+          targetsByTenant.get(tenantId)!.filter((target) => matches(target, draft)).map((t) => t.id)
+        )
         const now = new Date()
 
-        const inserted = yield* sql<EventRow>`
+        const insertEvents = (returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
             destination_count, traceparent, expires_at, created_at)
-          SELECT x.id, ${tenantId}, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
+          SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
             x.payload::jsonb, x.headers::jsonb, x.idempotency_key,
             CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
             x.destination_count, x.traceparent,
@@ -100,6 +124,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             ${now}::timestamptz
           FROM unnest(
             ${unique.map(({ index }) => ids[index])}::text[],
+            ${unique.map(({ tenantId }) => tenantId)}::text[],
             ${unique.map(({ draft }) => draft.senderId)}::text[],
             ${unique.map(({ draft }) => draft.type)}::text[],
             ${unique.map(({ draft }) => JSON.stringify(draft.topics))}::text[],
@@ -109,63 +134,120 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             ${routes.map((route) => route.length)}::int[],
             ${unique.map(({ draft }) => draft.traceparent)}::text[],
             ${unique.map(({ draft }) => draft.ttlSeconds)}::int[]
-          ) AS x(id, sender_id, type, topics, payload, headers, idempotency_key, destination_count, traceparent, ttl)
+          ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, destination_count,
+            traceparent, ttl)
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-          RETURNING *`
-        const insertedIds = new Set(inserted.map((row) => row.id))
-
-        // Keys that already existed resolve to the stored event.
-        const existingKeys = unique.flatMap(({ draft, index }) =>
-          !insertedIds.has(ids[index]) && draft.idempotencyKey !== null ? [draft.idempotencyKey] : []
-        )
-        const existing = existingKeys.length === 0 ? [] : yield* sql<EventRow>`
-          SELECT * FROM events WHERE tenant_id = ${tenantId} AND idempotency_key = ANY(${existingKeys}::text[])`
-        const existingByKey = new Map(existing.map((row) => [row.idempotency_key!, row.id]))
-
-        const intents = unique.flatMap(({ draft, index }, u) =>
-          insertedIds.has(ids[index])
-            ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], destinationId, draft }))
-            : []
-        )
-        // One Delivery span per intent under the ingest span; its attempts, in any process, are its children.
-        const traceparents = yield* Effect.forEach(intents, (intent) =>
-          deliverySpan({
-            parent: intent.draft.traceparent,
-            eventId: intent.eventId,
-            eventType: intent.draft.type,
-            destinationId: intent.destinationId,
-            intentId: intent.id
-          }))
-        if (intents.length > 0) {
-          yield* sql`
-            INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
-              created_at, updated_at)
-            SELECT x.id, ${tenantId}, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
-              ${now}::timestamptz, ${now}::timestamptz
-            FROM unnest(
-              ${intents.map((i) => i.id)}::text[],
-              ${intents.map((i) => i.eventId)}::text[],
-              ${intents.map((i) => i.destinationId)}::text[],
-              ${traceparents}::text[]
-            ) AS x(id, event_id, destination_id, traceparent)
-            JOIN events e ON e.id = x.event_id`
+          ${ingestSql.literal(returning)}`
+        const intentsOf = (insertedIds: ReadonlySet<string> | undefined) =>
+          unique.flatMap(({ draft, index, tenantId }, u) =>
+            insertedIds === undefined || insertedIds.has(ids[index])
+              ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], index, tenantId, destinationId, draft }))
+              : []
+          )
+        type Intent = ReturnType<typeof intentsOf>[number]
+        // One Delivery span per intent under its ingest span; its attempts, in any process, are its children.
+        const insertIntents = (intents: ReadonlyArray<Intent>) =>
+          Effect.map(
+            deliverySpans(intents.map((intent) => ({
+              parent: intent.draft.traceparent,
+              eventId: intent.eventId,
+              eventType: intent.draft.type,
+              destinationId: intent.destinationId,
+              intentId: intent.id
+            }))),
+            (traceparents) =>
+              ingestSql`
+                INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
+                  created_at, updated_at)
+                SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
+                  ${now}::timestamptz, ${now}::timestamptz
+                FROM unnest(
+                  ${intents.map((i) => i.id)}::text[],
+                  ${intents.map((i) => i.tenantId)}::text[],
+                  ${intents.map((i) => i.eventId)}::text[],
+                  ${intents.map((i) => i.destinationId)}::text[],
+                  ${traceparents}::text[]
+                ) AS x(id, tenant_id, event_id, destination_id, traceparent)`
+          )
+        /** Per request: its events (in its order), the destinations its intents went to, their number. */
+        /**
+         * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
+         * encodes (fields in its order, times as ISO strings), without reading rows back or encoding them.
+         */
+        const createdAt = now.toISOString()
+        const insertedJson = (index: number) => {
+          const { draft, tenantId } = drafts[index]
+          const destinationCount = routes[uniqueAt.get(index)!].length
+          return `{"id":${JSON.stringify(ids[index])},"tenantId":${JSON.stringify(tenantId)},"senderId":${
+            JSON.stringify(draft.senderId)
+          },"type":${JSON.stringify(draft.type)},"topics":${JSON.stringify(draft.topics)},"payload":${draft.payloadJson},"headers":${
+            JSON.stringify(draft.headers)
+          },"idempotencyKey":${JSON.stringify(draft.idempotencyKey)},"status":"${
+            destinationCount === 0 ? "succeeded" : "pending"
+          }","destinationCount":${destinationCount},"successCount":0,"failureCount":0,"expiresAt":${
+            draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
+          },"createdAt":"${createdAt}"}`
+        }
+        const answer = (jsonOf: (index: number) => string, intents: ReadonlyArray<Intent>) => {
+          let offset = 0
+          return requests.map(({ drafts }): IngestResult => {
+            const range = { from: offset, to: offset + drafts.length }
+            offset = range.to
+            // intents are made only for first uses of keys, which are the requesting events themselves
+            const own = intents.filter((intent) => intent.index >= range.from && intent.index < range.to)
+            return {
+              events: drafts.map((_, i) => jsonOf(range.from + i)),
+              destinations: new Set(own.map((i) => i.destinationId)),
+              intentCount: own.length
+            }
+          })
         }
 
-        const finalIds = drafts.map((draft, index) => {
-          const ownerIndex = owner[index]
-          if (insertedIds.has(ids[ownerIndex])) return ids[ownerIndex]
-          return existingByKey.get(draft.idempotencyKey!)!
-        })
-        // Every answered event is either just inserted or was read as an existing key: no re-read.
-        const byId = new Map([...inserted, ...existing].map((row) => [row.id, row]))
-        return {
-          events: finalIds.map((id) => toEvent(byId.get(id)!)),
-          destinations: new Set(intents.map((i) => i.destinationId)),
-          intentCount: intents.length
-        } satisfies IngestResult
+        if (firstByKey.size === 0) {
+          // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
+          // commits on its own (no BEGIN/COMMIT round trips). Intents' foreign keys are checked at its end.
+          const intents = intentsOf(undefined)
+          if (intents.length === 0) yield* insertEvents("")
+          else {
+            yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${yield* insertIntents(intents)}`
+          }
+          return answer(insertedJson, intents)
+        }
+
+        return yield* ingestSql.withTransaction(Effect.gen(function*() {
+          const inserted = yield* insertEvents("RETURNING id")
+          const insertedIds = new Set(inserted.map((row) => row.id))
+
+          // Keys that already existed resolve to the stored event.
+          const existingKeys = unique.filter(({ draft, index }) =>
+            !insertedIds.has(ids[index]) && draft.idempotencyKey !== null
+          )
+          const existing = existingKeys.length === 0 ? [] : yield* ingestSql<EventRow>`
+            SELECT e.* FROM events e
+            JOIN unnest(
+              ${existingKeys.map(({ tenantId }) => tenantId)}::text[],
+              ${existingKeys.map(({ draft }) => draft.idempotencyKey)}::text[]
+            ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
+          const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
+
+          const intents = intentsOf(insertedIds)
+          if (intents.length > 0) yield* yield* insertIntents(intents)
+
+          // Every answered event is either just inserted or was read as an existing key: no re-read.
+          return answer((index) => {
+            if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
+            const { draft, tenantId } = drafts[index]
+            return toEventJson(existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!)
+          }, intents)
+        }))
+      }).pipe(Effect.withSpan("EventRepo.ingest", {
+        captureStackTrace: false,
+        attributes: { "signal.requests": requests.length }
       }))
-    })
+
+    const ingest = (tenantId: TenantId, drafts: ReadonlyArray<EventDraft>) =>
+      Effect.map(ingestAll([{ tenantId, drafts }]), (results) => results[0])
 
     const findById = Effect.fn("EventRepo.findById")(function*(tenantId: TenantId, id: EventId) {
       const rows = yield* findByIds(tenantId, [id])
@@ -189,6 +271,6 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
       return toPage(rows, params, toEvent)
     })
 
-    return { ingest, findById, list } as const
+    return { ingest, ingestAll, findById, list } as const
   })
 }) {}

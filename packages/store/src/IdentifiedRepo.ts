@@ -1,5 +1,7 @@
 import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect, Option } from "effect"
+import * as Database from "./Database"
 import { utc } from "./Paging"
 
 interface IdentifiedRow {
@@ -18,6 +20,9 @@ interface Identified<Id> {
   readonly updatedAt: DateTime.Utc
 }
 
+/** Ids remembered as existing, per table and process. */
+const MAX_KNOWN = 100_000
+
 /** Tenants and senders share one shape: upserted by a unique identifier, read by id. */
 export const makeIdentifiedRepo = <Id extends string, A>(options: {
   readonly table: "tenants" | "senders"
@@ -27,6 +32,7 @@ export const makeIdentifiedRepo = <Id extends string, A>(options: {
 }) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const readSql = yield* Database.ingestSql
     const toModel = (row: IdentifiedRow) =>
       options.make({
         id: row.id as Id,
@@ -53,5 +59,21 @@ export const makeIdentifiedRepo = <Id extends string, A>(options: {
       return Option.map(Option.fromNullable(rows[0]), toModel)
     })
 
-    return { upsert, findById } as const
+    /**
+     * Whether the id exists. Tenants and senders are never deleted, so an id seen once is remembered
+     * (up to a bound) and asked for again never; looked up through the ingest pool when there is one.
+     */
+    const known = new Set<Id>()
+    const exists = (id: Id): Effect.Effect<boolean, SqlError> =>
+      known.has(id) ? Effect.succeed(true) : readSql<{ id: string }>`SELECT id FROM ${sql(options.table)} WHERE id = ${id}`.pipe(
+        Effect.map((rows) => {
+          if (rows.length === 0) return false
+          if (known.size >= MAX_KNOWN) known.clear()
+          known.add(id)
+          return true
+        }),
+        Effect.withSpan(`${options.spanPrefix}.exists`, { captureStackTrace: false })
+      )
+
+    return { upsert, findById, exists } as const
   })

@@ -1,0 +1,419 @@
+/**
+ * Ingest speed: Signal's `POST …/events` against a bare `node:http` + `pg` server on the same Postgres,
+ * in the same run. Everything under test runs as its own process (never in this one): the bare server,
+ * a Signal gateway (`SIGNAL_ROLE=gateway`) with a dispatcher beside it, a loopback receiver, and later
+ * one `SIGNAL_ROLE=all` process (what `npm start` runs). 100 destinations, ~800-byte payloads.
+ *
+ * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway
+ *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores), and again
+ *    with the dispatcher stopped; the gateway's CPU per publish (µs, from /proc) and RSS;
+ * 2. batches of 1,000 with nothing delivering, fan-out 1, 10 and 100;
+ * 3. an `all` process, idle and then under a full delivery backlog (300,000 intents) it delivers
+ *    itself: single and batch publish rates (of events no destination takes) and any 5xx.
+ *
+ *   npm run bench:ingest [-- seconds=6]
+ *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
+ *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
+ *   BENCH_ONLY=backlog runs the `npm start` part alone.
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { Agent, request } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { freePort, startScratchPostgres } from "../test/support/postgres"
+
+const [seconds = 6] = process.argv.slice(2).map(Number)
+const DESTINATIONS = 100
+const CLIENTS = 64
+const root = fileURLToPath(new URL("..", import.meta.url))
+const children: Array<ChildProcess> = []
+process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")))
+
+// ---------------------------------------------------------------------------------------------
+// processes
+
+const waitReady = async (url: string, child: ChildProcess, output: () => string) => {
+  const deadline = Date.now() + 60_000
+  while (true) {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${output()}`)
+    const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+interface Proc {
+  readonly url: string
+  readonly child: ChildProcess
+  readonly stop: () => Promise<void>
+}
+
+/** `signal start` in the given role; logs as in production (JSON at Info) into a pipe, the last 64 KiB kept. */
+const startSignal = async (env: Record<string, string>, profileDir?: string): Promise<Proc> => {
+  const port = await freePort()
+  const child = spawn(process.execPath, [
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    "--import",
+    "tsx/esm",
+    "packages/server/src/main.ts",
+    "start"
+  ], {
+    cwd: root,
+    env: { ...process.env, SIGNAL_LOG_FORMAT: "json", SIGNAL_LOG_LEVEL: "Info", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.push(child)
+  let output = ""
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536))
+  child.stdout!.on("data", keep)
+  child.stderr!.on("data", keep)
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(url, child, () => output)
+  return { url, child, stop: () => stopChild(child) }
+}
+
+const stopChild = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+    child.once("exit", () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill("SIGTERM")
+  })
+
+const forkBench = async (file: string, env: Record<string, string> = {}) => {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
+    execArgv: ["--import", "tsx/esm"],
+    env: { ...process.env, ...env }
+  })
+  children.push(child)
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (message) => resolve((message as { port: number }).port))
+    child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)))
+  })
+  return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child) } satisfies Proc
+}
+
+/** CPU time (user + system) of a process so far, in microseconds, from /proc (clock ticks of 10 ms). */
+const cpuMicros = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
+// ---------------------------------------------------------------------------------------------
+// load
+
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
+
+const post = (base: string, path: string, body: unknown) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body))
+    const url = new URL(path, base)
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: "POST",
+      agent,
+      headers: { "content-type": "application/json", "content-length": data.length }
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }))
+    })
+    req.on("error", reject)
+    req.end(data)
+  })
+
+const json = async (base: string, method: string, path: string, body: unknown) => {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body)
+  })
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+  return response.json() as Promise<any>
+}
+
+const filler = "x".repeat(640)
+let counter = 0
+/** ~800 bytes on the wire; one matching destination unless another type is given. */
+const event = (senderId: string, type = `type.${counter % DESTINATIONS}`) => ({
+  senderId,
+  eventType: type,
+  topics: ["bench"],
+  payload: { n: counter++, sentAt: Date.now(), order: { id: `ord_${counter}`, amount: 1000, currency: "EUR" }, note: filler }
+})
+
+interface Target {
+  readonly name: string
+  readonly url: string
+  readonly eventsPath: string
+  readonly senderId: string
+  readonly pid: number
+  /** Publish events of a type no destination takes. */
+  readonly unrouted?: boolean
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+const serial = async (target: Target, count: number) => {
+  const latencies: Array<number> = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+    if (response.status >= 300) throw new Error(`${target.name}: ${response.status} ${response.body}`)
+    latencies.push(performance.now() - started)
+  }
+  latencies.sort((a, b) => a - b)
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95) }
+}
+
+/** `CLIENTS` loops publishing one event at a time for `seconds`. */
+const concurrent = async (target: Target, forSeconds: number) => {
+  const statuses = new Map<number, number>()
+  const cpuBefore = cpuMicros(target.pid)
+  const started = performance.now()
+  const until = started + forSeconds * 1000
+  let ok = 0
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (performance.now() < until) {
+      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+      if (response.status < 300) ok++
+    }
+  }))
+  const elapsed = (performance.now() - started) / 1000
+  return {
+    perSecond: ok / elapsed,
+    cpuMicrosPerPublish: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
+    statuses: Object.fromEntries(statuses)
+  }
+}
+
+/**
+ * Until V8 has optimised the hot paths: 4,000 concurrent publishes (at most 20 s). Signal's code path
+ * is deep, and a few seconds at a few hundred publishes per second left it measurably unoptimised.
+ */
+const warmUp = async (target: Target) => {
+  const until = performance.now() + 20_000
+  let left = 4000
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (left-- > 0 && performance.now() < until) {
+      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+    }
+  }))
+}
+
+/** `count` batches of 1,000 events of one type, one request at a time. */
+const batches = async (target: Target, count: number, type?: string) => {
+  const statuses = new Map<number, number>()
+  const cpuBefore = cpuMicros(target.pid)
+  const started = performance.now()
+  let ok = 0
+  for (let b = 0; b < count; b++) {
+    const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
+    const response = await post(target.url, `${target.eventsPath}/batch`, { events })
+    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+    if (response.status < 300) ok += 1000
+  }
+  const elapsed = (performance.now() - started) / 1000
+  return {
+    perSecond: ok / elapsed,
+    cpuMicrosPerEvent: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
+    statuses: Object.fromEntries(statuses)
+  }
+}
+
+/** Tenant, sender and 100 destinations: destination i takes `type.i`, the first 10 `fan10`, all `fan100`. */
+const seed = async (url: string, receiverUrl: string) => {
+  const tenant = await json(url, "PUT", "/v1/tenants", { identifier: "bench", name: "Bench" })
+  const sender = await json(url, "PUT", "/v1/senders", { identifier: "bench", name: "Bench" })
+  for (let i = 0; i < DESTINATIONS; i++) {
+    await json(url, "POST", `/v1/tenants/${tenant.id}/destinations`, {
+      name: `d${i}`,
+      eventTypes: [`type.${i}`, "fan100", ...(i < 10 ? ["fan10"] : [])],
+      variant: { type: "http_endpoint", url: receiverUrl }
+    })
+  }
+  return { eventsPath: `/v1/tenants/${tenant.id}/events`, senderId: sender.id as string }
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
+
+/** Microseconds on the monotonic clock V8's profiler stamps its samples with. */
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n)
+
+/** Self time of a `.cpuprofile` by where the code lives, as shares of the busy (non-idle) time. */
+const summarizeProfile = (dir: string, window?: { readonly from: number; readonly to: number }) => {
+  const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"))
+  if (file === undefined) return "no profile written"
+  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as {
+    nodes: Array<{ id: number; callFrame: { url: string; functionName: string } }>
+    samples: Array<number>
+    timeDeltas: Array<number>
+    startTime: number
+  }
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const buckets = new Map<string, number>()
+  const functions = new Map<string, number>()
+  let at = profile.startTime
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0
+    if (window !== undefined && (at < window.from || at > window.to)) return
+    const { url, functionName } = byId.get(id)!.callFrame
+    const bucket = url === ""
+      ? functionName
+      : url.includes("/node_modules/")
+      ? url.replace(/.*\/node_modules\/((@[^/]+\/)?[^/]+).*/, "$1")
+      : url.startsWith("node:")
+      ? "node internals"
+      : url.includes("/packages/")
+      ? "signal"
+      : url
+    const delta = profile.timeDeltas[i] ?? 0
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + delta)
+    const fn = `${functionName || "(anonymous)"} ${url.replace(/.*\/node_modules\//, "").replace(/.*\/packages\//, "")}`
+    functions.set(fn, (functions.get(fn) ?? 0) + delta)
+  })
+  const idle = buckets.get("(idle)") ?? 0
+  const busy = [...buckets.values()].reduce((a, b) => a + b, 0) - idle
+  const share = (entries: Map<string, number>, n: number) =>
+    [...entries].filter(([name]) => !name.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, n)
+      .map(([name, us]) => `  ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${name}`).join("\n")
+  return `busy ${fmt(busy / 1000)} ms; self time by origin:\n${share(buckets, 12)}\nhottest functions:\n${share(functions, 15)}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// run
+
+const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
+for (const name of ["bare", "signal", "everything"]) await postgres.server.createDatabase(name)
+const receiver = await forkBench("./receiver.ts")
+const receiverUrl = `${receiver.url}/hook`
+const signalEnv = { SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128" }
+const lines: Array<string> = []
+const say = (line: string) => {
+  lines.push(line)
+  console.log(line)
+}
+
+const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "signal-prof-")) : undefined
+if (process.env.BENCH_ONLY !== "backlog") await singlesAndBatches()
+
+async function singlesAndBatches() {
+  // 1. single publishes, bare server first
+  const bare = await forkBench("./bare.ts", { DATABASE_URL: postgres.url("bare") })
+  const bareTarget: Target = {
+    name: "bare",
+    url: bare.url,
+    eventsPath: "/v1/tenants/ten_bare/events",
+    senderId: "snd_bare",
+    pid: bare.child.pid!
+  }
+  // each server warms up first (the JIT), as Signal below
+  await warmUp(bareTarget)
+  const bareSerial = await serial(bareTarget, 300)
+  const bareConcurrent = await concurrent(bareTarget, seconds)
+  const bareRss = rssMiB(bare.child.pid!)
+  await bare.stop()
+
+  const gateway = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("signal"), SIGNAL_ROLE: "gateway" }, profileDir)
+  const dispatcher = await startSignal({
+    ...signalEnv,
+    DATABASE_URL: postgres.url("signal"),
+    SIGNAL_ROLE: "dispatcher",
+    SIGNAL_RUNNER_PORT: String(await freePort())
+  })
+  const seeded = await seed(gateway.url, receiverUrl)
+  const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
+  await warmUp(gatewayTarget)
+  const gatewaySerial = await serial(gatewayTarget, 300)
+  const concurrentFrom = monotonicMicros()
+  const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
+  const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
+  const gatewayRss = rssMiB(gateway.child.pid!)
+
+  say(`ingest bench ${new Date().toISOString()}: ${DESTINATIONS} destinations, ~800-byte payloads, ${CLIENTS} clients, ${seconds} s per rate`)
+  say(``)
+  say(`| single publish | serial p50 / p95 | publishes/s, ${CLIENTS} concurrent | CPU per publish | RSS |`)
+  say(`|---|---|---|---|---|`)
+  say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
+  say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
+  say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
+  if (process.env.BENCH_ONLY === "singles") {
+    await Promise.all([gateway.stop(), dispatcher.stop()])
+    if (profileDir) {
+      console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
+      console.log(summarizeProfile(profileDir, concurrentWindow))
+      console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
+    }
+    receiver.child.disconnect()
+    await postgres.dispose()
+    process.exit(0)
+  }
+
+  // 2. nothing delivering: the same single publishes, then batches
+  await dispatcher.stop()
+  const aloneSerial = await serial(gatewayTarget, 300)
+  const aloneConcurrent = await concurrent(gatewayTarget, seconds)
+  say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
+  say(``)
+  say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
+  say(`|---|---|---|---|---|`)
+  for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
+    await batches(gatewayTarget, 1, type)
+    const result = await batches(gatewayTarget, count, type)
+    say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
+  }
+  say(`gateway RSS after batches: ${fmt(rssMiB(gateway.child.pid!))} MiB`)
+  await gateway.stop()
+}
+
+// 3. one `all` process, idle and then delivering a backlog of its own. Measured with events no
+// destination takes (fan-out 0), so that "idle" means nothing to deliver and the second figure shows
+// only what the busy dispatcher beside it costs ingest.
+const all = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("everything"), SIGNAL_ROLE: "all" })
+const allTarget: Target = { name: "all", url: all.url, ...await seed(all.url, receiverUrl), pid: all.child.pid! }
+const unrouted = (target: Target): Target => ({ ...target, unrouted: true })
+await warmUp(unrouted(allTarget))
+const idleSingles = await concurrent(unrouted(allTarget), seconds)
+const idleBatches = await batches(allTarget, 5, "unrouted")
+for (let b = 0; b < 3; b++) await batches(allTarget, 1, "fan100")
+await new Promise((resolve) => setTimeout(resolve, 2000))
+const requestsBefore = (await progress()).requests
+const busyStarted = performance.now()
+const busySingles = await concurrent(unrouted(allTarget), seconds)
+const busyBatches = await batches(allTarget, 5, "unrouted")
+const deliveredDuring = (await progress()).requests - requestsBefore
+const busySeconds = (performance.now() - busyStarted) / 1000
+const backlog = 300_000 - (await progress()).requests + requestsBefore
+say(``)
+say(`| \`npm start\` (one process), fan-out 0 publishes | single publishes/s, ${CLIENTS} concurrent | batch events/s | statuses |`)
+say(`|---|---|---|---|`)
+say(`| idle | ${fmt(idleSingles.perSecond)} | ${fmt(idleBatches.perSecond)} | ${JSON.stringify(idleSingles.statuses)} ${JSON.stringify(idleBatches.statuses)} |`)
+say(`| delivering a backlog of 300,000 intents (${fmt(deliveredDuring / busySeconds)} deliveries/s meanwhile, ~${fmt(Math.max(0, backlog))} left) | ${fmt(busySingles.perSecond)} (${(busySingles.perSecond / idleSingles.perSecond).toFixed(2)}×) | ${fmt(busyBatches.perSecond)} (${(busyBatches.perSecond / idleBatches.perSecond).toFixed(2)}×) | ${JSON.stringify(busySingles.statuses)} ${JSON.stringify(busyBatches.statuses)} |`)
+say(`all-process RSS: ${fmt(rssMiB(all.child.pid!))} MiB`)
+await all.stop()
+
+if (profileDir) console.log(`\ngateway CPU profile (${profileDir}):\n${summarizeProfile(profileDir)}`)
+
+receiver.child.disconnect()
+await postgres.dispose()
+process.exit(0)
+
+function progress() {
+  return new Promise<{ requests: number }>((resolve) => {
+    receiver.child.once("message", (stats) => resolve(stats as { requests: number }))
+    receiver.child.send("progress")
+  })
+}
