@@ -105,18 +105,18 @@ if (process.env.BENCH_DUMP_LOG) (await import("node:fs")).writeFileSync(process.
 const plans = log.split(/(?=\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] LOG:\s+duration:)/).filter((entry) => entry.includes("Query Text:"))
 const seen = new Set<string>()
 for (const entry of plans) {
-  const query = entry.match(/Query Text: ([\s\S]*?)\n\t(?=[A-Z]|->|\s{2})/)?.[1]?.replace(/\s+/g, " ").trim() ?? ""
+  const query = entry.slice(0, entry.indexOf("Query Parameters:"))
   const kind = query.includes("LEFT JOIN LATERAL")
     ? "sweep: a slice of destinations (dueInSlice)"
     : query.includes("WITH oldest AS")
     ? "sweep: oldest due work (dueDestinations)"
     : query.includes("FOR UPDATE SKIP LOCKED")
     ? "claim"
-    : query.startsWith("INSERT INTO delivery_attempts")
+    : query.includes("INSERT INTO delivery_attempts")
     ? "complete: attempts"
     : query.includes("UPDATE delivery_intents i SET status")
     ? "complete: intents and events"
-    : query.startsWith("SELECT next_attempt_at")
+    : query.includes("SELECT next_attempt_at AS at")
     ? "nextDueAt"
     : undefined
   if (kind === undefined || seen.has(kind)) continue

@@ -16,9 +16,16 @@ export const attemptDuration = Metric.histogram(
   "Duration of one delivery attempt in seconds"
 )
 
+/** The counter per outcome, keyed once: tagging on every update would build a metric key per delivery. */
+const deliveriesBy: Record<DeliveryOutcome, Metric.Metric.Counter<number>> = {
+  succeeded: Metric.tagged(deliveries, "outcome", "succeeded"),
+  failed: Metric.tagged(deliveries, "outcome", "failed"),
+  retrying: Metric.tagged(deliveries, "outcome", "retrying")
+}
+
 /** Counts one attempt; `durationMs` is absent for intents that expired before an attempt was made. */
 export const recordAttempt = (outcome: DeliveryOutcome, durationMs: number | null) =>
   Effect.zipRight(
-    Metric.increment(Metric.tagged(deliveries, "outcome", outcome)),
+    Metric.increment(deliveriesBy[outcome]),
     durationMs === null ? Effect.void : Metric.update(attemptDuration, durationMs / 1000)
   )
