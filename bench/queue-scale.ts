@@ -4,7 +4,7 @@
  * sweep, claim, completion and next-due queries. Prints the sweep time (p50 / max of 20 sweeps) and,
  * through auto_explain, `EXPLAIN (ANALYZE, BUFFERS)` of each statement exactly as Signal sends it.
  *
- *   node --import tsx/esm bench/queue-scale.ts [intents=1000000] [destinations=10000]
+ *   npm run bench:queue -- [intents=1000000] [destinations=10000]
  */
 import { SqlClient } from "@effect/sql"
 import type { DestinationId } from "@signal/domain/Ids"
