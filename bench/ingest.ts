@@ -38,7 +38,7 @@ const waitReady = async (url: string, child: ChildProcess, output: () => string)
   const deadline = Date.now() + 60_000
   while (true) {
     if (child.exitCode !== null) throw new Error(`exited early:\n${output()}`)
-    const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
     if (ok) return
     if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
