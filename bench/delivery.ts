@@ -1,93 +1,209 @@
 /**
- * Delivery throughput and latency: one Signal (gateway + dispatcher) on embedded Postgres, a loopback
- * receiver in its own process, N destinations and M events published in batches of 1,000. Prints deliveries/s, the
- * publish-to-receipt latency percentiles and the process RSS. Bounded: stops when every event is
- * delivered or after the time limit.
+ * Delivery throughput, with its peers in the same run, every system under test in a process of its
+ * own and one receiver (its own process, answering 200) for all of them:
  *
- *   npm run bench -- [events=20000] [destinations=200] [timeLimitSeconds=300]
+ * * `raw`: the same signed POSTs sent from memory with undici, 64 in flight: what the network and
+ *   the receiver allow;
+ * * `graphile`: a tuned graphile-worker roll-your-own (bench/graphile.ts): event, delivery and job
+ *   rows in one transaction per batch, the attempt recorded;
+ * * `signal`: `signal start` (gateway + dispatcher) on its own database, events published through the
+ *   batch API, fanned out one each over the destinations.
+ *
+ * Each prints deliveries/s, publish→receipt latency percentiles and, for Signal, its CPU per delivery
+ * (Signal and Postgres, from /proc) and its peak RSS; then one table with the ratios. Bounded: a
+ * system stops when every event was delivered or after the time limit.
+ *
+ *   npm run bench -- [events=20000] [destinations=100] [timeLimitSeconds=300]
+ *   BENCH_MODES=signal,raw,graphile (default all three), BENCH_FAST_PG=1 for a non-durable Postgres
  */
-import { fork } from "node:child_process"
-import { fileURLToPath } from "node:url"
+import { createHmac } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { Agent, request } from "undici"
+import { treeTicks } from "../test/support/cpu"
 import { startScratchPostgres } from "../test/support/postgres"
+import { forkBench, rssMiB, startSignal } from "./processes"
 import type { ReceiverStats } from "./receiver"
 
-const [events = 20_000, destinations = 200, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
+const [events = 20_000, destinations = 100, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
+const modes = (process.env.BENCH_MODES ?? "signal,raw,graphile").split(",")
+const MAX_CONCURRENCY = 16
+const filler = "x".repeat(640)
 
 const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
-await postgres.server.createDatabase("bench")
-process.env.SIGNAL_TEST_DATABASE_URL = postgres.url("postgres")
-
-const receiver = fork(fileURLToPath(new URL("./receiver.ts", import.meta.url)), { execArgv: ["--import", "tsx/esm"] })
-const ask = (question: "progress" | "final") =>
+const postmaster = Number(readFileSync(join(postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+const receiver = await forkBench("./receiver.ts")
+const ask = (question: "progress" | "final" | "reset") =>
   new Promise<ReceiverStats>((resolve) => {
-    receiver.once("message", (stats) => resolve(stats as ReceiverStats))
-    receiver.send(question)
+    receiver.child.once("message", (stats) => resolve(stats as ReceiverStats))
+    receiver.child.send(question)
   })
-const receiverPort = await new Promise<number>((resolve) =>
-  receiver.once("message", (message) => resolve((message as { port: number }).port))
-)
-const receiverUrl = `http://127.0.0.1:${receiverPort}/hook`
+const receiverUrl = `${receiver.url}/hook`
 
-const { startTestServer } = await import("@signal/server/TestServer")
-const server = await startTestServer({ databaseUrl: postgres.url("bench") })
-const call = async (method: string, path: string, body: unknown) => {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body)
-  })
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
-  return response.json() as Promise<any>
+/** ~800 bytes on the wire, stamped when it is handed to the system under test. */
+const payload = (n: number) => ({ n, sentAt: Date.now(), order: { id: `ord_${n}`, amount: 1000, currency: "EUR" }, note: filler })
+
+interface Result {
+  readonly name: string
+  readonly perSecond: number
+  readonly delivered: number
+  readonly duplicates: number
+  readonly latency: { readonly p50: number; readonly p99: number }
+  readonly detail: string
 }
 
-const tenant = await call("PUT", "/v1/tenants", { identifier: "bench", name: "Bench" })
-const sender = await call("PUT", "/v1/senders", { identifier: "bench", name: "Bench" })
-for (let i = 0; i < destinations; i++) {
-  await call("POST", `/v1/tenants/${tenant.id}/destinations`, {
-    name: `d${i}`,
-    eventTypes: [`type.${i}`],
-    maxConcurrency: 5,
-    variant: { type: "http_endpoint", url: receiverUrl }
-  })
+/** Waits until the receiver has every event (or the time limit), then reads its figures. */
+const measure = async (name: string, started: number, detail: () => string): Promise<Result> => {
+  const deadline = started + timeLimitSeconds * 1000
+  while ((await ask("progress")).delivered < events && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const seconds = (Date.now() - started) / 1000
+  const stats = await ask("final")
+  const latencies = [...stats.latencies].sort((a, b) => a - b)
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0
+  return {
+    name,
+    perSecond: stats.delivered / seconds,
+    delivered: stats.delivered,
+    duplicates: stats.requests - stats.delivered,
+    latency: { p50: at(50), p99: at(99) },
+    detail: detail()
+  }
 }
 
-const started = Date.now()
-for (let start = 0; start < events; start += 1000) {
-  const batch = Array.from({ length: Math.min(1000, events - start) }, (_, k) => ({
-    senderId: sender.id,
-    eventType: `type.${(start + k) % destinations}`,
-    payload: { n: start + k, sentAt: Date.now() }
+const secret = Buffer.from("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "base64")
+
+const raw = async (): Promise<Result> => {
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 64 })
+  const started = Date.now()
+  let next = 0
+  await Promise.all(Array.from({ length: 64 }, async () => {
+    while (next < events) {
+      const n = next++
+      const id = `evt_raw${n}`
+      const body = JSON.stringify({ id, type: `type.${n % destinations}`, topics: [], payload: payload(n) })
+      const timestamp = Math.floor(Date.now() / 1000)
+      const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64")
+      const response = await request(receiverUrl, {
+        method: "POST",
+        dispatcher: agent,
+        body,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": `v1,${signature}`
+        }
+      })
+      await response.body.dump()
+    }
   }))
-  await call("POST", `/v1/tenants/${tenant.id}/events/batch`, { events: batch })
+  const result = await measure("raw undici (64 in flight)", started, () => "")
+  await agent.close()
+  return result
 }
-const published = Date.now()
-const deadline = started + timeLimitSeconds * 1000
-// the run ends when every event arrived at least once, duplicates aside
-while ((await ask("progress")).delivered < events && Date.now() < deadline) {
-  await new Promise((resolve) => setTimeout(resolve, 50))
+
+const graphile = async (): Promise<Result> => {
+  await postgres.server.createDatabase("graphile")
+  const worker = await forkBench("./graphile.ts", { DATABASE_URL: postgres.url("graphile"), RECEIVER_URL: receiverUrl })
+  const publish = (batch: ReadonlyArray<unknown>) =>
+    new Promise<void>((resolve, reject) => {
+      worker.child.once("message", (answer) => {
+        const { error } = answer as { error?: string }
+        return error === undefined ? resolve() : reject(new Error(error))
+      })
+      worker.child.send({ events: batch })
+    })
+  const started = Date.now()
+  for (let start = 0; start < events; start += 1000) {
+    await publish(Array.from({ length: Math.min(1000, events - start) }, (_, k) => ({
+      id: `evt_gw${start + k}`,
+      type: `type.${(start + k) % destinations}`,
+      payload: payload(start + k)
+    })))
+  }
+  const result = await measure("graphile-worker 0.18 (tuned)", started, () => "")
+  await worker.stop()
+  return result
 }
-const finished = Date.now()
 
-const stats = await ask("final")
-const latencies = [...stats.latencies].sort((a, b) => a - b)
-const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]
-const seconds = (finished - started) / 1000
-console.log(
-  `events ${events}, destinations ${destinations}, delivered ${stats.delivered} (${stats.requests - stats.delivered} duplicates)`
-)
-console.log(`ingest: ${(events / ((published - started) / 1000)).toFixed(0)} events/s`)
-console.log(`delivery: ${(stats.delivered / seconds).toFixed(0)} deliveries/s over ${seconds.toFixed(1)} s`)
-console.log(`latency publish→receipt ms: p50 ${percentile(50)} p95 ${percentile(95)} p99 ${percentile(99)} max ${latencies.at(-1)}`)
-console.log(`receiver connections: ${stats.connections}`)
-// failed attempts are retried on the destination's schedule (30 s first): they make the latency tail,
-// so the run shows how many there were and why
-const failed = await call("GET", `/v1/tenants/${tenant.id}/attempts?status=failed&limit=200`, undefined)
-const codes = new Map<string, number>()
-for (const attempt of failed.items) codes.set(attempt.error?.code, (codes.get(attempt.error?.code) ?? 0) + 1)
-console.log(`failed attempts: ${failed.items.length}${failed.nextCursor ? "+" : ""} ${JSON.stringify(Object.fromEntries(codes))}`)
-console.log(`signal rss: ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`)
+const signal = async (): Promise<Result> => {
+  await postgres.server.createDatabase("signal")
+  const server = await startSignal({
+    DATABASE_URL: postgres.url("signal"),
+    SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
+    SIGNAL_LOG_LEVEL: "Warning"
+  })
+  const pid = server.child.pid!
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body)
+    })
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+    return response.json() as Promise<any>
+  }
+  const tenant = await call("PUT", "/v1/tenants", { identifier: "bench", name: "Bench" })
+  const sender = await call("PUT", "/v1/senders", { identifier: "bench", name: "Bench" })
+  for (let i = 0; i < destinations; i++) {
+    await call("POST", `/v1/tenants/${tenant.id}/destinations`, {
+      name: `d${i}`,
+      eventTypes: [`type.${i}`],
+      maxConcurrency: MAX_CONCURRENCY,
+      variant: { type: "http_endpoint", url: receiverUrl }
+    })
+  }
+  let peakRss = rssMiB(pid)
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMiB(pid))
+  }, 200)
+  const ticksBefore = { signal: treeTicks(pid), postgres: treeTicks(postmaster) }
+  const started = Date.now()
+  for (let start = 0; start < events; start += 1000) {
+    await call("POST", `/v1/tenants/${tenant.id}/events/batch`, {
+      events: Array.from({ length: Math.min(1000, events - start) }, (_, k) => ({
+        senderId: sender.id,
+        eventType: `type.${(start + k) % destinations}`,
+        payload: payload(start + k)
+      }))
+    })
+  }
+  const result = await measure("Signal (npm start, one process)", started, () => {
+    // clock ticks are 10 ms: µs per delivery for everything Signal did, publishing included
+    const perDelivery = (ticks: number) => ((ticks * 10_000) / events).toFixed(0)
+    return `CPU per delivery (publish included): Signal ${perDelivery(treeTicks(pid) - ticksBefore.signal)} µs, ` +
+      `Postgres ${perDelivery(treeTicks(postmaster) - ticksBefore.postgres)} µs; peak RSS ${peakRss.toFixed(0)} MiB`
+  })
+  clearInterval(sampler)
+  await server.stop()
+  return result
+}
 
-await server.stop()
-receiver.disconnect()
+const systems: Record<string, () => Promise<Result>> = { raw, graphile, signal }
+const results: Array<Result> = []
+for (const mode of modes) {
+  await ask("reset")
+  const result = await systems[mode]!()
+  results.push(result)
+  console.log(
+    `${result.name}: ${result.delivered}/${events} delivered (${result.duplicates} duplicates), ` +
+      `${result.perSecond.toFixed(0)} deliveries/s, latency publish→receipt p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms` +
+      (result.detail === "" ? "" : `; ${result.detail}`)
+  )
+}
+
+const byName = (prefix: string) => results.find((result) => result.name.startsWith(prefix))
+const signalResult = byName("Signal")
+console.log(`\n${events} events × ${destinations} destinations (maxConcurrency ${MAX_CONCURRENCY})`)
+console.log("| system | deliveries/s | Signal ÷ it |")
+console.log("|---|---|---|")
+for (const result of results) {
+  const ratio = signalResult && result !== signalResult ? `${(signalResult.perSecond / result.perSecond).toFixed(2)}×` : "—"
+  console.log(`| ${result.name} | ${result.perSecond.toFixed(0)} | ${ratio} |`)
+}
+
+await receiver.stop()
 await postgres.dispose()
-process.exit(stats.delivered === events ? 0 : 1)
+process.exit(results.every((result) => result.delivered === events) ? 0 : 1)

@@ -16,97 +16,16 @@
  *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
  *   BENCH_ONLY=backlog runs the `npm start` part alone.
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
+import { cpuMicros, forkBench, rssMiB, startSignal } from "./processes"
 
 const [seconds = 6] = process.argv.slice(2).map(Number)
 const DESTINATIONS = 100
 const CLIENTS = 64
-const root = fileURLToPath(new URL("..", import.meta.url))
-const children: Array<ChildProcess> = []
-process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")))
-
-// ---------------------------------------------------------------------------------------------
-// processes
-
-const waitReady = async (url: string, child: ChildProcess, output: () => string) => {
-  const deadline = Date.now() + 60_000
-  while (true) {
-    if (child.exitCode !== null) throw new Error(`exited early:\n${output()}`)
-    const ok = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
-    if (ok) return
-    if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-interface Proc {
-  readonly url: string
-  readonly child: ChildProcess
-  readonly stop: () => Promise<void>
-}
-
-/** `signal start` in the given role; logs as in production (JSON at Info) into a pipe, the last 64 KiB kept. */
-const startSignal = async (env: Record<string, string>, profileDir?: string): Promise<Proc> => {
-  const port = await freePort()
-  const child = spawn(process.execPath, [
-    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-    "--import",
-    "tsx/esm",
-    "packages/server/src/main.ts",
-    "start"
-  ], {
-    cwd: root,
-    env: { ...process.env, SIGNAL_LOG_FORMAT: "json", SIGNAL_LOG_LEVEL: "Info", PORT: String(port), ...env },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  children.push(child)
-  let output = ""
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536))
-  child.stdout!.on("data", keep)
-  child.stderr!.on("data", keep)
-  const url = `http://127.0.0.1:${port}`
-  await waitReady(url, child, () => output)
-  return { url, child, stop: () => stopChild(child) }
-}
-
-const stopChild = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve()
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
-    child.once("exit", () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    child.kill("SIGTERM")
-  })
-
-const forkBench = async (file: string, env: Record<string, string> = {}) => {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
-    execArgv: ["--import", "tsx/esm"],
-    env: { ...process.env, ...env }
-  })
-  children.push(child)
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (message) => resolve((message as { port: number }).port))
-    child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)))
-  })
-  return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child) } satisfies Proc
-}
-
-/** CPU time (user + system) of a process so far, in microseconds, from /proc (clock ticks of 10 ms). */
-const cpuMicros = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 
 // ---------------------------------------------------------------------------------------------
 // load

@@ -1,7 +1,7 @@
 /**
  * The bench's webhook receiver, run as its own process so that Signal's load does not slow it down
  * (sharing an event loop with a saturated Signal, it accepted some connections only 10–30 s late).
- * Reports over IPC: its port once listening, then its figures whenever asked.
+ * Reports over IPC: its port once listening, then its figures whenever asked (`reset` starts them over).
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -31,11 +31,18 @@ const server = createServer((req, res) => {
 })
 server.on("connection", () => connections++)
 server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as AddressInfo).port }))
-process.on("message", (question: "progress" | "final") =>
+process.on("message", (question: "progress" | "final" | "reset") => {
+  // Between the systems a bench compares: forget what the previous one delivered.
+  if (question === "reset") {
+    events.clear()
+    latencies.length = 0
+    connections = 0
+  }
   process.send!({
     requests: latencies.length,
     delivered: events.size,
     connections,
     latencies: question === "final" ? latencies : []
-  } satisfies ReceiverStats))
+  } satisfies ReceiverStats)
+})
 process.on("disconnect", () => process.exit(0))

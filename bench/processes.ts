@@ -1,0 +1,88 @@
+/**
+ * The processes a bench runs and measures, never inside its own process: Signal (`signal start` in a
+ * role), helpers of the bench forked with IPC, and their CPU time and RSS read from /proc. Whatever
+ * is still running when the bench exits is killed.
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { freePort } from "../test/support/postgres"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const children: Array<ChildProcess> = []
+process.on("exit", () => children.forEach((child) => child.kill("SIGKILL")))
+
+const waitReady = async (url: string, child: ChildProcess, output: () => string) => {
+  const deadline = Date.now() + 60_000
+  while (true) {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${output()}`)
+    const ok = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+export interface Proc {
+  readonly url: string
+  readonly child: ChildProcess
+  readonly stop: () => Promise<void>
+}
+
+/** `signal start` in the given role; logs as in production (JSON at Info) into a pipe, the last 64 KiB kept. */
+export const startSignal = async (env: Record<string, string>, profileDir?: string): Promise<Proc> => {
+  const port = await freePort()
+  const child = spawn(process.execPath, [
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    "--import",
+    "tsx/esm",
+    "packages/server/src/main.ts",
+    "start"
+  ], {
+    cwd: root,
+    env: { ...process.env, SIGNAL_LOG_FORMAT: "json", SIGNAL_LOG_LEVEL: "Info", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.push(child)
+  let output = ""
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536))
+  child.stdout!.on("data", keep)
+  child.stderr!.on("data", keep)
+  const url = `http://127.0.0.1:${port}`
+  await waitReady(url, child, () => output)
+  return { url, child, stop: () => stopChild(child) }
+}
+
+export const stopChild = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+    child.once("exit", () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill("SIGTERM")
+  })
+
+export const forkBench = async (file: string, env: Record<string, string> = {}) => {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
+    execArgv: ["--import", "tsx/esm"],
+    env: { ...process.env, ...env }
+  })
+  children.push(child)
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("message", (message) => resolve((message as { port: number }).port))
+    child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)))
+  })
+  return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child) } satisfies Proc
+}
+
+/** CPU time (user + system) of a process so far, in microseconds, from /proc (clock ticks of 10 ms). */
+export const cpuMicros = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+export const rssMiB = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
