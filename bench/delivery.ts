@@ -16,14 +16,14 @@
  *   npm run bench -- [events=20000] [destinations=100] [timeLimitSeconds=300]
  *   BENCH_MODES=signal,raw,graphile (default all three), BENCH_FAST_PG=1 for a non-durable Postgres
  */
-import { createHmac } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { Agent, request } from "undici"
+import { Agent } from "undici"
 import { treeTicks } from "../test/support/cpu"
 import { startScratchPostgres } from "../test/support/postgres"
 import { forkBench, rssMiB, startSignal } from "./processes"
 import type { ReceiverStats } from "./receiver"
+import { postSigned } from "./signedPost"
 
 const [events = 20_000, destinations = 100, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
 const modes = (process.env.BENCH_MODES ?? "signal,raw,graphile").split(",")
@@ -72,8 +72,6 @@ const measure = async (name: string, started: number, detail: () => string): Pro
   }
 }
 
-const secret = Buffer.from("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "base64")
-
 const raw = async (): Promise<Result> => {
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 64 })
   const started = Date.now()
@@ -83,20 +81,7 @@ const raw = async (): Promise<Result> => {
       const n = next++
       const id = `evt_raw${n}`
       const body = JSON.stringify({ id, type: `type.${n % destinations}`, topics: [], payload: payload(n) })
-      const timestamp = Math.floor(Date.now() / 1000)
-      const signature = createHmac("sha256", secret).update(`${id}.${timestamp}.${body}`).digest("base64")
-      const response = await request(receiverUrl, {
-        method: "POST",
-        dispatcher: agent,
-        body,
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": `v1,${signature}`
-        }
-      })
-      await response.body.dump()
+      await postSigned(agent, receiverUrl, id, body)
     }
   }))
   const result = await measure("raw undici (64 in flight)", started, () => "")

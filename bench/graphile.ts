@@ -5,15 +5,14 @@
  * status. Run as its own process by bench/delivery.ts; IPC: `{ ready: true }`, then a batch of
  * `{ events: [...] }` messages to publish, answered with `{ published }`.
  */
-import { createHmac } from "node:crypto"
 import pg from "pg"
-import { Agent, request } from "undici"
+import { Agent } from "undici"
 import { Logger, run, runMigrations } from "graphile-worker"
+import { postSigned } from "./signedPost"
 
 const connectionString = process.env.DATABASE_URL!
 const receiverUrl = process.env.RECEIVER_URL!
 const concurrency = Number(process.env.CONCURRENCY ?? 64)
-const secret = Buffer.from("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "base64")
 const agent = new Agent({ keepAliveTimeout: 4_000, connections: concurrency })
 
 const pool = new pg.Pool({ connectionString, max: 8 })
@@ -52,30 +51,17 @@ const runner = await run({
       )
       const delivery = rows[0]!
       const body = `{"id":${JSON.stringify(delivery.event_id)},"type":${JSON.stringify(delivery.type)},"payload":${delivery.payload}}`
-      const timestamp = Math.floor(Date.now() / 1000)
-      const signature = createHmac("sha256", secret).update(`${deliveryId}.${timestamp}.${body}`).digest("base64")
       const started = Date.now()
-      const response = await request(delivery.url, {
-        method: "POST",
-        dispatcher: agent,
-        body,
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": deliveryId,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": `v1,${signature}`
-        }
-      })
-      await response.body.dump()
-      const ok = response.statusCode >= 200 && response.statusCode < 300
+      const statusCode = await postSigned(agent, delivery.url, deliveryId, body)
+      const ok = statusCode >= 200 && statusCode < 300
       await helpers.withPgClient((client) =>
         client.query(
           `WITH attempt AS (INSERT INTO bench_attempts (delivery_id, status_code, duration_ms) VALUES ($1, $2, $3))
            UPDATE bench_deliveries SET status = $4, attempts = attempts + 1 WHERE id = $1`,
-          [deliveryId, response.statusCode, Date.now() - started, ok ? "succeeded" : "retrying"]
+          [deliveryId, statusCode, Date.now() - started, ok ? "succeeded" : "retrying"]
         )
       )
-      if (!ok) throw new Error(`receiver answered ${response.statusCode}`)
+      if (!ok) throw new Error(`receiver answered ${statusCode}`)
     }
   }
 })
