@@ -19,7 +19,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Agent } from "undici"
-import { treeTicks } from "../test/support/cpu"
+import { ticksToMicros, treeTicks } from "../test/support/cpu"
 import { startScratchPostgres } from "../test/support/postgres"
 import { forkBench, rssMiB, startSignal } from "./processes"
 import type { ReceiverStats } from "./receiver"
@@ -156,8 +156,8 @@ const signal = async (): Promise<Result> => {
     })
   }
   const result = await measure("Signal (npm start, one process)", started, () => {
-    // clock ticks are 10 ms: µs per delivery for everything Signal did, publishing included
-    const perDelivery = (ticks: number) => ((ticks * 10_000) / events).toFixed(0)
+    // µs per delivery for everything Signal did, publishing included
+    const perDelivery = (ticks: number) => (ticksToMicros(ticks) / events).toFixed(0)
     return `CPU per delivery (publish included): Signal ${perDelivery(treeTicks(pid) - ticksBefore.signal)} µs, ` +
       `Postgres ${perDelivery(treeTicks(postmaster) - ticksBefore.postgres)} µs; peak RSS ${peakRss.toFixed(0)} MiB`
   })

@@ -6,6 +6,7 @@
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { processTicks, ticksToMicros } from "../test/support/cpu"
 import { freePort } from "../test/support/postgres"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -77,12 +78,8 @@ export const forkBench = async (file: string, env: Record<string, string> = {}) 
   return { url: `http://127.0.0.1:${port}`, child, stop: () => stopChild(child) } satisfies Proc
 }
 
-/** CPU time (user + system) of a process so far, in microseconds, from /proc (clock ticks of 10 ms). */
-export const cpuMicros = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
+/** CPU time (user + system) of a process so far, in microseconds, from /proc. */
+export const cpuMicros = (pid: number) => ticksToMicros(processTicks(pid))
 export const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 

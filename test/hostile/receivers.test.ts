@@ -34,13 +34,21 @@ const healthyDeliversWithin5s = async () => {
   await setup.healthyDeliversWithin5s(healthy, "healthy")
 }
 
-/** A destination for `eventType` only, so each scenario's events go to its own hostile receiver. */
-const hostileDestination = (url: string, eventType: string, fields: Record<string, unknown> = {}) =>
-  setup.helpers.createDestination(setup.tenantId, url, {
+/**
+ * `count` events published to a hostile receiver at `url`, a healthy destination unharmed meanwhile,
+ * and the hostile destination's attempts once every one is recorded.
+ */
+const attemptsOfHostile = async (url: string, eventType: string, count: number, fields: Record<string, unknown> = {}) => {
+  // a destination for `eventType` only, so each scenario's events go to its own hostile receiver
+  const destination = await setup.helpers.createDestination(setup.tenantId, url, {
     eventTypes: [eventType],
     retry: { type: "linear", delaySeconds: 3600, maxAttempts: 3 },
     ...fields
   })
+  await setup.helpers.publishMany(setup.tenantId, setup.senderId, count, { eventType })
+  await healthyDeliversWithin5s()
+  return recorded(destination.id, count)
+}
 
 describe("hostile receivers", () => {
   it("records a 2xx whose body holds NUL bytes, with a marker in their place", async () => {
@@ -48,10 +56,7 @@ describe("hostile receivers", () => {
       response.writeHead(200, { "content-type": "text/plain" })
       response.end("ok\u0000\u0000after")
     })
-    const destination = await hostileDestination(hook.url, "nul.body")
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 5, { eventType: "nul.body" })
-    await healthyDeliversWithin5s()
-    const attempts = await recorded(destination.id, 5)
+    const attempts = await attemptsOfHostile(hook.url, "nul.body", 5)
     for (const attempt of attempts) {
       expect(attempt.status).toBe("succeeded")
       expect(attempt.response.body).toBe("ok\uFFFD\uFFFDafter")
@@ -66,19 +71,14 @@ describe("hostile receivers", () => {
     const latinHeader = await rawReceiver((socket) => {
       socket.end(Buffer.from("HTTP/1.1 200 OK\r\nX-Latin: caf\u00e9\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", "latin1"))
     })
-    const nul = await hostileDestination(nulHeader.url, "nul.header")
-    const latin = await hostileDestination(latinHeader.url, "latin.header")
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 3, { eventType: "nul.header" })
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 3, { eventType: "latin.header" })
-    await healthyDeliversWithin5s()
     // Node refuses a NUL inside a header value: a failed attempt with a stable code, retried later.
-    const nulAttempts = await recorded(nul.id, 3)
+    const nulAttempts = await attemptsOfHostile(nulHeader.url, "nul.header", 3)
     for (const attempt of nulAttempts) {
       expect(attempt.status).toBe("failed")
       expect(attempt.error.code).toMatch(/^[a-z_]+$/)
       expect(attempt.intent.status).toBe("retrying")
     }
-    const latinAttempts = await recorded(latin.id, 3)
+    const latinAttempts = await attemptsOfHostile(latinHeader.url, "latin.header", 3)
     for (const attempt of latinAttempts) {
       expect(attempt.status).toBe("succeeded")
       expect(attempt.response.headers["x-latin"]).toBe("caf\u00e9")
@@ -100,10 +100,7 @@ describe("hostile receivers", () => {
       response.on("error", () => {})
       more()
     })
-    const destination = await hostileDestination(hook.url, "huge.body")
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 3, { eventType: "huge.body" })
-    await healthyDeliversWithin5s()
-    const attempts = await recorded(destination.id, 3)
+    const attempts = await attemptsOfHostile(hook.url, "huge.body", 3)
     for (const attempt of attempts) {
       expect(attempt.status).toBe("succeeded")
       expect(attempt.response.body.length).toBe(64 * 1024)
@@ -112,10 +109,7 @@ describe("hostile receivers", () => {
 
   it("times out a receiver that never answers, with the `timeout` code", async () => {
     const silent = await rawReceiver(() => {})
-    const destination = await hostileDestination(silent.url, "silent", { timeoutSeconds: 1, maxConcurrency: 4 })
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 4, { eventType: "silent" })
-    await healthyDeliversWithin5s()
-    const attempts = await recorded(destination.id, 4)
+    const attempts = await attemptsOfHostile(silent.url, "silent", 4, { timeoutSeconds: 1, maxConcurrency: 4 })
     for (const attempt of attempts) {
       expect(attempt).toMatchObject({ status: "failed", error: { code: "timeout" } })
       expect(attempt.durationMs).toBeGreaterThanOrEqual(900)
@@ -128,10 +122,7 @@ describe("hostile receivers", () => {
       socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial body")
       setTimeout(() => socket.resetAndDestroy(), 20)
     })
-    const destination = await hostileDestination(resetting.url, "reset")
-    await setup.helpers.publishMany(setup.tenantId, setup.senderId, 3, { eventType: "reset" })
-    await healthyDeliversWithin5s()
-    const attempts = await recorded(destination.id, 3)
+    const attempts = await attemptsOfHostile(resetting.url, "reset", 3)
     for (const attempt of attempts) {
       expect(attempt.status).toBe("failed")
       expect(attempt.error.code).toBe("connection_reset")

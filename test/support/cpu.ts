@@ -14,6 +14,12 @@ const stat = (pid: number): { readonly ppid: number; readonly ticks: number } | 
   }
 }
 
+/** Microseconds of CPU time in `ticks` clock ticks. */
+export const ticksToMicros = (ticks: number): number => ticks * (1_000_000 / TICKS_PER_SECOND)
+
+/** CPU ticks (user + system) used so far by `pid` alone. */
+export const processTicks = (pid: number): number => stat(pid)?.ticks ?? 0
+
 /** CPU ticks used so far by `pid` and every process it started (their children as they are now). */
 export const treeTicks = (pid: number): number => {
   const children = new Map<number, Array<number>>()
@@ -28,7 +34,7 @@ export const treeTicks = (pid: number): number => {
   const pending = [pid]
   while (pending.length > 0) {
     const next = pending.pop()!
-    ticks += stat(next)?.ticks ?? 0
+    ticks += processTicks(next)
     pending.push(...(children.get(next) ?? []))
   }
   return ticks
