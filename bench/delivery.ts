@@ -14,13 +14,15 @@
  * system stops when every event was delivered or after the time limit.
  *
  *   npm run bench -- [events=20000] [destinations=100] [timeLimitSeconds=300]
- *   BENCH_MODES=signal,raw,graphile (default all three), BENCH_FAST_PG=1 for a non-durable Postgres
+ *   BENCH_MODES=signal,raw,graphile (default all three; signal-clusterN adds a gateway with N
+ *   dispatcher processes), BENCH_FAST_PG=1 for a non-durable Postgres,
+ *   BENCH_PROFILE_DIR=dir to write a CPU profile of Signal's process there
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Agent } from "undici"
 import { ticksToMicros, treeTicks } from "../test/support/cpu"
-import { startScratchPostgres } from "../test/support/postgres"
+import { freePort, startScratchPostgres } from "../test/support/postgres"
 import { forkBench, rssMiB, startSignal } from "./processes"
 import type { ReceiverStats } from "./receiver"
 import { postSigned } from "./signedPost"
@@ -113,14 +115,27 @@ const graphile = async (): Promise<Result> => {
   return result
 }
 
-const signal = async (): Promise<Result> => {
-  await postgres.server.createDatabase("signal")
-  const server = await startSignal({
-    DATABASE_URL: postgres.url("signal"),
+/**
+ * Signal on its own database: `signal start` as one process (gateway and dispatcher), or with
+ * `dispatchers` > 0 a gateway process and that many dispatcher processes, as a cluster runs them.
+ */
+const signal = async (dispatchers: number): Promise<Result> => {
+  const database = dispatchers === 0 ? "signal" : `signal_${dispatchers}`
+  await postgres.server.createDatabase(database)
+  const env = {
+    DATABASE_URL: postgres.url(database),
     SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
     SIGNAL_LOG_LEVEL: "Warning"
-  })
-  const pid = server.child.pid!
+  }
+  const profileDir = process.env.BENCH_PROFILE_DIR
+  const server = await startSignal(dispatchers === 0 ? env : { ...env, SIGNAL_ROLE: "gateway" }, profileDir)
+  const processes = [server]
+  for (let i = 0; i < dispatchers; i++) {
+    processes.push(
+      await startSignal({ ...env, SIGNAL_ROLE: "dispatcher", SIGNAL_RUNNER_PORT: String(await freePort()) }, profileDir)
+    )
+  }
+  const pids = processes.map((proc) => proc.child.pid!)
   const call = async (method: string, path: string, body: unknown) => {
     const response = await fetch(`${server.url}${path}`, {
       method,
@@ -140,11 +155,12 @@ const signal = async (): Promise<Result> => {
       variant: { type: "http_endpoint", url: receiverUrl }
     })
   }
-  let peakRss = rssMiB(pid)
+  const signalTicks = () => pids.reduce((sum, pid) => sum + treeTicks(pid), 0)
+  let peakRss = Math.max(...pids.map(rssMiB))
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMiB(pid))
+    peakRss = Math.max(peakRss, ...pids.map(rssMiB))
   }, 200)
-  const ticksBefore = { signal: treeTicks(pid), postgres: treeTicks(postmaster) }
+  const ticksBefore = { signal: signalTicks(), postgres: treeTicks(postmaster) }
   const started = Date.now()
   for (let start = 0; start < events; start += 1000) {
     await call("POST", `/v1/tenants/${tenant.id}/events/batch`, {
@@ -155,22 +171,27 @@ const signal = async (): Promise<Result> => {
       }))
     })
   }
-  const result = await measure("Signal (npm start, one process)", started, () => {
+  const name = dispatchers === 0
+    ? "Signal (npm start, one process)"
+    : `Signal (gateway + ${dispatchers} dispatcher processes)`
+  const result = await measure(name, started, () => {
     // µs per delivery for everything Signal did, publishing included
     const perDelivery = (ticks: number) => (ticksToMicros(ticks) / events).toFixed(0)
-    return `CPU per delivery (publish included): Signal ${perDelivery(treeTicks(pid) - ticksBefore.signal)} µs, ` +
-      `Postgres ${perDelivery(treeTicks(postmaster) - ticksBefore.postgres)} µs; peak RSS ${peakRss.toFixed(0)} MiB`
+    return `CPU per delivery (publish included): Signal ${perDelivery(signalTicks() - ticksBefore.signal)} µs, ` +
+      `Postgres ${perDelivery(treeTicks(postmaster) - ticksBefore.postgres)} µs; peak RSS per process ${peakRss.toFixed(0)} MiB`
   })
   clearInterval(sampler)
-  await server.stop()
+  await Promise.all(processes.map((proc) => proc.stop()))
   return result
 }
 
-const systems: Record<string, () => Promise<Result>> = { raw, graphile, signal }
+const systems: Record<string, () => Promise<Result>> = { raw, graphile, signal: () => signal(0) }
 const results: Array<Result> = []
 for (const mode of modes) {
   await ask("reset")
-  const result = await systems[mode]!()
+  // `signal-cluster2`: a gateway and two dispatcher processes
+  const cluster = mode.match(/^signal-cluster(\d+)$/)
+  const result = await (cluster ? signal(Number(cluster[1])) : systems[mode]!())
   results.push(result)
   console.log(
     `${result.name}: ${result.delivered}/${events} delivered (${result.duplicates} duplicates), ` +
@@ -179,8 +200,8 @@ for (const mode of modes) {
   )
 }
 
-const byName = (prefix: string) => results.find((result) => result.name.startsWith(prefix))
-const signalResult = byName("Signal")
+// Ratios are of the fastest Signal set-up in the run.
+const signalResult = results.filter((result) => result.name.startsWith("Signal")).sort((a, b) => b.perSecond - a.perSecond)[0]
 console.log(`\n${events} events × ${destinations} destinations (maxConcurrency ${MAX_CONCURRENCY})`)
 console.log("| system | deliveries/s | Signal ÷ it |")
 console.log("|---|---|---|")

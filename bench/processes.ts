@@ -30,14 +30,15 @@ export interface Proc {
   readonly stop: () => Promise<void>
 }
 
-/** `signal start` in the given role; logs as in production (JSON at Info) into a pipe, the last 64 KiB kept. */
+/**
+ * `signal start` in the given role, compiled as `npm start` runs it (the bench scripts build first);
+ * logs as in production (JSON at Info) into a pipe, the last 64 KiB kept.
+ */
 export const startSignal = async (env: Record<string, string>, profileDir?: string): Promise<Proc> => {
   const port = await freePort()
   const child = spawn(process.execPath, [
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-    "--import",
-    "tsx/esm",
-    "packages/server/src/main.ts",
+    "packages/server/dist/main.js",
     "start"
   ], {
     cwd: root,

@@ -125,12 +125,9 @@ export const make = (options?: {
   Effect.gen(function*() {
     const config: Config = { ...defaultConfig, ...options?.config }
     const ref = yield* Ref.make(options?.state ?? initialState)
-    // Per delivery, so no spans of their own: the decision is an attribute of the attempt's span.
+    // Per delivery, so no spans of their own: the caller records the decision on the attempt's span.
     return {
-      decide: Clock.currentTimeMillis.pipe(
-        Effect.flatMap((now) => Ref.modify(ref, (state) => decide(state, now, config))),
-        Effect.tap((decision) => Effect.annotateCurrentSpan("signal.circuit_decision", decision))
-      ),
+      decide: Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.modify(ref, (state) => decide(state, now, config))),
       record: (success: boolean) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(ref, (state) => record(state, success, now, config))),
       state: Ref.get(ref)

@@ -1,30 +1,19 @@
+import type { SqlError } from "@effect/sql/SqlError"
 import type { Destination } from "@signal/domain/Destination"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
-import { activeSecrets } from "@signal/domain/SigningSecret"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import {
-  Array,
-  Clock,
-  Duration,
-  Effect,
-  FiberSet,
-  Option,
-  RateLimiter,
-  type Schedule,
-  Scope,
-  Tracer
-} from "effect"
+import { Clock, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DispatcherConfig } from "./DispatcherConfig"
-import { failedSend, HttpSender } from "./HttpSender"
-import { OutcomeWriter } from "./OutcomeWriter"
+import { failedSend, HttpSender, type SendResult } from "./HttpSender"
+import { OutcomeWriter, type Submission } from "./OutcomeWriter"
 import { nextAttemptAt } from "./RetrySchedule"
-import { webhookRequest } from "./WebhookRequest"
+import { type RequestTemplate, requestTemplate, webhookRequest } from "./WebhookRequest"
 
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
@@ -55,17 +44,41 @@ type DrainEnd =
   /** The circuit is open: nothing may be sent before `until` (epoch ms), when one probe goes out. */
   | { readonly _tag: "CircuitOpen"; readonly until: number }
 
-/** What an attempt is made with: the destination as last read, its signing secrets and rate limit. */
+/** What an attempt is made with: the destination as last read, its request template and rate limit. */
 interface Settings {
-  readonly destination: Destination
-  readonly secrets: (at: Date) => Array.NonEmptyReadonlyArray<string>
+  readonly template: RequestTemplate
   readonly limit: RateLimiter.RateLimiter
+}
+
+/** One attempt: its request out, or its answer (or the lack of one) in. */
+interface Flight {
+  readonly claim: ClaimedIntent
+  readonly destination: Destination
+  /** `Delivery.attempt`, ended once the outcome is known. */
+  readonly span: Tracer.Span
+  /** The HTTP client span; `null` when no request was made (the event expired first). */
+  readonly httpSpan: Tracer.Span | null
+  readonly startedAt: number
+  completedAt: number
+  result: SendResult
+}
+
+const expiredResult: SendResult = {
+  ok: false,
+  response: null,
+  error: { code: "expired", message: "the event's ttl ended before delivery" }
 }
 
 /**
  * Everything one destination's entity does: claims due intents from Postgres, delivers them within
  * the destination's concurrency and rate limits behind its circuit breaker, and writes the outcomes
  * back in batches. `wake` runs the drain loop; a wake while it runs only asks for another pass.
+ *
+ * The drain is one fiber. Requests are undici callbacks, not fibers: the loop starts them, and
+ * each answer pushes its flight to `finished` and nudges the loop, which records what finished
+ * (breaker, retry schedule, metrics, spans) and hands the outcomes to the writer in one offer. So a
+ * delivery costs no fiber, semaphore or Deferred of its own, and the next claim is read while the
+ * current requests are out.
  *
  * Every claimed intent ends one of two ways: its attempt's outcome is handed to the writer, or its
  * lease is given back. A failed write gives the lease back too; only a process that dies leaves
@@ -76,6 +89,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const destinations = yield* DestinationRepo
   const sender = yield* HttpSender
   const config = yield* DispatcherConfig
+  const clock = yield* Effect.clock
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
   const woken = yield* Effect.makeLatch(false)
@@ -94,6 +108,41 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   let persistedHealth = ""
   let running = false
   let dirty = false
+  /** Set by a wake: a drain that found the queue empty looks again. */
+  let moreWork = false
+
+  /** Requests out now; answers not yet recorded; outcomes handed over but not yet committed. */
+  let flying = 0
+  let finished: Array<Flight> = []
+  let uncommitted = 0
+  /** Intents whose outcome could not be written: their leases go back. */
+  let unwritten: Array<IntentId> = []
+
+  // The drain waits here for a finished request, a commit, a wake or a change: one waiter at most.
+  let resumeLoop: (() => void) | undefined
+  let nudged = false
+  const nudge = () => {
+    const resume = resumeLoop
+    if (resume === undefined) {
+      nudged = true
+      return
+    }
+    resumeLoop = undefined
+    resume()
+  }
+  const progress = Effect.async<void>((resume) => {
+    if (nudged) {
+      nudged = false
+      return resume(Effect.void)
+    }
+    resumeLoop = () => {
+      nudged = false
+      resume(Effect.void)
+    }
+    return Effect.sync(() => {
+      resumeLoop = undefined
+    })
+  })
 
   const breakerFor = Effect.fn("DestinationWorker.breaker")(function*(destination: Destination) {
     if (breaker !== undefined) return breaker
@@ -125,12 +174,11 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   })
 
   const settingsFor = (destination: DeliveryDestination) =>
-    Effect.map(limiterFor(destination.rateLimitPerSecond), (limit): Settings => ({
-      destination,
-      // Current secret first, then replaced ones until their grace ends (checked at each attempt).
-      secrets: (at) => activeSecrets(destination.webhook.signingSecret, destination.previousSecrets, at),
-      limit
-    }))
+    Effect.zipWith(
+      limiterFor(destination.rateLimitPerSecond),
+      sender.target(destination.variant.url),
+      (limit, target): Settings => ({ template: requestTemplate(destination, target), limit })
+    )
 
   /** The breaker as the API shows it; written only when it changed. */
   const persistHealth = Effect.fn("DestinationWorker.persistHealth")(function*() {
@@ -164,22 +212,28 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
 
   /** Gives leases back; they are no longer held even when the database is away (they lapse instead). */
   const giveBack = (intentIds: ReadonlyArray<IntentId>, schedule: Schedule.Schedule<unknown> = retryDatabase) =>
-    queue.release(intentIds, owner).pipe(
+    intentIds.length === 0 ? Effect.void : queue.release(intentIds, owner).pipe(
       retryTransient(schedule),
       Effect.catchAllCause((cause) => Effect.logWarning("leases not given back; they will lapse", cause)),
       Effect.ensuring(forget(intentIds))
     )
 
-  const outcomeOf = (
-    destination: Destination,
-    claim: ClaimedIntent,
-    result: Pick<AttemptOutcome, "succeeded" | "response" | "error" | "startedAt" | "completedAt">
-  ): Effect.Effect<AttemptOutcome> => {
-    const outcome = (next: AttemptOutcome["next"]): AttemptOutcome => ({ claim, attemptId: makeId.attempt(), ...result, next })
-    if (result.succeeded) return Effect.succeed(outcome({ status: "succeeded" }))
+  const outcomeOf = (destination: Destination, flight: Flight): Effect.Effect<AttemptOutcome> => {
+    const { claim, result } = flight
+    const outcome = (next: AttemptOutcome["next"]): AttemptOutcome => ({
+      claim,
+      attemptId: makeId.attempt(),
+      succeeded: result.ok,
+      response: result.response,
+      error: result.error,
+      startedAt: new Date(flight.startedAt),
+      completedAt: new Date(flight.completedAt),
+      next
+    })
+    if (result.ok) return Effect.succeed(outcome({ status: "succeeded" }))
     // The destination's retry schedule says when; past the event's ttl there is no next attempt.
     const expiresAt = claim.event.expiresAt
-    return Effect.map(nextAttemptAt(destination.retry, claim.attemptNumber, result.completedAt), (retryAt) =>
+    return Effect.map(nextAttemptAt(destination.retry, claim.attemptNumber, new Date(flight.completedAt)), (retryAt) =>
       outcome(
         retryAt === null || (expiresAt !== null && retryAt > expiresAt)
           ? { status: "failed" }
@@ -187,93 +241,105 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       ))
   }
 
+  /** Heard from the writer for each outcome: committed, the intent is no longer held; failed, its lease goes back. */
+  const writtenFor = (intentId: IntentId) => (exit: Exit.Exit<void, SqlError>) => {
+    uncommitted--
+    if (Exit.isSuccess(exit)) {
+      claimed.delete(intentId)
+      attempting.delete(intentId)
+    } else {
+      unwritten.push(intentId)
+    }
+    nudge()
+  }
+
+  const finish = (flight: Flight, result: SendResult) => {
+    flight.completedAt = clock.unsafeCurrentTimeMillis()
+    flight.result = result
+    flight.httpSpan?.end(clock.unsafeCurrentTimeNanos(), Exit.void)
+    flying--
+    finished.push(flight)
+    nudge()
+  }
+
   /**
-   * Hands the outcome to the writer (not interruptible: a started attempt is always recorded) and
-   * waits for its commit (interruptible: a stopping process does not wait on a database that is away).
-   * Once committed the intent is no longer held; a write that failed gives its lease back.
+   * Records what finished since the last call: the breaker hears each answer, the retry schedule
+   * dates each failure, and the outcomes go to the writer in one offer. Not interruptible, so an
+   * answer once in is always handed over.
    */
-  const record = (outcome: AttemptOutcome, restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
-    Effect.gen(function*() {
-      const { intentId } = outcome.claim
-      attempting.add(intentId)
-      yield* DeliveryMetrics.recordAttempt(
-        outcome.next.status,
-        outcome.error?.code === "expired" ? null : outcome.completedAt.getTime() - outcome.startedAt.getTime()
-      )
-      const committed = yield* writer.submit(outcome)
-      yield* restore(committed.pipe(
-        Effect.zipRight(forget([intentId])),
-        Effect.catchAll((error) =>
-          Effect.logError(`outcome of ${intentId} not written; giving its lease back`, error).pipe(
-            Effect.zipRight(giveBack([intentId]))
+  const recordFinished = (circuit: CircuitBreaker.CircuitBreaker) =>
+    Effect.uninterruptible(Effect.suspend(() => {
+      const flights = finished
+      if (flights.length === 0) return Effect.void
+      finished = []
+      return Effect.forEach(flights, (flight) =>
+        Effect.gen(function*() {
+          if (flight.httpSpan !== null) yield* circuit.record(flight.result.ok)
+          const outcome = yield* outcomeOf(flight.destination, flight)
+          const { error, response } = flight.result
+          DeliveryMetrics.countAttempt(
+            outcome.next.status,
+            flight.httpSpan === null ? null : flight.completedAt - flight.startedAt
           )
-        )
-      ))
+          const span = flight.span
+          span.attribute("signal.outcome", outcome.next.status)
+          if (response !== null) span.attribute("http.response.status_code", response.statusCode)
+          if (error !== null) {
+            span.attribute("signal.error_code", error.code)
+            if (flight.httpSpan !== null) span.attribute("error.type", error.code)
+          }
+          span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
+          uncommitted++
+          return { outcome, written: writtenFor(flight.claim.intentId) } satisfies Submission
+        })).pipe(Effect.flatMap(writer.submit))
+    }))
+
+  /** The attempt's span: a child of the trace its event was published in, when it was. */
+  const attemptSpan = (claim: ClaimedIntent) =>
+    Effect.makeSpan("Delivery.attempt", {
+      kind: "consumer",
+      captureStackTrace: false,
+      attributes: {
+        "signal.event_id": claim.eventId,
+        "signal.event_type": claim.event.type,
+        "signal.destination_id": claim.destinationId,
+        "signal.intent_id": claim.intentId,
+        "signal.attempt_number": claim.attemptNumber
+      },
+      ...Option.match(parentSpan(claim.traceparent), { onNone: () => ({}), onSome: (parent) => ({ parent }) })
     })
 
-  const deliverOne = (settings: Settings, circuit: CircuitBreaker.CircuitBreaker, claim: ClaimedIntent) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function*() {
-        const destination = settings.destination
-        const now = new Date(yield* Clock.currentTimeMillis)
-        if (claim.event.expiresAt !== null && claim.event.expiresAt <= now) {
-          const expired = yield* outcomeOf(destination, claim, {
-            succeeded: false,
-            response: null,
-            error: { code: "expired", message: "the event's ttl ended before delivery" },
-            startedAt: now,
-            completedAt: now
-          })
-          yield* Effect.annotateCurrentSpan({ "signal.outcome": expired.next.status, "signal.error_code": "expired" })
-          return yield* record(expired, restore)
-        }
-        const decision = yield* settings.limit(circuit.decide)
-        if (decision === "reject") {
-          // The circuit opened meanwhile: give the intent back without spending an attempt.
-          return yield* giveBack([claim.intentId])
-        }
-        attempting.add(claim.intentId)
-        const startedAt = new Date(yield* Clock.currentTimeMillis)
-        // Every failure, a throw of the HTTP stack included, is a failed attempt under the retry policy.
-        const result = yield* Effect.suspend(() =>
-          sender.send(webhookRequest(destination, settings.secrets(startedAt), claim, startedAt))
-        ).pipe(Effect.catchAllDefect((defect) => Effect.succeed(failedSend(defect))))
-        const completedAt = new Date(yield* Clock.currentTimeMillis)
-        yield* circuit.record(result.ok)
-        const outcome = yield* outcomeOf(destination, claim, {
-          succeeded: result.ok,
-          response: result.response,
-          error: result.error,
-          startedAt,
-          completedAt
-        })
-        yield* Effect.annotateCurrentSpan({
-          "signal.outcome": outcome.next.status,
-          ...(result.response === null ? {} : { "http.response.status_code": result.response.statusCode }),
-          ...(result.error === null ? {} : { "signal.error_code": result.error.code, "error.type": result.error.code })
-        })
-        yield* record(outcome, restore)
-      }).pipe(
-        // Whatever else goes wrong in this delivery, its lease is given back and nothing else notices.
-        Effect.catchAllDefect((defect) =>
-          Effect.logError(`delivery of ${claim.intentId} failed unexpectedly; giving its lease back`, defect).pipe(
-            Effect.zipRight(giveBack([claim.intentId]))
-          )
-        ),
-        Effect.withSpan("Delivery.attempt", {
-          kind: "consumer",
-          captureStackTrace: false,
-          attributes: {
-            "signal.event_id": claim.eventId,
-            "signal.event_type": claim.event.type,
-            "signal.destination_id": claim.destinationId,
-            "signal.intent_id": claim.intentId,
-            "signal.attempt_number": claim.attemptNumber
-          },
-          ...Option.match(parentSpan(claim.traceparent), { onNone: () => ({}), onSome: (parent) => ({ parent }) })
-        })
-      )
-    )
+  /**
+   * Starts one attempt. Past its event's ttl it ends at once as expired; otherwise its request goes
+   * out, and its answer (or a defect building or sending it) finishes the flight.
+   */
+  const launch = (settings: Settings, claim: ClaimedIntent, decision: CircuitBreaker.Decision | "expired") =>
+    Effect.uninterruptible(Effect.gen(function*() {
+      const span = yield* attemptSpan(claim)
+      const destination = settings.template.destination
+      attempting.add(claim.intentId)
+      flying++
+      const startedAt = clock.unsafeCurrentTimeMillis()
+      if (decision === "expired") {
+        return finish({ claim, destination, span, httpSpan: null, startedAt, completedAt: startedAt, result: expiredResult }, expiredResult)
+      }
+      span.attribute("signal.circuit_decision", decision)
+      const httpSpan = yield* Effect.makeSpan(`http.client ${destination.variant.method}`, {
+        kind: "client",
+        captureStackTrace: false,
+        parent: span
+      })
+      const flight: Flight = { claim, destination, span, httpSpan, startedAt, completedAt: startedAt, result: expiredResult }
+      // Every failure, a throw while building or sending included, is a failed attempt under the retry policy.
+      try {
+        sender.exchange(settings.template.target, webhookRequest(settings.template, claim, startedAt), httpSpan).then(
+          (result) => finish(flight, result),
+          (defect) => finish(flight, failedSend(defect))
+        )
+      } catch (defect) {
+        finish(flight, failedSend(defect))
+      }
+    }))
 
   const loadDestination = destinations.forDelivery(destinationId).pipe(retryTransient(), Effect.orDie)
 
@@ -290,15 +356,14 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     let stopped = false
     const circuit = yield* breakerFor(found.value)
     const leaseMs = config.leaseMs
-    // Forked before the deliveries' set, so it is stopped after they finished: leases stay renewed
-    // until the last in-flight delivery has its outcome.
+    // Forked before the flights are awaited (finalizers run in reverse), so leases stay renewed until
+    // the last request out has its answer recorded.
     yield* Effect.forkScoped(Effect.forever(
       Effect.sleep(Math.floor(leaseMs / 3)).pipe(
         Effect.zipRight(Effect.suspend(() => queue.extendLeases([...claimed], owner, leaseMs))),
         Effect.catchAllCause((cause) => Effect.logWarning("lease renewal failed", cause))
       )
     ))
-    const slots = yield* Effect.makeSemaphore(settings.destination.maxConcurrency)
     yield* Effect.forkScoped(Effect.forever(
       Effect.raceFirst(Effect.sleep(DESTINATION_REFRESH), changed.await).pipe(
         Effect.zipRight(changed.close),
@@ -306,66 +371,111 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         Effect.flatMap((latest) => {
           if (Option.isNone(latest) || latest.value.status !== "active") {
             stopped = true
-            return Effect.void
+            return Effect.sync(nudge)
           }
-          const resize = latest.value.maxConcurrency === settings.destination.maxConcurrency
-            ? Effect.void
-            : slots.resize(latest.value.maxConcurrency)
-          return resize.pipe(
-            Effect.zipRight(settingsFor(latest.value)),
-            Effect.map((next) => {
-              settings = next
-            })
-          )
+          return Effect.map(settingsFor(latest.value), (next) => {
+            settings = next
+          })
         }),
         Effect.catchAllCause((cause) => Effect.logWarning("destination refresh failed", cause))
       )
     ))
-    const inFlight = yield* FiberSet.make()
+
+    const record = recordFinished(circuit)
+    /** Waits until every request out has its answer recorded: a stopping drain never abandons one. */
+    const land = Effect.gen(function*() {
+      while (true) {
+        yield* record
+        if (flying === 0) return
+        yield* progress
+      }
+    })
+    yield* Effect.addFinalizer(() => land)
+
+    /** Claimed here but not started yet, in due order. */
+    let ready: Array<ClaimedIntent> = []
+    let exhausted = false
     let claimedAny = false
 
     while (true) {
+      yield* record
+      if (unwritten.length > 0) {
+        const lost = unwritten
+        unwritten = []
+        yield* Effect.logError(`outcomes of ${lost.length} intents not written; giving their leases back`)
+        yield* giveBack(lost)
+      }
       if (stopped) {
-        yield* FiberSet.awaitEmpty(inFlight)
+        yield* giveBack(ready.map((claim) => claim.intentId))
+        yield* land
         return { _tag: "Stopped" } satisfies DrainEnd
       }
       const state = yield* circuit.state
       if (state.status !== "closed") {
-        // No claims while a probe is out: its outcome decides what happens to the queue.
-        yield* FiberSet.awaitEmpty(inFlight)
-        const settled = yield* circuit.state
-        const since = settled.status === "open" ? settled.openedAtMs : settled.status === "half_open" ? settled.probeStartedAtMs : null
+        // No new requests while the circuit is not closed: what was claimed goes back, and once the
+        // requests out (a probe among them) are answered, the breaker says what happens next.
+        if (ready.length > 0) {
+          yield* giveBack(ready.map((claim) => claim.intentId))
+          ready = []
+        }
+        if (flying > 0 || finished.length > 0 || uncommitted > 0) {
+          yield* progress
+          continue
+        }
+        const since = state.status === "open" ? state.openedAtMs : state.probeStartedAtMs
         const until = since === null ? 0 : since + breakerConfig.coolDownMs
-        if (settled.status !== "closed" && until > (yield* Clock.currentTimeMillis)) {
-          return { _tag: "CircuitOpen", until } satisfies DrainEnd
+        if (until > (yield* Clock.currentTimeMillis)) return { _tag: "CircuitOpen", until } satisfies DrainEnd
+      }
+      const probing = state.status !== "closed"
+      if (moreWork) {
+        moreWork = false
+        exhausted = false
+      }
+      // The next claim is read while the current requests are out, so free slots find work waiting.
+      if (ready.length === 0 && !exhausted && !(probing && flying > 0)) {
+        const maxConcurrency = settings.template.destination.maxConcurrency
+        const claims = yield* queue.claim({
+          destinationId,
+          limit: probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2)),
+          maxBytes: config.claimMaxBytes,
+          leaseMs,
+          owner,
+          held: [...claimed]
+        }).pipe(retryTransient(), Effect.orDie)
+        if (claims.length === 0) exhausted = true
+        else {
+          claimedAny = true
+          for (const claim of claims) claimed.add(claim.intentId)
+          ready = claims
         }
       }
-      const probing = (yield* circuit.state).status !== "closed"
-      const claims = yield* queue.claim({
-        destinationId,
-        limit: probing ? 1 : Math.min(500, Math.max(10, settings.destination.maxConcurrency * 2)),
-        maxBytes: config.claimMaxBytes,
-        leaseMs,
-        owner,
-        held: [...claimed]
-      }).pipe(retryTransient(), Effect.orDie)
-      if (claims.length === 0) {
-        if ((yield* FiberSet.size(inFlight)) === 0) return { _tag: "Idle", claimedAny } satisfies DrainEnd
-        yield* FiberSet.awaitEmpty(inFlight)
-        continue
-      }
-      claimedAny = true
-      for (const claim of claims) claimed.add(claim.intentId)
-      for (let i = 0; i < claims.length; i++) {
-        yield* slots.take(1)
-        if (stopped || (!probing && (yield* circuit.state).status === "open")) {
-          // Disabled, deleted or failing meanwhile: what has not started goes back in one statement.
-          yield* slots.release(1)
-          yield* giveBack(claims.slice(i).map((claim) => claim.intentId))
+      const limit = probing ? 1 : settings.template.destination.maxConcurrency
+      let next = 0
+      let rejected = false
+      while (next < ready.length && flying < limit) {
+        const claim = ready[next++]
+        const now = yield* Clock.currentTimeMillis
+        if (claim.event.expiresAt !== null && claim.event.expiresAt.getTime() <= now) {
+          yield* launch(settings, claim, "expired")
+          continue
+        }
+        const decision = yield* settings.limit(circuit.decide)
+        if (decision === "reject") {
+          // The circuit opened meanwhile: give the intent back without spending an attempt.
+          yield* giveBack([claim.intentId])
+          rejected = true
           break
         }
-        yield* FiberSet.run(inFlight, deliverOne(settings, circuit, claims[i]).pipe(Effect.ensuring(slots.release(1))))
+        yield* launch(settings, claim, decision)
       }
+      if (next > 0) ready = ready.slice(next)
+      if (flying === 0 && ready.length === 0 && finished.length === 0 && uncommitted === 0 && unwritten.length === 0) {
+        if (exhausted) return { _tag: "Idle", claimedAny } satisfies DrainEnd
+        continue
+      }
+      const canLaunch = ready.length > 0 && flying < limit
+      const canClaim = ready.length === 0 && !exhausted && !(probing && flying > 0)
+      if (finished.length === 0 && unwritten.length === 0 && !rejected && !canLaunch && !canClaim) yield* progress
     }
   }, Effect.scoped)
 
@@ -410,6 +520,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const wake = Effect.suspend(() => {
     if (running) {
       dirty = true
+      moreWork = true
+      nudge()
       return woken.open
     }
     running = true

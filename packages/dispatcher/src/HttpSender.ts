@@ -1,9 +1,9 @@
 import type { DeliveryError } from "@signal/domain/DeliveryIntent"
 import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
-import { Cause, Effect, Exit, Predicate } from "effect"
+import { Cause, Effect, Exit, type Tracer } from "effect"
 import type { LookupAddress, LookupAllOptions } from "node:dns"
 import { isIP } from "node:net"
-import { Agent, request } from "undici"
+import { Agent, type Dispatcher, util } from "undici"
 import { SsrfGuard } from "./SsrfGuard"
 import type { WebhookRequest } from "./WebhookRequest"
 
@@ -16,10 +16,21 @@ export interface SendResult {
   readonly error: DeliveryError | null
 }
 
+/**
+ * Where a destination's requests go, parsed and checked once per read of the destination rather
+ * than per attempt: `refused` is the failure every attempt to it ends with (a blocked IP literal, a
+ * URL that does not parse).
+ */
+export interface Target {
+  readonly origin: string
+  readonly path: string
+  readonly refused: DeliveryError | null
+}
+
 const BLOCKED = "SIGNAL_BLOCKED_ADDRESS"
 
 /** The attempt's deadline passed before the whole (capped) answer arrived. */
-class TimedOut {}
+class TimedOut extends Error {}
 
 /** Stable error codes from the socket, DNS, parser and HTTP stack errors anywhere in the cause chain. */
 const classify = (error: unknown): DeliveryError => {
@@ -72,14 +83,93 @@ export const failedSend = (defect: unknown): SendResult => {
   return { ok: false, response: null, error: error.code === "network_error" ? { code: "internal_error", message: error.message } : error }
 }
 
+const failure = (error: DeliveryError): SendResult => ({ ok: false, response: null, error })
+
 /** Response headers as one string per name (repeated ones joined as HTTP would fold them). */
-const flatHeaders = (headers: Record<string, string | Array<string> | undefined>): Record<string, string> => {
-  const flat: Record<string, string> = {}
-  for (const name in headers) {
-    const value = headers[name]
-    if (value !== undefined) flat[name] = typeof value === "string" ? value : value.join(", ")
+const flatHeaders = (raw: ReadonlyArray<Buffer>): Record<string, string> => {
+  const parsed = util.parseHeaders(raw as Array<Buffer>) as Record<string, string | Array<string>>
+  for (const name in parsed) {
+    const value = parsed[name]
+    if (typeof value !== "string") parsed[name] = value.join(", ")
   }
-  return flat
+  return parsed as Record<string, string>
+}
+
+/**
+ * One exchange as undici's low-level handler: the answer is collected from callbacks, without a
+ * response stream, an async iterator or an AbortController per request, and read up to
+ * `MAX_RESPONSE_BODY_BYTES`; past that the connection is dropped rather than the rest buffered.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abort: ((reason: Error) => void) | undefined
+  private abortReason: Error | undefined
+  private statusCode = 0
+  private headers: Record<string, string> = {}
+  private readonly chunks: Array<Buffer> = []
+  private size = 0
+  private settled = false
+  private readonly timer: ReturnType<typeof setTimeout>
+
+  constructor(private readonly timeoutMs: number, private readonly done: (result: SendResult) => void) {
+    this.timer = setTimeout(() => this.cancel(new TimedOut()), timeoutMs)
+  }
+
+  private cancel(reason: Error) {
+    if (this.abort === undefined) this.abortReason = reason
+    else this.abort(reason)
+  }
+
+  private settle(result: SendResult) {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    this.done(result)
+  }
+
+  private answered() {
+    const statusCode = this.statusCode
+    const ok = statusCode >= 200 && statusCode < 300
+    const body = Buffer.concat(this.chunks, this.size).subarray(0, MAX_RESPONSE_BODY_BYTES).toString("utf8")
+    this.settle({
+      ok,
+      response: { statusCode, headers: this.headers, body },
+      error: ok ? null : { code: "http_status", message: `receiver answered ${statusCode}` }
+    })
+  }
+
+  onConnect(abort: (reason: Error) => void) {
+    if (this.abortReason !== undefined) abort(this.abortReason)
+    else this.abort = abort
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Array<Buffer>) {
+    // 1xx answers are interim: the real one follows.
+    if (statusCode < 200) return true
+    this.statusCode = statusCode
+    this.headers = flatHeaders(rawHeaders)
+    return true
+  }
+
+  onData(chunk: Buffer) {
+    if (this.settled) return true
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.size >= MAX_RESPONSE_BODY_BYTES) {
+      this.answered()
+      // Whatever is left unread is dropped with its connection, never buffered.
+      this.cancel(new Error("response body cap reached"))
+    }
+    return true
+  }
+
+  onComplete() {
+    this.answered()
+  }
+
+  onError(error: Error) {
+    if (error instanceof TimedOut) this.settle(failure({ code: "timeout", message: `no answer within ${this.timeoutMs} ms` }))
+    else this.settle(failure(classify(error)))
+  }
 }
 
 export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher/HttpSender", {
@@ -126,102 +216,64 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
       (agent) => Effect.promise(() => agent.destroy())
     )
 
-    // IP literals never reach `lookup`, so they are checked before dialling.
-    const checkLiteral = (url: URL) => {
-      const host = url.hostname.replace(/^\[|\]$/g, "")
-      return isIP(host) === 0 ? Effect.void : guard.checkAddress(host)
-    }
-
-    /** Sends and reads at most `MAX_RESPONSE_BODY_BYTES` of the answer; an abort cuts both. */
-    const exchange = async (url: URL, webhook: WebhookRequest, signal: AbortSignal): Promise<AttemptResponse> => {
-      const response = await request(url, {
-        dispatcher: agent,
-        method: webhook.method,
-        headers: webhook.headers,
-        body: webhook.body,
-        signal
-      })
-      const chunks: Array<Buffer> = []
-      let size = 0
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        chunks.push(chunk)
-        size += chunk.length
-        if (size >= MAX_RESPONSE_BODY_BYTES) break
+    /** Parses a destination's URL and checks an IP literal (those never reach `lookup`) before any dialling. */
+    const target = (url: string): Effect.Effect<Target> => {
+      let parsed: URL
+      try {
+        parsed = new URL(url)
+      } catch (error) {
+        return Effect.succeed({ origin: "", path: "", refused: classify(error) })
       }
-      // Whatever is left unread is dropped with its connection, never buffered.
-      if (size >= MAX_RESPONSE_BODY_BYTES) response.body.destroy()
-      return {
-        statusCode: response.statusCode,
-        headers: flatHeaders(response.headers),
-        body: Buffer.concat(chunks, size).subarray(0, MAX_RESPONSE_BODY_BYTES).toString("utf8")
-      }
+      const host = parsed.hostname.replace(/^\[|\]$/g, "")
+      const address = { origin: parsed.origin, path: parsed.pathname + parsed.search }
+      if (isIP(host) === 0) return Effect.succeed({ ...address, refused: null })
+      return guard.checkAddress(host).pipe(
+        Effect.as({ ...address, refused: null }),
+        Effect.catchAll((blocked) => Effect.succeed({ ...address, refused: { code: "blocked_address", message: blocked.message } }))
+      )
     }
 
     /**
-     * The exchange under the attempt's deadline. The deadline is the receiver's, in real time, and it
-     * is the only thing that cuts an exchange: interrupting the caller (shutdown, shard hand-over)
-     * waits for the answer instead of abandoning a request the receiver may already have acted on.
+     * Sends one request under `span` (the attempt's HTTP client span, which the receiver joins through
+     * `traceparent`) and settles with its result; it never rejects. The deadline is the receiver's, in
+     * real time, and it is the only thing that cuts an exchange: a caller that stops (shutdown, shard
+     * hand-over) waits for the answer instead of abandoning a request the receiver may have acted on.
      */
-    const exchangeWithin = (url: URL, webhook: WebhookRequest) =>
-      Effect.async<AttemptResponse, unknown>((resume) => {
-        const controller = new AbortController()
-        const timer = setTimeout(() => controller.abort(), webhook.timeoutMs)
-        exchange(url, webhook, controller.signal).then(
-          (response) => {
-            clearTimeout(timer)
-            resume(Effect.succeed(response))
-          },
-          (error) => {
-            clearTimeout(timer)
-            resume(Effect.fail(controller.signal.aborted ? new TimedOut() : error))
-          }
-        )
-      })
-
-    const send = (webhook: WebhookRequest) =>
-      Effect.gen(function*() {
-        const url = new URL(webhook.url)
-        // Signal's own plain headers only; signatures are marked present, never shown, and custom
-        // headers (which may carry credentials) are left out.
-        yield* Effect.annotateCurrentSpan({
-          "http.request.method": webhook.method,
-          "url.full": url.origin + url.pathname,
-          "http.request.header.webhook-id": webhook.headers["webhook-id"],
-          "http.request.header.webhook-timestamp": webhook.headers["webhook-timestamp"],
-          "http.request.header.webhook-signature": "<redacted>",
-          "http.request.header.x-signal-signature": "<redacted>"
+    const exchange = (to: Target, webhook: WebhookRequest, span: Tracer.Span): Promise<SendResult> => {
+      // Signal's own plain headers only; signatures are marked present, never shown, and custom
+      // headers (which may carry credentials) are left out.
+      span.attribute("http.request.method", webhook.method)
+      span.attribute("url.full", to.origin + to.path)
+      span.attribute("http.request.header.webhook-id", webhook.headers["webhook-id"])
+      span.attribute("http.request.header.webhook-timestamp", webhook.headers["webhook-timestamp"])
+      span.attribute("http.request.header.webhook-signature", "<redacted>")
+      span.attribute("http.request.header.x-signal-signature", "<redacted>")
+      if (to.refused !== null) return Promise.resolve(failure(to.refused))
+      webhook.headers.traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+      return new Promise<SendResult>((resolve) => {
+        const handler = new Exchange(webhook.timeoutMs, (result) => {
+          if (result.response !== null) span.attribute("http.response.status_code", result.response.statusCode)
+          resolve(result)
         })
-        // The receiver joins the trace under this span, whatever the tracing backend.
-        const span = yield* Effect.orDie(Effect.currentSpan)
-        const headers = { ...webhook.headers, traceparent: `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}` }
-        const outcome = yield* checkLiteral(url).pipe(
-          Effect.zipRight(exchangeWithin(url, { ...webhook, headers })),
-          Effect.either
-        )
-        if (outcome._tag === "Left") {
-          const error = outcome.left
-          if (error instanceof TimedOut) {
-            return { ok: false, response: null, error: { code: "timeout", message: `no answer within ${webhook.timeoutMs} ms` } }
-          }
-          if (Predicate.isTagged(error, "BlockedAddress")) {
-            return { ok: false, response: null, error: { code: "blocked_address", message: String((error as { message?: unknown }).message) } }
-          }
-          return { ok: false, response: null, error: classify(error) } satisfies SendResult
+        try {
+          agent.dispatch(
+            { origin: to.origin, path: to.path, method: webhook.method, headers: webhook.headers, body: webhook.body },
+            handler
+          )
+        } catch (defect) {
+          handler.onError(defect as Error)
         }
-        const response = outcome.right
-        const ok = response.statusCode >= 200 && response.statusCode < 300
-        yield* Effect.annotateCurrentSpan("http.response.status_code", response.statusCode)
-        return {
-          ok,
-          response,
-          error: ok ? null : { code: "http_status", message: `receiver answered ${response.statusCode}` }
-        } satisfies SendResult
-      }).pipe(
-        // One span per HTTP call, named and shaped as OpenTelemetry's HTTP client spans; no stack
-        // trace is captured for it (it would cost more than the request on this path).
+      })
+    }
+
+    /** One request outside a delivery loop, in a span of its own. */
+    const send = (webhook: WebhookRequest): Effect.Effect<SendResult> =>
+      Effect.zip(target(webhook.url), Effect.orDie(Effect.currentSpan)).pipe(
+        Effect.flatMap(([to, span]) => Effect.promise(() => exchange(to, webhook, span))),
         Effect.withSpan(`http.client ${webhook.method}`, { kind: "client", captureStackTrace: false })
       )
 
-    return { send } as const
+    return { target, exchange, send } as const
   })
 }) {}
+

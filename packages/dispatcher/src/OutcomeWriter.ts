@@ -1,7 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { isTransient } from "@signal/store/SqlFailure"
-import { Cause, Chunk, Deferred, Effect, Exit, Option, Queue, type Schedule } from "effect"
+import { Cause, Chunk, Effect, Exit, Option, Queue, type Schedule } from "effect"
 import { retryDatabase, retryDatabaseWhileStopping } from "./DatabaseRetry"
 
 /** Outcomes written per transaction at most; under load a flush carries many destinations' results. */
@@ -10,7 +10,11 @@ const MAX_BATCH = 500
 /** How long a stopping process keeps trying to write what it still holds. */
 const STOPPING_BUDGET = "5 seconds"
 
-type Pending = readonly [AttemptOutcome, Deferred.Deferred<void, SqlError>]
+/** An outcome to write and who hears how that went: called once, from the writer, with the commit's exit. */
+export interface Submission {
+  readonly outcome: AttemptOutcome
+  readonly written: (exit: Exit.Exit<void, SqlError>) => void
+}
 
 const isSqlError = (defect: unknown): defect is SqlError => (defect as { _tag?: string } | null)?._tag === "SqlError"
 
@@ -40,10 +44,12 @@ const withoutResponse = (outcome: AttemptOutcome, reason: string): AttemptOutcom
 export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/dispatcher/OutcomeWriter", {
   scoped: Effect.gen(function*() {
     const queue = yield* DeliveryQueue
-    const pending = yield* Queue.unbounded<Pending>()
+    const pending = yield* Queue.unbounded<Submission>()
 
-    const settle = (items: ReadonlyArray<Pending>, exit: Exit.Exit<void, SqlError>) =>
-      Effect.forEach(items, ([, done]) => Deferred.done(done, exit), { discard: true })
+    const settle = (items: ReadonlyArray<Submission>, exit: Exit.Exit<void, SqlError>) =>
+      Effect.sync(() => {
+        for (const item of items) item.written(exit)
+      })
 
     /** Set when the process stops: a write in progress then makes one more try, not two minutes of them. */
     let stopping = false
@@ -55,8 +61,8 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
         Effect.retry({ schedule, while: (error) => isTransient(error) && !stopping })
       )
 
-    const store = (items: ReadonlyArray<Pending>, schedule: Schedule.Schedule<unknown>): Effect.Effect<void> =>
-      attempt(items.map(([outcome]) => outcome), schedule).pipe(
+    const store = (items: ReadonlyArray<Submission>, schedule: Schedule.Schedule<unknown>): Effect.Effect<void> =>
+      attempt(items.map((item) => item.outcome), schedule).pipe(
         Effect.matchCauseEffect({
           onSuccess: () => settle(items, Exit.void),
           onFailure: (cause) => {
@@ -68,14 +74,13 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
               const half = Math.ceil(items.length / 2)
               return Effect.zipRight(store(items.slice(0, half), schedule), store(items.slice(half), schedule))
             }
-            const [outcome, done] = items[0]
+            const { outcome } = items[0]
             const reason = Option.match(failure, { onNone: () => Cause.pretty(cause), onSome: (error) => error.message })
             return Effect.logError(`outcome of ${outcome.claim.intentId} refused by the database; stored without the response`, cause)
               .pipe(
                 Effect.zipRight(attempt([withoutResponse(outcome, reason)], schedule)),
                 Effect.exit,
-                Effect.flatMap((exit) => Deferred.done(done, exit)),
-                Effect.asVoid
+                Effect.flatMap((exit) => settle(items, exit))
               )
           }
         })
@@ -109,12 +114,11 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
     )
 
     /**
-     * Queues an outcome and returns the wait for its commit; the queueing itself never fails, so a
-     * caller can hand an outcome over without being interruptible, and wait interruptibly.
+     * Queues outcomes for the next transaction; each one's `written` hears how its write went. The
+     * queueing never fails or waits, so a caller hands outcomes over without waiting for Postgres.
      */
-    const submit = (outcome: AttemptOutcome): Effect.Effect<Effect.Effect<void, SqlError>> =>
-      Effect.flatMap(Deferred.make<void, SqlError>(), (done) =>
-        Effect.as(Queue.offer(pending, [outcome, done]), Deferred.await(done)))
+    const submit = (submissions: ReadonlyArray<Submission>): Effect.Effect<void> =>
+      submissions.length === 0 ? Effect.void : Queue.offerAll(pending, submissions)
 
     return { submit } as const
   })

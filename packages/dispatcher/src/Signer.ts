@@ -15,9 +15,20 @@ export const signalSignature = (secret: string, body: string): string =>
 const standardKey = (secret: string): Buffer =>
   Buffer.from(secret.startsWith(secretPrefix) ? secret.slice(secretPrefix.length) : secret, "base64")
 
+/** A secret with its Standard Webhooks key decoded, so a destination's keys are decoded once, not per request. */
+export interface SigningKey {
+  readonly secret: string
+  readonly standard: Buffer
+}
+
+export const signingKey = (secret: string): SigningKey => ({ secret, standard: standardKey(secret) })
+
+const signStandard = (key: Buffer, msgId: string, timestampSeconds: number, body: string): string =>
+  "v1," + createHmac("sha256", key).update(`${msgId}.${timestampSeconds}.${body}`, "utf8").digest("base64")
+
 /** One Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`. */
 export const standardSignature = (secret: string, msgId: string, timestampSeconds: number, body: string): string =>
-  "v1," + createHmac("sha256", standardKey(secret)).update(`${msgId}.${timestampSeconds}.${body}`, "utf8").digest("base64")
+  signStandard(standardKey(secret), msgId, timestampSeconds, body)
 
 export interface SignatureHeaders {
   readonly "x-signal-signature": string
@@ -27,20 +38,23 @@ export interface SignatureHeaders {
 }
 
 /**
- * All signature headers for one delivery. `secrets` is the current secret first, then previous
+ * All signature headers for one delivery. `keys` is the current secret first, then previous
  * ones still in their rotation grace period; non-empty by type so a delivery is never unsigned.
  */
 export const signatureHeaders = (options: {
-  readonly secrets: Arr.NonEmptyReadonlyArray<string>
+  readonly keys: Arr.NonEmptyReadonlyArray<SigningKey>
   readonly msgId: string
   readonly timestampSeconds: number
   readonly body: string
-}): SignatureHeaders => ({
-  "x-signal-signature": signalSignature(options.secrets[0], options.body),
-  "webhook-id": options.msgId,
-  "webhook-timestamp": String(options.timestampSeconds),
+}): SignatureHeaders => {
+  const { body, keys, msgId, timestampSeconds } = options
   // Receivers accept the message if any one signature matches, which is what makes rotation safe.
-  "webhook-signature": options.secrets
-    .map((secret) => standardSignature(secret, options.msgId, options.timestampSeconds, options.body))
-    .join(" ")
-})
+  let standard = signStandard(keys[0].standard, msgId, timestampSeconds, body)
+  for (let i = 1; i < keys.length; i++) standard += " " + signStandard(keys[i].standard, msgId, timestampSeconds, body)
+  return {
+    "x-signal-signature": signalSignature(keys[0].secret, body),
+    "webhook-id": msgId,
+    "webhook-timestamp": String(timestampSeconds),
+    "webhook-signature": standard
+  }
+}

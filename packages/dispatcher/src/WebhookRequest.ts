@@ -1,7 +1,10 @@
 import type { Destination } from "@signal/domain/Destination"
+import { activeSecrets } from "@signal/domain/SigningSecret"
 import type { ClaimedIntent } from "@signal/store/DeliveryQueue"
-import { Array } from "effect"
-import { signatureHeaders } from "./Signer"
+import type { DeliveryDestination } from "@signal/store/DestinationRepo"
+import type { Array } from "effect"
+import type { Target } from "./HttpSender"
+import { signatureHeaders, type SigningKey, signingKey } from "./Signer"
 
 export interface WebhookRequest {
   readonly url: string
@@ -9,6 +12,33 @@ export interface WebhookRequest {
   readonly headers: Record<string, string>
   readonly body: string
   readonly timeoutMs: number
+}
+
+/** What every request to one destination shares, worked out once per read of the destination, not per attempt. */
+export interface RequestTemplate {
+  readonly destination: Destination
+  readonly target: Target
+  /** The destination's custom headers, names in lower case. */
+  readonly headers: Record<string, string>
+  /** The keys to sign with at a time (epoch ms): the current secret's, then replaced ones still in their grace. */
+  readonly keys: (atMs: number) => Array.NonEmptyReadonlyArray<SigningKey>
+}
+
+export const requestTemplate = (destination: DeliveryDestination, target: Target): RequestTemplate => {
+  const current = destination.webhook.signingSecret
+  const decoded = new Map([current, ...destination.previousSecrets.map((entry) => entry.secret)].map((secret) => [secret, signingKey(secret)]))
+  const onlyCurrent = [decoded.get(current)!] as const
+  return {
+    destination,
+    target,
+    headers: lowerCaseKeys(destination.headers),
+    keys: destination.previousSecrets.length === 0
+      ? () => onlyCurrent
+      : (atMs) => {
+        const [first, ...rest] = activeSecrets(current, destination.previousSecrets, new Date(atMs))
+        return [decoded.get(first)!, ...rest.map((secret) => decoded.get(secret)!)]
+      }
+  }
 }
 
 /** The receiver's body (DESIGN §4); the payload is spliced in as stored so its JSON is not re-encoded. */
@@ -19,34 +49,28 @@ export const webhookBody = (claim: ClaimedIntent): string =>
   `"createdAt":${JSON.stringify(claim.event.createdAt.toISOString())}}`
 
 /**
- * The signed request for one attempt. Signal's own headers come last so neither the event's nor the
- * destination's custom headers can forge a signature or an id; `webhook-id` is the intent id, stable
- * across retries.
+ * The signed request for one attempt made at `nowMs`. Signal's own headers come last so neither the
+ * event's nor the destination's custom headers can forge a signature or an id; `webhook-id` is the
+ * intent id, stable across retries.
  */
-export const webhookRequest = (
-  destination: Destination,
-  secrets: Array.NonEmptyReadonlyArray<string>,
-  claim: ClaimedIntent,
-  now: Date
-): WebhookRequest => {
+export const webhookRequest = (template: RequestTemplate, claim: ClaimedIntent, nowMs: number): WebhookRequest => {
   const body = webhookBody(claim)
+  const destination = template.destination
+  const headers: Record<string, string> = {}
+  for (const name in claim.event.headers) headers[name.toLowerCase()] = claim.event.headers[name]
+  Object.assign(headers, template.headers)
+  headers["content-type"] = "application/json"
+  headers["user-agent"] = "Signal-Webhooks/0.1"
+  Object.assign(
+    headers,
+    signatureHeaders({ keys: template.keys(nowMs), msgId: claim.intentId, timestampSeconds: Math.floor(nowMs / 1000), body })
+  )
   return {
     url: destination.variant.url,
     method: destination.variant.method,
     timeoutMs: destination.timeoutSeconds * 1000,
     body,
-    headers: {
-      ...lowerCaseKeys(claim.event.headers),
-      ...lowerCaseKeys(destination.headers),
-      "content-type": "application/json",
-      "user-agent": "Signal-Webhooks/0.1",
-      ...signatureHeaders({
-        secrets,
-        msgId: claim.intentId,
-        timestampSeconds: Math.floor(now.getTime() / 1000),
-        body
-      })
-    }
+    headers
   }
 }
 

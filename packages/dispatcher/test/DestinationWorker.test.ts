@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, it } from "@effect/vitest"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
-import { Clock, Effect, Layer, TestClock } from "effect"
+import { Clock, Deferred, Effect, Layer, TestClock } from "effect"
 import { makeDestinationWorker } from "../src/DestinationWorker"
 import { DispatcherConfig } from "../src/DispatcherConfig"
 import { HttpSender } from "../src/HttpSender"
@@ -165,8 +166,9 @@ describe("OutcomeWriter", () => {
         next: { status: "succeeded" }
       }))
       yield* queue.complete([{ ...outcomes[1], attemptId: "att_taken0000000000000000000000", claim: { ...claims[1], leaseOwner: "nobody" } }])
-      const waits = yield* Effect.forEach(outcomes, (outcome) => writer.submit(outcome))
-      const exits = yield* Effect.forEach(waits, Effect.exit)
+      const written = yield* Effect.forEach(outcomes, () => Deferred.make<void, SqlError>())
+      yield* writer.submit(outcomes.map((outcome, i) => ({ outcome, written: (exit) => Deferred.unsafeDone(written[i], exit) })))
+      const exits = yield* Effect.forEach(written, (done) => Effect.exit(Deferred.await(done)))
       expect(exits.map((exit) => exit._tag)).toEqual(["Success", "Failure", "Success"])
       const stored = yield* sql<{ id: string; intent_status: string; body: string; headers: unknown }>`
         SELECT a.id, i.status AS intent_status, a.response_body AS body, a.response_headers AS headers

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { Webhook } from "standardwebhooks"
 import { generateSigningSecret } from "@signal/domain/SigningSecret"
-import { signalSignature, signatureHeaders, standardSignature } from "../src/Signer"
+import { signalSignature, signatureHeaders, signingKey, standardSignature } from "../src/Signer"
 
 // Independent re-implementation of the Standard Webhooks check, so we do not grade our own homework.
 const verifyByHand = (secret: string, headers: Record<string, string>, body: string): boolean => {
@@ -53,7 +53,7 @@ describe("Signer", () => {
 
   it("headers verify with the official standardwebhooks package and with node:crypto", () => {
     const secret = generateSigningSecret()
-    const headers = signatureHeaders({ secrets: [secret], msgId: "int_abc", timestampSeconds: now(), body })
+    const headers = signatureHeaders({ keys: [signingKey(secret)], msgId: "int_abc", timestampSeconds: now(), body })
     expect(headers["webhook-id"]).toBe("int_abc")
     expect(headers["webhook-signature"].split(" ")).toHaveLength(1)
     expect(headers["x-signal-signature"]).toBe(signalSignature(secret, body))
@@ -64,7 +64,7 @@ describe("Signer", () => {
   it("rejects a tampered body, a wrong secret and a moved timestamp", () => {
     const secret = generateSigningSecret()
     const ts = now()
-    const headers = { ...signatureHeaders({ secrets: [secret], msgId: "int_abc", timestampSeconds: ts, body }) }
+    const headers = { ...signatureHeaders({ keys: [signingKey(secret)], msgId: "int_abc", timestampSeconds: ts, body }) }
     expect(() => new Webhook(secret).verify(body.replace("4200", "4201"), headers)).toThrow()
     expect(() => new Webhook(generateSigningSecret()).verify(body, headers)).toThrow()
     expect(() => new Webhook(secret).verify(body, { ...headers, "webhook-timestamp": String(ts + 1) })).toThrow()
@@ -75,7 +75,7 @@ describe("Signer", () => {
   it("during rotation both the current and the previous secret verify", () => {
     const current = generateSigningSecret()
     const previous = generateSigningSecret()
-    const headers = { ...signatureHeaders({ secrets: [current, previous], msgId: "int_rot", timestampSeconds: now(), body }) }
+    const headers = { ...signatureHeaders({ keys: [signingKey(current), signingKey(previous)], msgId: "int_rot", timestampSeconds: now(), body }) }
     expect(headers["webhook-signature"].split(" ")).toHaveLength(2)
     expect(headers["webhook-signature"]).toMatch(/^v1,\S+ v1,\S+$/)
     // x-signal-signature is always made with the current secret
