@@ -20,6 +20,7 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import pg from "pg"
 import { Agent } from "undici"
 import { ticksToMicros, treeTicks } from "../test/support/cpu"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
@@ -50,6 +51,8 @@ interface Result {
   readonly perSecond: number
   readonly delivered: number
   readonly duplicates: number
+  /** Connections the receiver accepted: keep-alive working keeps this near the concurrency. */
+  readonly connections: number
   readonly latency: { readonly p50: number; readonly p99: number }
   readonly detail: string
 }
@@ -69,6 +72,7 @@ const measure = async (name: string, started: number, detail: () => string): Pro
     perSecond: stats.delivered / seconds,
     delivered: stats.delivered,
     duplicates: stats.requests - stats.delivered,
+    connections: stats.connections,
     latency: { p50: at(50), p99: at(99) },
     detail: detail()
   }
@@ -160,7 +164,7 @@ const signal = async (dispatchers: number): Promise<Result> => {
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, ...pids.map(rssMiB))
   }, 200)
-  const ticksBefore = { signal: signalTicks(), postgres: treeTicks(postmaster) }
+  const ticksBefore = { signal: signalTicks(), gateway: treeTicks(pids[0]), postgres: treeTicks(postmaster) }
   const started = Date.now()
   for (let start = 0; start < events; start += 1000) {
     await call("POST", `/v1/tenants/${tenant.id}/events/batch`, {
@@ -177,12 +181,31 @@ const signal = async (dispatchers: number): Promise<Result> => {
   const result = await measure(name, started, () => {
     // µs per delivery for everything Signal did, publishing included
     const perDelivery = (ticks: number) => (ticksToMicros(ticks) / events).toFixed(0)
-    return `CPU per delivery (publish included): Signal ${perDelivery(signalTicks() - ticksBefore.signal)} µs, ` +
+    const split = dispatchers === 0
+      ? ""
+      : ` (gateway ${perDelivery(treeTicks(pids[0]) - ticksBefore.gateway)} µs)`
+    return `CPU per delivery (publish included): Signal ${perDelivery(signalTicks() - ticksBefore.signal)} µs${split}, ` +
       `Postgres ${perDelivery(treeTicks(postmaster) - ticksBefore.postgres)} µs; peak RSS per process ${peakRss.toFixed(0)} MiB`
   })
   clearInterval(sampler)
   await Promise.all(processes.map((proc) => proc.stop()))
-  return result
+  // What the attempts that did not succeed ended with: a duplicate is explained by one of these.
+  const db = new pg.Client({ connectionString: env.DATABASE_URL })
+  await db.connect()
+  const { rows } = await db.query<{ code: string; n: number }>(
+    `SELECT coalesce(error_code, status) AS code, count(*)::int AS n FROM delivery_attempts
+     WHERE status <> 'succeeded' GROUP BY 1 ORDER BY 2 DESC`
+  )
+  await db.end()
+  const failed = rows.map((row) => `${row.n} ${row.code}`).join(", ")
+  // Warnings and errors Signal logged, counted by message: what went wrong, if anything did.
+  const logged = new Map<string, number>()
+  for (const line of processes.flatMap((proc) => proc.output!().split("\n"))) {
+    const message = /"message":"([^"]{0,100})/.exec(line)?.[1]
+    if (message !== undefined && /"logLevel":"(WARN|ERROR|FATAL)"/.test(line)) logged.set(message, (logged.get(message) ?? 0) + 1)
+  }
+  for (const [message, count] of logged) console.log(`  Signal logged ${count}× ${message}`)
+  return { ...result, detail: `${result.detail}; failed attempts: ${failed === "" ? "none" : failed}` }
 }
 
 const systems: Record<string, () => Promise<Result>> = { raw, graphile, signal: () => signal(0) }
@@ -195,7 +218,8 @@ for (const mode of modes) {
   results.push(result)
   console.log(
     `${result.name}: ${result.delivered}/${events} delivered (${result.duplicates} duplicates), ` +
-      `${result.perSecond.toFixed(0)} deliveries/s, latency publish→receipt p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms` +
+      `${result.perSecond.toFixed(0)} deliveries/s, latency publish→receipt p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ` +
+      `${result.connections} receiver connections` +
       (result.detail === "" ? "" : `; ${result.detail}`)
   )
 }

@@ -28,6 +28,8 @@ export interface Proc {
   readonly url: string
   readonly child: ChildProcess
   readonly stop: () => Promise<void>
+  /** The last 64 KiB the process printed (Signal processes only). */
+  readonly output?: () => string
 }
 
 /**
@@ -52,7 +54,7 @@ export const startSignal = async (env: Record<string, string>, profileDir?: stri
   child.stderr!.on("data", keep)
   const url = `http://127.0.0.1:${port}`
   await waitReady(url, child, () => output)
-  return { url, child, stop: () => stopChild(child) }
+  return { url, child, stop: () => stopChild(child), output: () => output }
 }
 
 export const stopChild = (child: ChildProcess) =>

@@ -4,13 +4,15 @@ import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import { Clock, DateTime, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
+import { DestinationWatch } from "./DestinationWatch"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { failedSend, HttpSender, type SendResult } from "./HttpSender"
+import { LeaseKeeper } from "./LeaseKeeper"
 import { OutcomeWriter, type Submission } from "./OutcomeWriter"
 import { nextAttemptAt } from "./RetrySchedule"
 import { type RequestTemplate, requestTemplate, webhookRequest } from "./WebhookRequest"
@@ -25,12 +27,6 @@ const parentSpan = (traceparent: string | null): Option.Option<Tracer.ExternalSp
     ? Option.some(Tracer.externalSpan({ traceId: match[1], spanId: match[2], sampled: match[3] === "01" }))
     : Option.none()
 }
-
-/**
- * How often a running drain re-reads its destination, so a disable, delete, URL, header, limit,
- * retry policy or secret change applies to the next attempt within about this long.
- */
-const DESTINATION_REFRESH = Duration.seconds(1)
 
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
@@ -92,6 +88,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const clock = yield* Effect.clock
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
+  const watch = yield* DestinationWatch
   const woken = yield* Effect.makeLatch(false)
   /** Opened when the destination changed, so a running drain re-reads it at once. */
   const changed = yield* Effect.makeLatch(false)
@@ -99,6 +96,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
   const attempting = new Set<IntentId>()
+  // Renewed for the entity's lifetime, so an outcome not yet committed keeps its lease between drains.
+  yield* (yield* LeaseKeeper).hold(owner, claimed)
   const breakerConfig = {
     ...CircuitBreaker.defaultConfig,
     failureThreshold: config.circuitFailureThreshold,
@@ -356,30 +355,36 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     let stopped = false
     const circuit = yield* breakerFor(found.value)
     const leaseMs = config.leaseMs
-    // Forked before the flights are awaited (finalizers run in reverse), so leases stay renewed until
-    // the last request out has its answer recorded.
+    // The destination as stored, once a second for every drain of the process together, and at once
+    // when the API says it changed (a `Reconfigure`); applied at the top of the loop.
+    let latest: Option.Option<DeliveryDestination> | undefined
+    const seen = (read: Option.Option<DeliveryDestination>) => {
+      latest = read
+      nudge()
+    }
+    yield* watch.watch(destinationId, seen)
     yield* Effect.forkScoped(Effect.forever(
-      Effect.sleep(Math.floor(leaseMs / 3)).pipe(
-        Effect.zipRight(Effect.suspend(() => queue.extendLeases([...claimed], owner, leaseMs))),
-        Effect.catchAllCause((cause) => Effect.logWarning("lease renewal failed", cause))
-      )
-    ))
-    yield* Effect.forkScoped(Effect.forever(
-      Effect.raceFirst(Effect.sleep(DESTINATION_REFRESH), changed.await).pipe(
+      changed.await.pipe(
         Effect.zipRight(changed.close),
         Effect.zipRight(destinations.forDelivery(destinationId)),
-        Effect.flatMap((latest) => {
-          if (Option.isNone(latest) || latest.value.status !== "active") {
-            stopped = true
-            return Effect.sync(nudge)
-          }
-          return Effect.map(settingsFor(latest.value), (next) => {
-            settings = next
-          })
-        }),
+        Effect.map(seen),
         Effect.catchAllCause((cause) => Effect.logWarning("destination refresh failed", cause))
       )
     ))
+    /** Applies the last read of the destination: a stop, or new settings when it changed since. */
+    const applyLatest = Effect.suspend(() => {
+      const read = latest
+      latest = undefined
+      if (read === undefined) return Effect.void
+      if (Option.isNone(read) || read.value.status !== "active") {
+        stopped = true
+        return Effect.void
+      }
+      if (DateTime.Equivalence(read.value.updatedAt, settings.template.destination.updatedAt)) return Effect.void
+      return Effect.map(settingsFor(read.value), (next) => {
+        settings = next
+      })
+    })
 
     const record = recordFinished(circuit)
     /** Waits until every request out has its answer recorded: a stopping drain never abandons one. */
@@ -399,6 +404,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
 
     while (true) {
       yield* record
+      yield* applyLatest
       if (unwritten.length > 0) {
         const lost = unwritten
         unwritten = []

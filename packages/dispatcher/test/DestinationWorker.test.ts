@@ -6,8 +6,10 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { Clock, Deferred, Effect, Layer, TestClock } from "effect"
 import { makeDestinationWorker } from "../src/DestinationWorker"
+import { DestinationWatch } from "../src/DestinationWatch"
 import { DispatcherConfig } from "../src/DispatcherConfig"
 import { HttpSender } from "../src/HttpSender"
+import { LeaseKeeper } from "../src/LeaseKeeper"
 import { OutcomeWriter } from "../src/OutcomeWriter"
 import { SsrfGuard } from "../src/SsrfGuard"
 import { countingReceiver, eventually, realSleep, seedBacklog } from "./fixtures"
@@ -41,10 +43,14 @@ const CountedQueue = Layer.effect(
 ).pipe(Layer.provide(DeliveryQueue.Default))
 
 const WorkerLive = Layer.mergeAll(
-  DestinationRepo.Default,
   HttpSender.Default.pipe(Layer.provide(SsrfGuard.layer(["127.0.0.0/8"]))),
-  config
-).pipe(Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, CountedQueue)), Layer.provideMerge(TestDatabase.layer))
+  DestinationWatch.Default,
+  LeaseKeeper.Default
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(DestinationRepo.Default, config)),
+  Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, CountedQueue)),
+  Layer.provideMerge(TestDatabase.layer)
+)
 
 const count = (query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<{ n: number }>, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.map(Effect.orDie(query(sql)), (rows) => rows[0].n))
@@ -127,7 +133,7 @@ describe("owner-checked completion", () => {
 
       // A's late success and lease renewal land first: its attempt is stored, the intent stays B's.
       const now = new Date(yield* Clock.currentTimeMillis)
-      yield* queue.extendLeases([first.intentId], "worker-a", 4_000)
+      yield* queue.extendLeases([first.intentId], ["worker-a"], 4_000)
       yield* queue.complete([outcome(first, true, now)])
       const afterA = yield* sql<{ status: string; lease_owner: string | null; attempt_count: number }>`
         SELECT status, lease_owner, attempt_count FROM delivery_intents WHERE id = ${first.intentId}`

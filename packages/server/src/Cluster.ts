@@ -1,4 +1,6 @@
 import { RunnerAddress, SingleRunner } from "@effect/cluster"
+import { SqlClient } from "@effect/sql"
+import { ClusterClient } from "@signal/store/Database"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "./ServerConfig"
@@ -19,6 +21,8 @@ export const shardingConfig = {
   runnerHealthCheckInterval: Duration.seconds(1)
 }
 
+const clusterSql = Layer.effect(SqlClient.SqlClient, ClusterClient)
+
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   switch (config.role) {
@@ -38,4 +42,4 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
         }
       })
   }
-}))
+})).pipe(Layer.provide(clusterSql))

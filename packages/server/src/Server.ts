@@ -1,8 +1,10 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
+import { DestinationWatch } from "@signal/dispatcher/DestinationWatch"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
+import { LeaseKeeper } from "@signal/dispatcher/LeaseKeeper"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
 import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
@@ -43,7 +45,8 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 
 /** Destination entities and the sweeper: what makes a process a dispatcher. */
 const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive).pipe(
-  Layer.provide([HttpSender.Default, DestinationRepo.Default, ClusterTables.Default]),
+  Layer.provide([HttpSender.Default, DestinationWatch.Default, LeaseKeeper.Default, ClusterTables.Default]),
+  Layer.provide(DestinationRepo.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )
 

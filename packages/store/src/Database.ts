@@ -51,6 +51,21 @@ export const ingestClientLayer = (url: Redacted.Redacted<string>) =>
     Effect.all({ sql: PgClient.PgClient, connections: ingestPoolSize })
   ).pipe(Layer.provide(PgClient.layerConfig(poolConfig(url, ingestPoolSize, "signal-ingest"))))
 
+/** Connections of the pool @effect/cluster keeps its runners, shard locks and messages in. */
+const CLUSTER_POOL_SIZE = 4
+
+/**
+ * The cluster's own connections: shard-lock refreshes and heartbeats never wait behind a backlog's
+ * claims and writes, so a busy runner does not lose its shards (and its entities' work) for want of
+ * a connection.
+ */
+export class ClusterClient extends Context.Tag("@signal/store/ClusterClient")<ClusterClient, SqlClient.SqlClient>() {}
+
+const clusterClientLayer = (url: Redacted.Redacted<string>) =>
+  Layer.effect(ClusterClient, PgClient.PgClient).pipe(
+    Layer.provide(PgClient.layerConfig(poolConfig(url, Config.succeed(CLUSTER_POOL_SIZE), "signal-cluster")))
+  )
+
 /** `DATABASE_URL` when set; otherwise an embedded Postgres owned by this process. */
 const urlLayer = Layer.unwrapEffect(
   Effect.map(Config.option(Config.redacted("DATABASE_URL")), Option.match({
@@ -61,12 +76,12 @@ const urlLayer = Layer.unwrapEffect(
 
 const pools = (ingestPool: boolean) =>
   Layer.unwrapEffect(Effect.map(EmbeddedPostgres.EmbeddedPostgres, ({ url }) =>
-    ingestPool ? Layer.merge(clientLayer(url), ingestClientLayer(url)) : clientLayer(url)
+    Layer.mergeAll(clientLayer(url), clusterClientLayer(url), ingestPool ? ingestClientLayer(url) : Layer.empty)
   ))
 
 /**
- * SqlClient for Signal's database (migrated unless `migrate: false`), plus the separate ingest pool
- * unless `ingestPool: false` (a process that serves no API needs none).
+ * SqlClient for Signal's database (migrated unless `migrate: false`), the cluster's pool, and the
+ * separate ingest pool unless `ingestPool: false` (a process that serves no API needs none).
  */
 export const layer = (options: { readonly migrate?: boolean; readonly ingestPool?: boolean } = {}) => {
   const client = Layer.provide(pools(options.ingestPool ?? true), urlLayer)

@@ -200,14 +200,15 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
     })
 
-    /** Keeps leases of intents still being worked on alive; a crashed worker's leases lapse quickly. */
+    /** Keeps leases of intents still being worked on alive, each under its owner; a crashed worker's leases lapse quickly. */
     const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
-      function*(intentIds: ReadonlyArray<IntentId>, owner: string, leaseMs: number) {
+      function*(intentIds: ReadonlyArray<IntentId>, owners: ReadonlyArray<string>, leaseMs: number) {
         if (intentIds.length === 0) return
         const at = yield* now
         yield* sql`
-          UPDATE delivery_intents SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
-          WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
+          UPDATE delivery_intents i SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
+          FROM unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner)
+          WHERE i.id = x.id AND i.lease_owner = x.owner`
       }
     )
 

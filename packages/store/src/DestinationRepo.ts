@@ -226,6 +226,12 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       return Option.map(Option.fromNullable(rows[0]), toDeliveryDestination)
     })
 
+    /** The dispatcher's view of many destinations at once, by id; deleted ones are absent. */
+    const forDeliveryAll = Effect.fn("DestinationRepo.forDeliveryAll")(function*(ids: ReadonlyArray<DestinationId>) {
+      const rows = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
+      return new Map(rows.map((row) => [row.id as DestinationId, toDeliveryDestination(row)]))
+    })
+
     /**
      * A new signing secret. The replaced one joins `previous_secrets` until `graceSeconds` from now
      * (not at all when 0); entries already expired are dropped. One statement, so concurrent rotations
@@ -291,6 +297,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       remove,
       routingTargets: routing.get,
       forDelivery,
+      forDeliveryAll,
       rotateSecret,
       recordHealth,
       disableIfFailingFor

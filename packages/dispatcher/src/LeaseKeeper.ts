@@ -1,0 +1,46 @@
+import type { IntentId } from "@signal/domain/Ids"
+import { DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { Effect } from "effect"
+import { DispatcherConfig } from "./DispatcherConfig"
+
+/**
+ * Keeps alive the leases of every intent this process works on, in one statement every third of
+ * the lease time for all its destinations together (not one per destination, which at thousands
+ * of busy destinations would take the pool from the claims). A crashed process's leases lapse.
+ */
+export class LeaseKeeper extends Effect.Service<LeaseKeeper>()("@signal/dispatcher/LeaseKeeper", {
+  scoped: Effect.gen(function*() {
+    const queue = yield* DeliveryQueue
+    const { leaseMs } = yield* DispatcherConfig
+    /** Each working drain's lease owner → the intents it holds (its own live set). */
+    const holders = new Map<string, ReadonlySet<IntentId>>()
+
+    const renew = Effect.suspend(() => {
+      const intentIds: Array<IntentId> = []
+      const owners: Array<string> = []
+      for (const [owner, held] of holders) {
+        for (const id of held) {
+          intentIds.push(id)
+          owners.push(owner)
+        }
+      }
+      return queue.extendLeases(intentIds, owners, leaseMs)
+    })
+
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.sleep(Math.floor(leaseMs / 3)).pipe(
+        Effect.zipRight(renew),
+        Effect.catchAllCause((cause) => Effect.logWarning("lease renewal failed", cause))
+      )
+    ))
+
+    /** Renews `held` (read at each renewal) under `owner` for as long as the scope is open. */
+    const hold = (owner: string, held: ReadonlySet<IntentId>) =>
+      Effect.acquireRelease(
+        Effect.sync(() => holders.set(owner, held)),
+        () => Effect.sync(() => holders.delete(owner))
+      )
+
+    return { hold } as const
+  })
+}) {}
