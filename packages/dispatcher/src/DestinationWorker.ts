@@ -455,10 +455,13 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
           ready = claims
         }
       }
+      // A slot is taken until the attempt is committed, not just answered: what a crash can send twice
+      // is bounded by the destination's concurrency, and so is the writer's backlog.
       const limit = probing ? 1 : settings.template.destination.maxConcurrency
+      const unfinished = () => flying + finished.length + uncommitted
       let next = 0
       let rejected = false
-      while (next < ready.length && flying < limit) {
+      while (next < ready.length && unfinished() < limit) {
         const claim = ready[next++]
         const now = yield* Clock.currentTimeMillis
         if (claim.event.expiresAt !== null && claim.event.expiresAt.getTime() <= now) {
@@ -479,7 +482,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         if (exhausted) return { _tag: "Idle", claimedAny } satisfies DrainEnd
         continue
       }
-      const canLaunch = ready.length > 0 && flying < limit
+      const canLaunch = ready.length > 0 && unfinished() < limit
       const canClaim = ready.length === 0 && !exhausted && !(probing && flying > 0)
       if (finished.length === 0 && unwritten.length === 0 && !rejected && !canLaunch && !canClaim) yield* progress
     }
