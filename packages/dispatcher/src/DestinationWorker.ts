@@ -11,6 +11,7 @@ import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./Dat
 import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DestinationWatch } from "./DestinationWatch"
 import { DispatcherConfig } from "./DispatcherConfig"
+import { DrainSlots } from "./DrainSlots"
 import { failedSend, HttpSender, type SendResult } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
 import { OutcomeWriter, type Submission } from "./OutcomeWriter"
@@ -31,6 +32,9 @@ const parentSpan = (traceparent: string | null): Option.Option<Tracer.ExternalSp
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
 
+/** How long a drain keeps its slot while other destinations wait for one. */
+const DRAIN_QUANTUM_MS = 1_000
+
 /** What a drain pass ended with, and so what the loop does next. */
 type DrainEnd =
   /** Nothing claimable now; `claimedAny` tells whether the pass did any work. */
@@ -39,6 +43,8 @@ type DrainEnd =
   | { readonly _tag: "Stopped" }
   /** The circuit is open: nothing may be sent before `until` (epoch ms), when one probe goes out. */
   | { readonly _tag: "CircuitOpen"; readonly until: number }
+  /** Others wait for a drain slot: this one hands its slot on and queues again. */
+  | { readonly _tag: "Yield" }
 
 /** What an attempt is made with: the destination as last read, its request template and rate limit. */
 interface Settings {
@@ -89,6 +95,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
   const watch = yield* DestinationWatch
+  const drainSlots = yield* DrainSlots
   const woken = yield* Effect.makeLatch(false)
   /** Opened when the destination changed, so a running drain re-reads it at once. */
   const changed = yield* Effect.makeLatch(false)
@@ -401,6 +408,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     let ready: Array<ClaimedIntent> = []
     let exhausted = false
     let claimedAny = false
+    const drainStarted = clock.unsafeCurrentTimeMillis()
+    let yielding = false
 
     while (true) {
       yield* record
@@ -433,7 +442,14 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         if (until > (yield* Clock.currentTimeMillis)) return { _tag: "CircuitOpen", until } satisfies DrainEnd
       }
       const probing = state.status !== "closed"
-      if (moreWork) {
+      if (!yielding && drainSlots.contended() && clock.unsafeCurrentTimeMillis() - drainStarted >= DRAIN_QUANTUM_MS) {
+        // Its turn is over: nothing new starts, and once what is out has landed the slot goes on.
+        yielding = true
+        exhausted = true
+        yield* giveBack(ready.map((claim) => claim.intentId))
+        ready = []
+      }
+      if (moreWork && !yielding) {
         moreWork = false
         exhausted = false
       }
@@ -479,6 +495,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       }
       if (next > 0) ready = ready.slice(next)
       if (flying === 0 && ready.length === 0 && finished.length === 0 && uncommitted === 0 && unwritten.length === 0) {
+        if (yielding) return { _tag: "Yield" } satisfies DrainEnd
         if (exhausted) return { _tag: "Idle", claimedAny } satisfies DrainEnd
         continue
       }
@@ -497,9 +514,10 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     while (true) {
       dirty = false
       yield* woken.close
-      const end = yield* drain()
+      const end = yield* drainSlots.withSlot(drain())
       yield* saveHealth(retryDatabase)
       if (end._tag === "Stopped") return
+      if (end._tag === "Yield") continue
       if (end._tag === "CircuitOpen") {
         // Nothing may be sent before the probe, whatever is queued or woken meanwhile: sleep until then.
         const waitMs = end.until - (yield* Clock.currentTimeMillis)

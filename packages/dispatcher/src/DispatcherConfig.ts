@@ -15,6 +15,8 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
   readonly leaseMs: number
   /** Payload bytes one claim may bring into memory (at least one intent is always claimed). */
   readonly claimMaxBytes: number
+  /** Destinations one process drains at once; the others wait their turn. */
+  readonly maxDrainingDestinations: number
   /** How often, and after how long, processed cluster messages and dead runners are pruned. */
   readonly clusterPruneIntervalMs: number
   readonly clusterRetentionMs: number
@@ -32,6 +34,10 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         ),
         leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(4_000)),
         claimMaxBytes: yield* Config.integer("SIGNAL_CLAIM_MAX_BYTES").pipe(Config.withDefault(4 * 1024 * 1024)),
+        maxDrainingDestinations: yield* Config.integer("SIGNAL_MAX_DRAINING_DESTINATIONS").pipe(
+          Config.withDefault(64),
+          Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
+        ),
         clusterPruneIntervalMs: yield* Config.integer("SIGNAL_CLUSTER_PRUNE_INTERVAL_MS").pipe(
           Config.withDefault(10 * 60 * 1000)
         ),

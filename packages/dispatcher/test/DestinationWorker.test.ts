@@ -8,6 +8,7 @@ import { Clock, Deferred, Effect, Layer, TestClock } from "effect"
 import { makeDestinationWorker } from "../src/DestinationWorker"
 import { DestinationWatch } from "../src/DestinationWatch"
 import { DispatcherConfig } from "../src/DispatcherConfig"
+import { DrainSlots } from "../src/DrainSlots"
 import { HttpSender } from "../src/HttpSender"
 import { LeaseKeeper } from "../src/LeaseKeeper"
 import { OutcomeWriter } from "../src/OutcomeWriter"
@@ -24,6 +25,7 @@ const config = Layer.succeed(DispatcherConfig, {
   autoDisableAfterMs: 24 * 60 * 60 * 1000,
   leaseMs: 4_000,
   claimMaxBytes: 4 * 1024 * 1024,
+  maxDrainingDestinations: 256,
   clusterPruneIntervalMs: 600_000,
   clusterRetentionMs: 3_600_000
 })
@@ -45,6 +47,7 @@ const CountedQueue = Layer.effect(
 const WorkerLive = Layer.mergeAll(
   HttpSender.Default.pipe(Layer.provide(SsrfGuard.layer(["127.0.0.0/8"]))),
   DestinationWatch.Default,
+  DrainSlots.Default,
   LeaseKeeper.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(DestinationRepo.Default, config)),

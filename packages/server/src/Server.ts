@@ -3,6 +3,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
 import { DestinationWatch } from "@signal/dispatcher/DestinationWatch"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
+import { DrainSlots } from "@signal/dispatcher/DrainSlots"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { LeaseKeeper } from "@signal/dispatcher/LeaseKeeper"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
@@ -45,7 +46,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 
 /** Destination entities and the sweeper: what makes a process a dispatcher. */
 const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive).pipe(
-  Layer.provide([HttpSender.Default, DestinationWatch.Default, LeaseKeeper.Default, ClusterTables.Default]),
+  Layer.provide([HttpSender.Default, DestinationWatch.Default, LeaseKeeper.Default, DrainSlots.Default, ClusterTables.Default]),
   Layer.provide(DestinationRepo.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )
