@@ -5,7 +5,9 @@ import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
+import { RetentionLive } from "@signal/dispatcher/Retention"
 import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
+import * as TestDelivery from "@signal/dispatcher/TestDelivery"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
 import { Waker } from "@signal/gateway/Waker"
@@ -13,6 +15,7 @@ import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
@@ -36,14 +39,16 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     Layer.provide(ApiLive),
     Layer.provide(Layer.succeed(AccessConfig.AccessConfig, access)),
     Layer.provide(Waker.layer),
+    // Test sends go out through the delivery path's sender, from whichever gateway is asked.
+    Layer.provide(TestDelivery.layer.pipe(Layer.provide(HttpSender.Default), Layer.provide(SsrfGuard.layerFromConfig))),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
   )
 }))
 
-/** Destination entities and the sweeper: what makes a process a dispatcher. */
-const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive).pipe(
-  Layer.provide([HttpSender.Default, DestinationRepo.Default, ClusterTables.Default]),
+/** Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. */
+const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive, RetentionLive).pipe(
+  Layer.provide([HttpSender.Default, DestinationRepo.Default, ClusterTables.Default, RetentionRepo.Default]),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )
 

@@ -4,6 +4,7 @@ import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"
 import apiKeys from "./migrations/0003_api_keys"
 import dueOrderIndex from "./migrations/0004_due_order_index"
+import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -11,7 +12,8 @@ export const run = Migrator.make({})({
     "0001_initial": initial,
     "0002_analytics_indexes": analyticsIndexes,
     "0003_api_keys": apiKeys,
-    "0004_due_order_index": dueOrderIndex
+    "0004_due_order_index": dueOrderIndex,
+    "0005_recovery_and_retention": recoveryAndRetention
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
