@@ -43,7 +43,7 @@ const accepting: Responder = (_request, _index, response) => {
   response.end("receipt")
 }
 
-const delivered = async (client: Api, tenantId: string, senderId: string, url: string, count: number) => {
+const delivered = async (client: Api, tenantId: string, senderId: string, count: number) => {
   const events = []
   for (let i = 0; i < count; i++) events.push(await publish(client, tenantId, senderId, { payload: { i } }))
   await eventually(async () => {
@@ -62,7 +62,7 @@ describe("retention", () => {
     const target = await receiver(accepting)
     const { tenantId, senderId } = await seedTenant(client)
     await createDestination(client, tenantId, {}, target.url)
-    const events = await delivered(client, tenantId, senderId, target.url, 6)
+    const events = await delivered(client, tenantId, senderId, 6)
     const [old, middle, recent] = [events.slice(0, 3), events.slice(3, 5), events.slice(5)]
     await age(ids(old), 31)
     await age(ids(middle), 8)
@@ -107,8 +107,8 @@ describe("retention", () => {
 
     await createDestination(client, tenantId, { eventTypes: ["order.*"] }, target.url)
     await createDestination(client, other.tenantId, {}, target.url)
-    const mine = await delivered(client, tenantId, senderId, target.url, 2)
-    const theirs = await delivered(client, other.tenantId, other.senderId, target.url, 1)
+    const mine = await delivered(client, tenantId, senderId, 2)
+    const theirs = await delivered(client, other.tenantId, other.senderId, 1)
     // An event whose delivery retries in an hour: still open, so kept however old.
     const stuck = await receiver((_request, _index, response) => {
       response.writeHead(500)

@@ -114,3 +114,26 @@ describe("POST /v1/tenants/:tenantId/destinations/:destinationId/test", () => {
     expectError(await running.client.post(testPath(tenantId, destination.id)), 404, "not_found")
   })
 })
+
+describe("OpenAPI", () => {
+  it("describes test sends, recovery, replay, retention and wildcard patterns", async () => {
+    const response = await running.client.get("/openapi.json")
+    expect(response.status).toBe(200)
+    const paths = response.body.paths
+    const operation = (path: string, method: string) => paths[path]?.[method]
+    for (const [path, method] of [
+      ["/v1/tenants/{tenantId}/destinations/{destinationId}/test", "post"],
+      ["/v1/tenants/{tenantId}/destinations/{destinationId}/recover", "post"],
+      ["/v1/tenants/{tenantId}/recoveries/{jobId}", "get"],
+      ["/v1/tenants/{tenantId}/events/{eventId}/replay", "post"],
+      ["/v1/tenants/{tenantId}/retention", "get"],
+      ["/v1/tenants/{tenantId}/retention", "put"]
+    ]) {
+      expect(operation(path, method), `${method} ${path}`).toBeDefined()
+      expect(typeof operation(path, method).summary, `${method} ${path}`).toBe("string")
+    }
+    expect(operation("/v1/tenants/{tenantId}/destinations/{destinationId}/recover", "post").description)
+      .toContain("invalid_time_range")
+    expect(JSON.stringify(response.body)).toContain("a trailing `*`")
+  })
+})

@@ -34,15 +34,14 @@ export const EventType = Schema.String.pipe(Schema.minLength(1), Schema.maxLengt
 export const Topic = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))
 
 /** What a destination subscribes to: a name, or a pattern with `*` segments (see `Routing`). */
-const Pattern = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
-  self.pipe(Schema.filter((value) => patternProblem(value) ?? true))
-export const EventTypePattern = Pattern(EventType).annotations({
-  description: "An event type, or a pattern where `*` stands for one segment (`payment.*.failed`); a trailing `*` " +
+const Pattern = <A extends string, I, R>(self: Schema.Schema<A, I, R>, description: string) =>
+  self.pipe(Schema.filter((value) => patternProblem(value) ?? true, { description, jsonSchema: {} }))
+export const EventTypePattern = Pattern(
+  EventType,
+  "An event type, or a pattern where `*` stands for one segment (`payment.*.failed`); a trailing `*` " +
     "for one or more (`payment.*`), so `*` alone matches every type."
-})
-export const TopicPattern = Pattern(Topic).annotations({
-  description: "A topic, or a pattern with `*` segments like event types."
-})
+)
+export const TopicPattern = Pattern(Topic, "A topic, or a pattern with `*` segments like event types.")
 
 export const CircuitState = Schema.Literal("closed", "open", "half_open")
 export type CircuitState = typeof CircuitState.Type
