@@ -2,9 +2,22 @@ import { SqlClient } from "@effect/sql"
 import type { DestinationId, EventId, IntentId, RecoveryJobId, TenantId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
 import { type RecoverableStatus, RecoveryJob, type RecoveryState, type ReplayAction } from "@signal/domain/Recovery"
-import { Effect, Option } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Option, Schedule } from "effect"
 import { utc, utcOrNull } from "./Paging"
 import { reopenIntents } from "./ReopenIntentsSql"
+import { sqlState } from "./SqlFailure"
+
+/**
+ * Re-opening intents locks intents and then their events, as completing attempts does, but several
+ * of each: two such statements can still deadlock on events. Postgres then aborts one; it runs again.
+ */
+const retryDeadlocks = <A, R>(self: Effect.Effect<A, SqlError, R>) =>
+  Effect.retry(self, {
+    times: 3,
+    schedule: Schedule.jittered(Schedule.exponential("20 millis")),
+    while: (error) => sqlState(error) === "40P01" || sqlState(error) === "40001"
+  })
 
 interface JobRow {
   readonly id: string
@@ -129,7 +142,7 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
      * ended. Answers how many intents the batch looked at (0: the job is done).
      */
     const step = Effect.fn("RecoveryRepo.step")(function*(jobId: RecoveryJobId, batchSize: number, leaseMs: number) {
-      const rows = yield* sql<{ picked: number }>`
+      const rows = yield* retryDeadlocks(sql<{ picked: number }>`
         WITH job AS (SELECT * FROM recovery_jobs WHERE id = ${jobId} AND state = 'running'),
         ${reopenIntents(sql, sql`
           SELECT i.id, i.status, i.created_at FROM delivery_intents i, job
@@ -146,7 +159,7 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
             lease_until = now() + make_interval(secs => ${leaseMs / 1000})
           FROM last WHERE j.id = ${jobId}
         )
-        SELECT (SELECT count(*) FROM picked)::int AS picked`
+        SELECT (SELECT count(*) FROM picked)::int AS picked`)
       return rows[0]?.picked ?? 0
     })
 
@@ -170,18 +183,21 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
     )
 
     /**
-     * Delivers one event again, in one transaction with the event locked (so concurrent replays do not
-     * both create an intent): finished intents re-open, open ones stay, chosen destinations the event
-     * never went to get a new intent. Without a choice, every active destination it went to.
-     * Fails with the destinations that are missing or disabled, before changing anything.
+     * Delivers one event again, in one transaction: finished intents re-open, open ones stay, chosen
+     * destinations the event never went to get a new intent. Without a choice, every active destination
+     * it went to. Fails with the destinations that are missing or disabled, before changing anything.
+     * Replays of one event take turns on a transaction-scoped advisory lock (so two do not both create
+     * an intent) rather than on the event row, which would be locked before its intents: the reverse
+     * of the order in which completing an attempt locks them.
      */
     const replay = Effect.fn("RecoveryRepo.replay")(function*(
       tenantId: TenantId,
       eventId: EventId,
       chosen: ReadonlyArray<DestinationId> | undefined
     ) {
-      return yield* sql.withTransaction(Effect.gen(function*() {
-        const event = yield* sql`SELECT id FROM events WHERE id = ${eventId} AND tenant_id = ${tenantId} FOR UPDATE`
+      return yield* retryDeadlocks(sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(${eventId}, 0))`
+        const event = yield* sql`SELECT id FROM events WHERE id = ${eventId} AND tenant_id = ${tenantId}`
         if (event.length === 0) return { _tag: "EventMissing" } as const
         if (chosen !== undefined) {
           const known = new Map((yield* destinationStates(tenantId, chosen)).map((row) => [row.id, row.status]))
@@ -223,7 +239,7 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
           for (const f of fresh) deliveries.push({ ...f, action: "created" })
         }
         return { _tag: "Replayed", deliveries } as const
-      }))
+      })))
     })
 
     return { create, findById, claim, step, finish, destinationState, replay } as const
