@@ -1,10 +1,13 @@
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { type Api, eventually, seedTenant } from "../support/http"
 import { ok, type Receiver, type Responder, useReceivers } from "../support/receiver"
 import { useTestServer } from "../support/server"
+import { withSql } from "../support/sql"
 import { createDestination, expectError, publish, sorted } from "./helpers"
 
-const running = useTestServer()
+// Gateways look for recovery jobs nobody runs every 300 ms (instead of 30 s).
+const running = useTestServer({ env: { SIGNAL_RECOVERY_POLL_MS: "300" } })
 const receiver = useReceivers()
 
 const failing: Responder = (_request, _index, response) => {
@@ -118,6 +121,32 @@ describe("POST …/destinations/:destinationId/recover", () => {
     expect((await jobDone(client, tenantId, response.body.id)).requeued).toBe(1)
     await eventually(async () => target.requests.length === 2 ? true : undefined, { what: "the re-sent delivery" })
     expect(target.requests[1].headers["webhook-id"]).toBe(target.requests[0].headers["webhook-id"])
+  })
+
+  it("resumes a job whose gateway stopped, from where its last batch ended", async () => {
+    const { client, destination, failed, target, tenantId } = await failedDeliveries(3)
+    // Ordered as the job reads them: its first batch re-queued the first intent and moved the cursor
+    // past it, then its gateway died (its lease ran out).
+    const inOrder = [...failed].sort((a, b) => a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1)
+    const jobId = "rcv_0000000000000000stopped"
+    await withSql(running.server.databaseUrl, (sql) =>
+      Effect.gen(function*() {
+        yield* sql`UPDATE delivery_intents SET status = 'retrying', next_attempt_at = now() WHERE id = ${inOrder[0].id}`
+        yield* sql`UPDATE events SET failure_count = failure_count - 1, status = 'pending' WHERE id = ${inOrder[0].eventId}`
+        yield* sql`
+          INSERT INTO recovery_jobs (id, tenant_id, destination_id, request_key, since, until, statuses, state, matched,
+            requeued, cursor_at, cursor_id, lease_until, started_at)
+          SELECT ${jobId}, ${tenantId}, ${destination.id}, 'stopped', now() - interval '1 hour', now(), '{failed}',
+            'running', 3, 1, created_at, id, now() - interval '1 second', now() - interval '1 minute'
+          FROM delivery_intents WHERE id = ${inOrder[0].id}`
+      }))
+    const job = await jobDone(client, tenantId, jobId)
+    expect(job).toMatchObject({ matched: 3, requeued: 3 })
+    const recovered = await settled(client, tenantId, `destinationIds=${destination.id}`, 3)
+    // Every intent was sent exactly once more: the resumed job did not start over.
+    expect(recovered.every((intent) => intent.status === "succeeded" && intent.attemptCount === 2)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(target.requests.length).toBe(6)
   })
 
   it("refuses bad input with 400 and stable codes", async () => {

@@ -1,10 +1,9 @@
-import { SqlClient } from "@effect/sql"
-import { clientLayer } from "@signal/store/Database"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { type Api, eventually, seedTenant } from "../support/http"
 import { type Responder, useReceivers } from "../support/receiver"
 import { useTestServer } from "../support/server"
+import { withSql } from "../support/sql"
 import { createDestination, expectError, ids, publish, sorted } from "./helpers"
 
 // Passes every 300 ms, two events per batch, so a handful of events takes several batches.
@@ -13,20 +12,12 @@ const running = useTestServer({
 })
 const receiver = useReceivers()
 
-const withSql = <A>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
-  Effect.runPromise(
-    Effect.flatMap(SqlClient.SqlClient, f).pipe(
-      Effect.provide(clientLayer(Redacted.make(running.server.databaseUrl))),
-      Effect.scoped
-    )
-  )
-
 /**
  * Moves events (with their intents and attempts) back in time, as if they had been published `days`
  * ago. Pruning remembers up to when it already dropped response bodies; time travel forgets that.
  */
 const age = (eventIds: ReadonlyArray<string>, days: number) =>
-  withSql((sql) =>
+  withSql(running.server.databaseUrl, (sql) =>
     Effect.gen(function*() {
       const shift = sql`make_interval(days => ${days})`
       yield* sql`UPDATE events SET created_at = created_at - ${shift} WHERE id = ANY(${eventIds}::text[])`

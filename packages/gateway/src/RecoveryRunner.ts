@@ -1,14 +1,17 @@
 import type { RecoveryJobId } from "@signal/domain/Ids"
 import { type ClaimedRecovery, RecoveryRepo } from "@signal/store/RecoveryRepo"
-import { Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Queue, Schedule } from "effect"
 import { Waker } from "./Waker"
 
 /** Intents one statement re-queues: short transactions, and the destination hears of each batch. */
 export const RECOVERY_BATCH = 500
 /** A job's runner must show progress this often, or another runner takes the job over. */
 const LEASE = Duration.seconds(60)
-/** How often a gateway looks for jobs nobody runs (new ones are started at once by the gateway that took them). */
-const ORPHAN_POLL = Duration.seconds(30)
+/**
+ * How often a gateway looks for jobs nobody runs (new ones are started at once by the gateway that
+ * took them): one indexed read of the open jobs.
+ */
+const orphanPoll = Config.integer("SIGNAL_RECOVERY_POLL_MS").pipe(Config.withDefault(30_000), Config.map(Duration.millis))
 
 /**
  * Runs recovery jobs in the background of the gateway, one at a time per process, batch after batch.
@@ -25,6 +28,7 @@ export class RecoveryRunner extends Context.Tag("@signal/gateway/RecoveryRunner"
       const waker = yield* Waker
       const kicks = yield* Queue.sliding<void>(1)
       const leaseMs = Duration.toMillis(LEASE)
+      const poll = yield* orphanPoll
 
       const run = Effect.fn("RecoveryRunner.run")(function*(job: ClaimedRecovery) {
         yield* Effect.annotateCurrentSpan({ "signal.recovery_id": job.id, "signal.destination_id": job.destinationId })
@@ -42,7 +46,7 @@ export class RecoveryRunner extends Context.Tag("@signal/gateway/RecoveryRunner"
       )
 
       yield* Queue.take(kicks).pipe(
-        Effect.timeout(ORPHAN_POLL),
+        Effect.timeout(poll),
         Effect.ignore,
         Effect.zipRight(drain),
         Effect.repeat(Schedule.forever),
