@@ -63,6 +63,8 @@ const fixtures: Record<string, () => Promise<Call>> = {
   "event.createBatch": async () => ({
     body: { events: [{ senderId: tenantA.senderId, eventType: "matrix.check", payload: { n: 1 } }] }
   }),
+  "recovery.recover": async () => ({ body: { since: new Date(Date.now() - 3_600_000).toISOString() } }),
+  "retention.set": async () => ({ body: { days: 30 } }),
   "apiKey.create": async () => ({ body: { name: "matrix" } }),
   "apiKey.revoke": async () => ({ params: { keyId: (await createKey(admin, tenantA.tenantId, "throwaway")).id } })
 }
@@ -126,7 +128,10 @@ beforeAll(async () => {
     eventId: event.body.id,
     intentId: attempt.intentId,
     attemptId: attempt.id,
-    keyId: (await createKey(admin, tenantA.tenantId, "listed")).id
+    keyId: (await createKey(admin, tenantA.tenantId, "listed")).id,
+    jobId: (await admin.post(`/v1/tenants/${tenantA.tenantId}/destinations/${destinationId}/recover`, {
+      since: new Date(Date.now() - 3_600_000).toISOString()
+    })).body.id
   }
 })
 

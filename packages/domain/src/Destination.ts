@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { CustomHeaders } from "./Headers"
 import { DestinationId, SenderId, TenantId } from "./Ids"
 import { RetryPolicy } from "./RetryPolicy"
+import { patternProblem } from "./Routing"
 import { Name } from "./Tenant"
 
 export const HttpMethod = Schema.Literal("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -31,6 +32,16 @@ export const HttpEndpointVariant = Schema.Struct({
 
 export const EventType = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))
 export const Topic = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))
+
+/** What a destination subscribes to: a name, or a pattern with `*` segments (see `Routing`). */
+const Pattern = <A extends string, I, R>(self: Schema.Schema<A, I, R>, description: string) =>
+  self.pipe(Schema.filter((value) => patternProblem(value) ?? true, { description, jsonSchema: {} }))
+export const EventTypePattern = Pattern(
+  EventType,
+  "An event type, or a pattern where `*` stands for one segment (`payment.*.failed`); a trailing `*` " +
+    "for one or more (`payment.*`), so `*` alone matches every type."
+)
+export const TopicPattern = Pattern(Topic, "A topic, or a pattern with `*` segments like event types.")
 
 export const CircuitState = Schema.Literal("closed", "open", "half_open")
 export type CircuitState = typeof CircuitState.Type
@@ -76,8 +87,8 @@ const TimeoutSeconds = Schema.Number.pipe(Schema.int(), Schema.between(1, 300))
 const MaxConcurrency = Schema.Number.pipe(Schema.int(), Schema.between(1, 1000))
 const RateLimit = Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(1, 100_000)))
 const Description = Schema.NullOr(Schema.String.pipe(Schema.maxLength(2000)))
-const EventTypes = Schema.NullOr(Schema.Array(EventType).pipe(Schema.maxItems(100)))
-const Topics = Schema.Array(Topic).pipe(Schema.maxItems(100))
+const EventTypes = Schema.NullOr(Schema.Array(EventTypePattern).pipe(Schema.maxItems(100)))
+const Topics = Schema.Array(TopicPattern).pipe(Schema.maxItems(100))
 
 export const CreateDestination = Schema.Struct({
   senderId: Schema.optionalWith(Schema.NullOr(SenderId), { default: () => null }),

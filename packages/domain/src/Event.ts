@@ -19,7 +19,7 @@ export const depthOf = (value: unknown, depth = 0): number => {
   return max
 }
 
-const JsonPayload = Schema.Unknown.pipe(
+export const JsonPayload = Schema.Unknown.pipe(
   Schema.filter((value) => depthOf(value) <= MAX_PAYLOAD_DEPTH || `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
 )
 

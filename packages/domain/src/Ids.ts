@@ -63,6 +63,8 @@ export const AttemptId = prefixedId("att", "AttemptId")
 export type AttemptId = typeof AttemptId.Type
 export const ApiKeyId = prefixedId("key", "ApiKeyId")
 export type ApiKeyId = typeof ApiKeyId.Type
+export const RecoveryJobId = prefixedId("rcv", "RecoveryJobId")
+export type RecoveryJobId = typeof RecoveryJobId.Type
 
 export const makeId = {
   tenant: () => TenantId.make(`ten_${newIdBody()}`),
@@ -71,5 +73,6 @@ export const makeId = {
   event: () => EventId.make(`evt_${newIdBody()}`),
   intent: () => IntentId.make(`int_${newIdBody()}`),
   attempt: () => AttemptId.make(`att_${newIdBody()}`),
-  apiKey: () => ApiKeyId.make(`key_${newIdBody()}`)
+  apiKey: () => ApiKeyId.make(`key_${newIdBody()}`),
+  recoveryJob: () => RecoveryJobId.make(`rcv_${newIdBody()}`)
 }

@@ -6,6 +6,8 @@ import { AttemptRepo } from "@signal/store/AttemptRepo"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { EventRepo } from "@signal/store/EventRepo"
 import { IntentRepo } from "@signal/store/IntentRepo"
+import { RecoveryRepo } from "@signal/store/RecoveryRepo"
+import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { TenantRepo } from "@signal/store/TenantRepo"
 import { Layer } from "effect"
@@ -18,8 +20,12 @@ import { DestinationsHttp } from "./DestinationsHttp"
 import { EventsHttp } from "./EventsHttp"
 import { HealthHttp } from "./HealthHttp"
 import { Ingest } from "./Ingest"
+import { RecoveryHttp } from "./RecoveryHttp"
+import { RecoveryRunner } from "./RecoveryRunner"
+import { RetentionHttp } from "./RetentionHttp"
 import { TenantGuard } from "./TenantGuard"
 import { SendersHttp, TenantsHttp } from "./TenantsHttp"
+import { TestSendHttp } from "./TestSendHttp"
 
 const Repositories = Layer.mergeAll(
   TenantRepo.Default,
@@ -29,7 +35,9 @@ const Repositories = Layer.mergeAll(
   IntentRepo.Default,
   AttemptRepo.Default,
   AnalyticsRepo.Default,
-  ApiKeyRepo.Default
+  ApiKeyRepo.Default,
+  RecoveryRepo.Default,
+  RetentionRepo.Default
 )
 
 /** Who may call what (see `Access.ts`); needs the `AccessConfig`. */
@@ -37,10 +45,12 @@ const AccessLive = Layer.mergeAll(AuthenticationLive, TenantAccessLive, AdminAcc
   Layer.provide(RateLimiterLive)
 )
 
-/** The whole HTTP API; needs a SqlClient, a Waker and the `AccessConfig`. */
+/** The whole HTTP API; needs a SqlClient, a Waker, a TestSender and the `AccessConfig`. */
 export const ApiLive = HttpApiBuilder.api(SignalApi).pipe(
   Layer.provide([TenantsHttp, SendersHttp, DestinationsHttp, EventsHttp, IntentsHttp, AttemptsHttp, AnalyticsHttp, HealthHttp]),
   Layer.provide(ApiKeysHttp),
+  Layer.provide([TestSendHttp, RecoveryHttp, RetentionHttp]),
+  Layer.provide(RecoveryRunner.layer),
   Layer.provide([Ingest.Default, TenantGuard.Default, AccessLive]),
   Layer.provide(ApiErrors.layer),
   Layer.provide(Repositories)

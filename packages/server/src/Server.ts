@@ -7,8 +7,10 @@ import { DrainSlots } from "@signal/dispatcher/DrainSlots"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { LeaseKeeper } from "@signal/dispatcher/LeaseKeeper"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
+import { RetentionLive } from "@signal/dispatcher/Retention"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
 import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
+import * as TestDelivery from "@signal/dispatcher/TestDelivery"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
 import { Waker } from "@signal/gateway/Waker"
@@ -16,6 +18,7 @@ import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
@@ -39,14 +42,23 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     Layer.provide(ApiLive),
     Layer.provide(Layer.succeed(AccessConfig.AccessConfig, access)),
     Layer.provide(Waker.layer),
+    // Test sends go out through the delivery path's sender, from whichever gateway is asked.
+    Layer.provide(TestDelivery.layer.pipe(Layer.provide(HttpSender.Default), Layer.provide(SsrfGuard.layerFromConfig))),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
   )
 }))
 
-/** Destination entities and the sweeper: what makes a process a dispatcher. */
-const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive).pipe(
-  Layer.provide([HttpSender.Default, DestinationWatch.Default, LeaseKeeper.Default, DrainSlots.Default, ClusterTables.Default]),
+/** Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. */
+const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive, RetentionLive).pipe(
+  Layer.provide([
+    HttpSender.Default,
+    DestinationWatch.Default,
+    LeaseKeeper.Default,
+    DrainSlots.Default,
+    ClusterTables.Default,
+    RetentionRepo.Default
+  ]),
   Layer.provide(DestinationRepo.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
 )

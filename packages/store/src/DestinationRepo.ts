@@ -8,7 +8,7 @@ import {
   type UpdateDestination
 } from "@signal/domain/Destination"
 import { type DestinationId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
-import type { RoutingTarget } from "@signal/domain/Routing"
+import { routingTable, type RoutingTarget } from "@signal/domain/Routing"
 import type { PageOf } from "@signal/domain/Pagination"
 import { defaultRetryPolicy, RetryPolicy } from "@signal/domain/RetryPolicy"
 import { generateSigningSecret, type PreviousSecret } from "@signal/domain/SigningSecret"
@@ -206,12 +206,12 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
         SELECT id, sender_id, event_types, topics FROM destinations
         WHERE tenant_id = ${tenantId} AND status = 'active' AND deleted_at IS NULL`.pipe(
         Effect.map((rows) =>
-          rows.map((row): RoutingTarget => ({
+          routingTable(rows.map((row): RoutingTarget => ({
             id: row.id as DestinationId,
             senderId: row.sender_id as SenderId | null,
             eventTypes: row.event_types,
             topics: row.topics
-          }))
+          })))
         ),
         Effect.withSpan("DestinationRepo.routingTargets", { captureStackTrace: false })
       )

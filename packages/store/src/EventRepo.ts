@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
-import { matches, type RoutableEvent, type RoutingTarget } from "@signal/domain/Routing"
+import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"
 import { deliverySpans } from "@signal/domain/TraceContext"
 import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
@@ -89,7 +89,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
      */
     const ingestAll = (requests: ReadonlyArray<IngestRequest>) =>
       Effect.gen(function*() {
-        const targetsByTenant = new Map<TenantId, ReadonlyArray<RoutingTarget>>()
+        const targetsByTenant = new Map<TenantId, RoutingTable>()
         for (const { tenantId } of requests) {
           if (!targetsByTenant.has(tenantId)) targetsByTenant.set(tenantId, yield* destinations.routingTargets(tenantId))
         }
@@ -109,7 +109,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         const ids = drafts.map(() => makeId.event())
         const uniqueAt = new Map(unique.map(({ index }, u) => [index, u]))
         const routes = unique.map(({ draft, tenantId }) =>
-          targetsByTenant.get(tenantId)!.filter((target) => matches(target, draft)).map((t) => t.id)
+          targetsByTenant.get(tenantId)!.route(draft)
         )
         const now = new Date()
 

@@ -4,7 +4,8 @@ import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"
 import apiKeys from "./migrations/0003_api_keys"
 import dueOrderIndex from "./migrations/0004_due_order_index"
-import hotLeaseUpdates from "./migrations/0005_hot_lease_updates"
+import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
+import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -13,7 +14,8 @@ export const run = Migrator.make({})({
     "0002_analytics_indexes": analyticsIndexes,
     "0003_api_keys": apiKeys,
     "0004_due_order_index": dueOrderIndex,
-    "0005_hot_lease_updates": hotLeaseUpdates
+    "0005_recovery_and_retention": recoveryAndRetention,
+    "0006_hot_lease_updates": hotLeaseUpdates
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
