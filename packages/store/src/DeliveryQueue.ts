@@ -200,15 +200,23 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
     })
 
-    /** Keeps leases of intents still being worked on alive, each under its owner; a crashed worker's leases lapse quickly. */
+    /**
+     * Keeps leases of intents still being worked on alive, each under its owner; a crashed worker's
+     * leases lapse quickly. Rows another transaction has locked are skipped, not waited for: they are
+     * being completed (or released) right now, and waiting could deadlock with that statement.
+     */
     const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
       function*(intentIds: ReadonlyArray<IntentId>, owners: ReadonlyArray<string>, leaseMs: number) {
         if (intentIds.length === 0) return
         const at = yield* now
         yield* sql`
           UPDATE delivery_intents i SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
-          FROM unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner)
-          WHERE i.id = x.id AND i.lease_owner = x.owner`
+          FROM (
+            SELECT d.id FROM delivery_intents d
+            JOIN unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner) ON d.id = x.id AND d.lease_owner = x.owner
+            FOR UPDATE OF d SKIP LOCKED
+          ) AS held
+          WHERE i.id = held.id`
       }
     )
 
