@@ -9,20 +9,34 @@ import { Duration, Effect, Option } from "effect"
  */
 export const DESTINATION_REFRESH = Duration.seconds(1)
 
+export interface Watcher {
+  /** When the destination the watcher works with last changed (epoch ms). */
+  readonly version: () => number
+  readonly seen: (latest: Option.Option<DeliveryDestination>) => void
+}
+
 /**
- * Re-reads the destinations of every working drain in this process, one statement per period for
- * all of them, and tells each drain what it found (`None`: deleted).
+ * Watches the destinations of every working drain in this process: once per period one statement
+ * reads when each last changed, and only those that did change are read whole (and decoded); each
+ * drain hears of its own (`None`: deleted).
  */
 export class DestinationWatch extends Effect.Service<DestinationWatch>()("@signal/dispatcher/DestinationWatch", {
   scoped: Effect.gen(function*() {
     const destinations = yield* DestinationRepo
-    const watchers = new Map<DestinationId, (latest: Option.Option<DeliveryDestination>) => void>()
+    const watchers = new Map<DestinationId, Watcher>()
 
-    const refresh = Effect.suspend(() => {
-      if (watchers.size === 0) return Effect.void
-      return Effect.map(destinations.forDeliveryAll([...watchers.keys()]), (found) => {
-        for (const [id, seen] of watchers) seen(Option.fromNullable(found.get(id)))
-      })
+    const refresh = Effect.gen(function*() {
+      if (watchers.size === 0) return
+      const versions = yield* destinations.versions([...watchers.keys()])
+      const changed: Array<DestinationId> = []
+      for (const [id, watcher] of watchers) {
+        const version = versions.get(id)
+        if (version === undefined) watcher.seen(Option.none())
+        else if (version !== watcher.version()) changed.push(id)
+      }
+      if (changed.length === 0) return
+      const found = yield* destinations.forDeliveryAll(changed)
+      for (const id of changed) watchers.get(id)?.seen(Option.fromNullable(found.get(id)))
     })
 
     yield* Effect.forkScoped(Effect.forever(
@@ -32,10 +46,13 @@ export class DestinationWatch extends Effect.Service<DestinationWatch>()("@signa
       )
     ))
 
-    /** Calls `seen` with each read of `destinationId` for as long as the scope is open. */
-    const watch = (destinationId: DestinationId, seen: (latest: Option.Option<DeliveryDestination>) => void) =>
+    /**
+     * Calls `seen` whenever `destinationId` is found changed since the version (epoch ms of its last
+     * change) the watcher has, or deleted, for as long as the scope is open.
+     */
+    const watch = (destinationId: DestinationId, watcher: Watcher) =>
       Effect.acquireRelease(
-        Effect.sync(() => watchers.set(destinationId, seen)),
+        Effect.sync(() => watchers.set(destinationId, watcher)),
         () => Effect.sync(() => watchers.delete(destinationId))
       )
 

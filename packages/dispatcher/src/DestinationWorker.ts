@@ -369,7 +369,10 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       latest = read
       nudge()
     }
-    yield* watch.watch(destinationId, seen)
+    yield* watch.watch(destinationId, {
+      version: () => DateTime.toEpochMillis(settings.template.destination.updatedAt),
+      seen
+    })
     yield* Effect.forkScoped(Effect.forever(
       changed.await.pipe(
         Effect.zipRight(changed.close),

@@ -232,6 +232,13 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       return new Map(rows.map((row) => [row.id as DestinationId, toDeliveryDestination(row)]))
     })
 
+    /** When each of these destinations last changed (epoch ms); deleted ones are absent. */
+    const versions = Effect.fn("DestinationRepo.versions")(function*(ids: ReadonlyArray<DestinationId>) {
+      const rows = yield* sql<{ id: string; updated_at: Date }>`
+        SELECT id, updated_at FROM destinations WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
+      return new Map(rows.map((row) => [row.id as DestinationId, row.updated_at.getTime()]))
+    })
+
     /**
      * A new signing secret. The replaced one joins `previous_secrets` until `graceSeconds` from now
      * (not at all when 0); entries already expired are dropped. One statement, so concurrent rotations
@@ -298,6 +305,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       routingTargets: routing.get,
       forDelivery,
       forDeliveryAll,
+      versions,
       rotateSecret,
       recordHealth,
       disableIfFailingFor
