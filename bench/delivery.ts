@@ -36,7 +36,7 @@ import pg from "pg"
 import { Agent } from "undici"
 import { ticksToMicros, treeTicks } from "../test/support/cpu"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
-import { forkBench, type Proc, rssMiB, startReceiver, startSignal } from "./processes"
+import { forkBench, loggedProblems, type Proc, rssMiB, startReceiver, startSignal } from "./processes"
 import { postSigned } from "./signedPost"
 
 const [events = 20_000, destinations = 100, timeLimitSeconds = 300] = process.argv.slice(2).map(Number)
@@ -69,6 +69,10 @@ interface Result {
   readonly connections: number
   readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number }
   readonly detail: string
+  /** Signal runs: the largest RSS of any of its processes, MiB. */
+  readonly peakRssMiB?: number
+  /** Open loop: how late each retry started after it was due, ms. */
+  readonly retryLateness?: ReadonlyArray<number>
 }
 
 /**
@@ -201,6 +205,7 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
     postgres: treeTicks(postmaster)
   })
   const ticksBefore = ticks()
+  const peak = () => peakRss
   /** CPU per delivery since the start, for everything Signal and Postgres did, publishing included. */
   const cpu = (deliveries: number) => {
     const now = ticks()
@@ -222,15 +227,11 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
     await db.end()
     const failed = rows.map((row) => `${row.n} ${row.code}`).join(", ")
     // Warnings and errors Signal logged, counted by message: what went wrong, if anything did.
-    const logged = new Map<string, number>()
-    for (const line of processes.flatMap((proc) => proc.output!().split("\n"))) {
-      const message = /"message":"([^"]{0,100})/.exec(line)?.[1]
-      if (message !== undefined && /"logLevel":"(WARN|ERROR|FATAL)"/.test(line)) logged.set(message, (logged.get(message) ?? 0) + 1)
-    }
+    const logged = loggedProblems(processes.map((proc) => proc.output!()).join("\n"))
     for (const [message, count] of logged) console.log(`  Signal logged ${count}× ${message}`)
     return `failed attempts: ${failed === "" ? "none" : failed}`
   }
-  return { env, addDestination, publish, cpu, stop }
+  return { env, addDestination, publish, cpu, peak, stop }
 }
 
 /** Every tenth destination hangs in the isolation run. */
@@ -286,7 +287,7 @@ const signal = async (mode: string, dispatchers: number, options: { traced?: boo
     const { hung } = await ask("progress")
     exported = `; ${hung} requests held open by the hanging destinations`
   }
-  return { ...result, detail: `${result.detail}; ${failed}${exported}` }
+  return { ...result, detail: `${result.detail}; ${failed}${exported}`, peakRssMiB: system.peak() }
 }
 
 const FLAKY_DESTINATIONS = 5
@@ -382,12 +383,15 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
   const sinceFirst = rows.map((row) => row.started.getTime() - row.completed.getTime()).sort((a, b) => a - b)
   const retries = `retries (linear 1 s ±20 % jitter): ${rows.length}/${flakyTotal} second attempts; ` +
     `started after due (next_attempt_at, ${late.length} seen): p50 ${percentile(late, 50)} ms p99 ${percentile(late, 99)} ms ` +
-    `max ${late.at(-1) ?? "—"} ms, min ${late[0] ?? "—"} ms; after the first attempt ended: ` +
+    `max ${late.at(-1) ?? "—"} ms, min ${late[0] ?? "—"} ms, ${late.filter((ms) => ms <= 1000).length} within 1 s; ` +
+    `after the first attempt ended: ` +
     `p50 ${percentile(sinceFirst, 50)} ms max ${sinceFirst.at(-1) ?? "—"} ms`
   return {
     ...result,
     detail: `published ${sent} in ${publishSeconds.toFixed(1)} s (${publishErrors} publish errors); ${retries}; ` +
-      `${result.detail}; ${failed}`
+      `${result.detail}; ${failed}`,
+    peakRssMiB: system.peak(),
+    retryLateness: late
   }
 }
 
@@ -452,6 +456,46 @@ if (isolation) {
 const open = byMode("signal-open")
 if (open) {
   console.log(`| ${open.name}: publish→receipt p50 / p95 / p99 / max | ${open.latency.p50} / ${open.latency.p95} / ${open.latency.p99} / ${open.latency.max} ms | — |`)
+}
+
+// The delivery issue's targets, each where this run measured it.
+const targets: Array<[string, string, boolean]> = []
+const target = (name: string, measured: string, met: boolean) => targets.push([name, measured, met])
+if (signalResult) {
+  target("≥5,000 deliveries/s", `${signalResult.perSecond.toFixed(0)}/s (${signalResult.name})`, signalResult.perSecond >= 5000)
+  const graphileResult = byMode("graphile")
+  if (graphileResult) {
+    const ratio = signalResult.perSecond / graphileResult.perSecond
+    target("≥3.5× graphile-worker", `${ratio.toFixed(2)}×`, ratio >= 3.5)
+  }
+  const rawResult = byMode("raw")
+  if (rawResult) {
+    const ratio = signalResult.perSecond / rawResult.perSecond
+    target("≥0.5× raw undici", `${ratio.toFixed(2)}×`, ratio >= 0.5)
+  }
+}
+if (untraced && traced) {
+  const ratio = traced.perSecond / untraced.perSecond
+  target("tracing on ≥0.8× off", `${ratio.toFixed(2)}×`, ratio >= 0.8)
+}
+if (open) {
+  target("open loop p50 ≤20 ms", `${open.latency.p50} ms`, open.latency.p50 <= 20)
+  target("open loop p99 ≤100 ms", `${open.latency.p99} ms`, open.latency.p99 <= 100)
+  const late = open.retryLateness ?? []
+  target("retries within 1 s of due", `${late.filter((ms) => ms <= 1000).length}/${late.length}, latest ${late.at(-1) ?? "—"} ms`, late.length > 0 && late.every((ms) => ms <= 1000))
+}
+if (isolation && untraced) {
+  const ratio = isolation.perSecond / (untraced.perSecond * (isolation.expected / events))
+  target("healthy ≥90 % of all-healthy with 10 % hanging", `${(ratio * 100).toFixed(0)} %`, ratio >= 0.9)
+}
+const signalRss = results.filter((result) => result.peakRssMiB !== undefined)
+if (signalRss.length > 0) {
+  const largest = Math.max(...signalRss.map((result) => result.peakRssMiB!))
+  target(`RSS ≤300 MiB per process (${events} events)`, `${largest.toFixed(0)} MiB`, largest <= 300)
+}
+if (targets.length > 0) {
+  console.log("\n| target | measured | met |\n|---|---|---|")
+  for (const [name, measured, met] of targets) console.log(`| ${name} | ${measured} | ${met ? "yes" : "no"} |`)
 }
 
 await receiver.stop()

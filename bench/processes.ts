@@ -98,3 +98,13 @@ export const startReceiver = async () => {
     })
   return { ...receiver, ask }
 }
+
+/** Warnings and errors a Signal process logged (JSON lines), counted by message. */
+export const loggedProblems = (output: string) => {
+  const logged = new Map<string, number>()
+  for (const line of output.split("\n")) {
+    const message = /"message":"([^"]{0,100})/.exec(line)?.[1]
+    if (message !== undefined && /"logLevel":"(WARN|ERROR|FATAL)"/.test(line)) logged.set(message, (logged.get(message) ?? 0) + 1)
+  }
+  return logged
+}

@@ -21,7 +21,7 @@ import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { existsSync } from "node:fs"
 import pg from "pg"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
-import { rssMiB, startReceiver, startSignal } from "./processes"
+import { loggedProblems, rssMiB, startReceiver, startSignal } from "./processes"
 
 const [intents = 1_000_000, destinations = 10_000] = process.argv.slice(2).map(Number)
 const dispatcherSeconds = Number(process.env.BENCH_QUEUE_DISPATCHER_SECONDS ?? 0)
@@ -157,8 +157,7 @@ const dispatcherRun = async (seconds: number) => {
       `: peak RSS ${peakRss.toFixed(0)} MiB; ${stats.delivered} delivered (${(stats.delivered / elapsed).toFixed(0)} deliveries/s), ` +
       `${attempts} attempts recorded, ${open} intents still open, ${stats.connections} receiver connections`
   )
-  const logged = dispatcher.output!().split("\n").filter((line) => /"logLevel":"(WARN|ERROR|FATAL)"/.test(line))
-  for (const line of logged.slice(-5)) console.log(`  logged: ${line.slice(0, 200)}`)
+  for (const [message, count] of loggedProblems(dispatcher.output!())) console.log(`  dispatcher logged ${count}× ${message}`)
 }
 if (dispatcherSeconds > 0) await dispatcherRun(dispatcherSeconds)
 await postgres.dispose()
