@@ -332,6 +332,8 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
   let sent = 0
   let flakySent = 0
   let publishErrors = 0
+  /** How long each batch POST took to be answered (accepted: committed), ms. */
+  const answers: Array<number> = []
   const inFlight = new Set<Promise<unknown>>()
   const started = Date.now()
   await new Promise<void>((resolve) => {
@@ -346,7 +348,11 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
         batch.push({ eventType: `flaky.${flakySent % FLAKY_DESTINATIONS}`, payload: payload(-1 - flakySent) })
       }
       for (let start = 0; start < batch.length; start += 1000) {
-        const post = system.publish(batch.slice(start, start + 1000)).catch(() => publishErrors++)
+        const posted = Date.now()
+        const post = system.publish(batch.slice(start, start + 1000)).then(
+          () => answers.push(Date.now() - posted),
+          () => publishErrors++
+        )
         inFlight.add(post)
         void post.finally(() => inFlight.delete(post))
       }
@@ -359,6 +365,7 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
   })
   const publishSeconds = (Date.now() - started) / 1000
   await Promise.all(inFlight)
+  answers.sort((a, b) => a - b)
   const result = await measure(
     "signal-open",
     `Signal open loop at ${rate.toFixed(0)} events/s for ${seconds} s`,
@@ -369,6 +376,8 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
   )
   polling = false
   await poll
+  // After the stop: the attempts Signal still had to write are written by then.
+  const failed = await system.stop()
   const { rows } = await db.query<{ intent: string; started: Date; completed: Date }>(
     `SELECT a2.intent_id AS intent, a2.started_at AS started, a1.completed_at AS completed
      FROM delivery_attempts a2
@@ -377,7 +386,6 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
     [flakyIds]
   )
   await db.end()
-  const failed = await system.stop()
   const late = rows.filter((row) => dues.has(row.intent)).map((row) => row.started.getTime() - dues.get(row.intent)!)
     .sort((a, b) => a - b)
   const sinceFirst = rows.map((row) => row.started.getTime() - row.completed.getTime()).sort((a, b) => a - b)
@@ -388,7 +396,8 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
     `p50 ${percentile(sinceFirst, 50)} ms max ${sinceFirst.at(-1) ?? "—"} ms`
   return {
     ...result,
-    detail: `published ${sent} in ${publishSeconds.toFixed(1)} s (${publishErrors} publish errors); ${retries}; ` +
+    detail: `published ${sent} in ${publishSeconds.toFixed(1)} s (${publishErrors} publish errors; batch POST answered ` +
+      `p50 ${percentile(answers, 50)} ms p99 ${percentile(answers, 99)} ms max ${answers.at(-1) ?? "—"} ms); ${retries}; ` +
       `${result.detail}; ${failed}`,
     peakRssMiB: system.peak(),
     retryLateness: late
@@ -488,7 +497,7 @@ if (isolation && untraced) {
   const ratio = isolation.perSecond / (untraced.perSecond * (isolation.expected / events))
   target("healthy ≥90 % of all-healthy with 10 % hanging", `${(ratio * 100).toFixed(0)} %`, ratio >= 0.9)
 }
-const signalRss = results.filter((result) => result.peakRssMiB !== undefined)
+const signalRss = throughputRuns.filter((result) => result.peakRssMiB !== undefined)
 if (signalRss.length > 0) {
   const largest = Math.max(...signalRss.map((result) => result.peakRssMiB!))
   target(`RSS ≤300 MiB per process (${events} events)`, `${largest.toFixed(0)} MiB`, largest <= 300)
