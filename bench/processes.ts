@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { processTicks, ticksToMicros } from "../test/support/cpu"
 import { freePort } from "../test/support/postgres"
+import type { ReceiverStats } from "./receiver"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const children: Array<ChildProcess> = []
@@ -86,3 +87,24 @@ export const cpuMicros = (pid: number) => ticksToMicros(processTicks(pid))
 export const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
 
+
+/** The receiver (bench/receiver.ts) in its own process, and a way to ask it for its figures. */
+export const startReceiver = async () => {
+  const receiver = await forkBench("./receiver.ts")
+  const ask = (question: "progress" | "final" | "reset") =>
+    new Promise<ReceiverStats>((resolve) => {
+      receiver.child.once("message", (stats) => resolve(stats as ReceiverStats))
+      receiver.child.send(question)
+    })
+  return { ...receiver, ask }
+}
+
+/** Warnings and errors a Signal process logged (JSON lines), counted by message. */
+export const loggedProblems = (output: string) => {
+  const logged = new Map<string, number>()
+  for (const line of output.split("\n")) {
+    const message = /"message":"([^"]{0,100})/.exec(line)?.[1]
+    if (message !== undefined && /"logLevel":"(WARN|ERROR|FATAL)"/.test(line)) logged.set(message, (logged.get(message) ?? 0) + 1)
+  }
+  return logged
+}

@@ -4,7 +4,13 @@
  * sweep, claim, completion and next-due queries. Prints the sweep time (p50 / max of 20 sweeps) and,
  * through auto_explain, `EXPLAIN (ANALYZE, BUFFERS)` of each statement exactly as Signal sends it.
  *
+ * With BENCH_QUEUE_DISPATCHER_SECONDS=n (after `npm run build`), a dispatcher process
+ * (`SIGNAL_ROLE=dispatcher`, compiled Signal) then works that backlog for n seconds against a
+ * receiver process (the destinations repointed at it); prints its peak RSS (sampled every 200 ms)
+ * and its deliveries/s, then stops it.
+ *
  *   npm run bench:queue -- [intents=1000000] [destinations=10000]
+ *   npm run build && BENCH_QUEUE_DISPATCHER_SECONDS=60 npm run bench:queue
  */
 import { SqlClient } from "@effect/sql"
 import type { DestinationId } from "@signal/domain/Ids"
@@ -12,9 +18,16 @@ import { clientLayer } from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import * as Migrations from "@signal/store/Migrations"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
-import { startScratchPostgres } from "../test/support/postgres"
+import { existsSync } from "node:fs"
+import pg from "pg"
+import { freePort, startScratchPostgres } from "../test/support/postgres"
+import { loggedProblems, rssMiB, startReceiver, startSignal } from "./processes"
 
 const [intents = 1_000_000, destinations = 10_000] = process.argv.slice(2).map(Number)
+const dispatcherSeconds = Number(process.env.BENCH_QUEUE_DISPATCHER_SECONDS ?? 0)
+if (dispatcherSeconds > 0 && !existsSync(new URL("../packages/server/dist/main.js", import.meta.url))) {
+  throw new Error("BENCH_QUEUE_DISPATCHER_SECONDS runs the compiled Signal: `npm run build` first")
+}
 
 let log = ""
 const postgres = await startScratchPostgres({
@@ -98,6 +111,55 @@ const program = Effect.gen(function*() {
 })
 
 await Effect.runPromise(program.pipe(Effect.provide(Layer.provideMerge(DeliveryQueue.Default, Database)), Effect.scoped))
+
+/**
+ * A dispatcher process on that backlog for a bounded time: its memory with 1M open intents over
+ * 10k destinations, and what it delivers meanwhile.
+ */
+const dispatcherRun = async (seconds: number) => {
+  const receiver = await startReceiver()
+  const db = new pg.Client({ connectionString: postgres.url("bench") })
+  await db.connect()
+  await db.query("UPDATE destinations SET url = $1", [`${receiver.url}/hook`])
+  const attemptsBefore = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM delivery_attempts")).rows[0]!.n
+  const dispatcher = await startSignal({
+    DATABASE_URL: postgres.url("bench"),
+    SIGNAL_ROLE: "dispatcher",
+    SIGNAL_RUNNER_PORT: String(await freePort()),
+    SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8",
+    SIGNAL_LOG_LEVEL: "Warning"
+  })
+  const pid = dispatcher.child.pid!
+  const started = Date.now()
+  let peakRss = rssMiB(pid)
+  const sampler = setInterval(() => {
+    if (dispatcher.child.exitCode === null) peakRss = Math.max(peakRss, rssMiB(pid))
+  }, 200)
+  while (Date.now() - started < seconds * 1000 && dispatcher.child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 10_000))
+    const { delivered } = await receiver.ask("progress")
+    console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${delivered} delivered, RSS ${rssMiB(pid).toFixed(0)} MiB (peak ${peakRss.toFixed(0)} MiB)`)
+  }
+  clearInterval(sampler)
+  const elapsed = (Date.now() - started) / 1000
+  const stats = await receiver.ask("progress")
+  const exited = dispatcher.child.exitCode
+  await dispatcher.stop()
+  const attempts = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM delivery_attempts")).rows[0]!.n - attemptsBefore
+  const open = (await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM delivery_intents WHERE status IN ('pending', 'retrying')"
+  )).rows[0]!.n
+  await db.end()
+  await receiver.stop()
+  console.log(
+    `dispatcher over ${intents} open intents × ${destinations} destinations for ${elapsed.toFixed(0)} s` +
+      (exited === null ? "" : ` (it exited early with ${exited})`) +
+      `: peak RSS ${peakRss.toFixed(0)} MiB; ${stats.delivered} delivered (${(stats.delivered / elapsed).toFixed(0)} deliveries/s), ` +
+      `${attempts} attempts recorded, ${open} intents still open, ${stats.connections} receiver connections`
+  )
+  for (const [message, count] of loggedProblems(dispatcher.output!())) console.log(`  dispatcher logged ${count}× ${message}`)
+}
+if (dispatcherSeconds > 0) await dispatcherRun(dispatcherSeconds)
 await postgres.dispose()
 if (process.env.BENCH_DUMP_LOG) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP_LOG, log)
 
