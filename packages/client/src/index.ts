@@ -17,6 +17,7 @@ export {
 } from "./SignalClientError"
 export { makeJsonApi, SignalJsonClient, type SignalJsonApi } from "./SignalJsonClient"
 export type * from "./Types"
+export { operations, type Operation, pathAliases } from "./Operations"
 export {
   assertWebhook,
   inspectWebhook,
