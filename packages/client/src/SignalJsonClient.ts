@@ -14,7 +14,7 @@ export type SignalJsonApi = {
 }
 
 const decodePart = (schema: Schema.Schema<unknown, unknown> | undefined, value: unknown) =>
-  schema === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(schema)(value)
+  schema === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(schema, { errors: "all" })(value)
 
 /**
  * One operation over the typed client: the flat input is split into path, query and body, each
