@@ -18,24 +18,20 @@ import { withExitCode } from "./CliError"
 import { attempts, intents } from "./Deliveries"
 import { destinations } from "./Destinations"
 import { events } from "./Events"
+import { missingCommands } from "./Derived"
 import { listen } from "./Listen"
 import { rootCommand } from "./Settings"
 import { senders, tenants } from "./Tenants"
 
 export const VERSION = "0.1.0"
 
-/** The built-in subcommands, in the order `--help` lists them. */
-export const builtinCommands = [
-  tenants,
-  senders,
-  apiKeys,
-  destinations,
-  events,
-  intents,
-  attempts,
-  analytics,
-  listen
-] as const
+const handWritten = [tenants, senders, apiKeys, destinations, events, intents, attempts, analytics, listen] as const
+
+/**
+ * The built-in subcommands, in the order `--help` lists them: the hand-written ones, then a
+ * generic command for any part of the contract they do not reach (see `Derived.ts`).
+ */
+export const builtinCommands = [...handWritten, ...missingCommands(handWritten)] as const
 
 // Any command, whatever it needs or fails with (as in @effect/cli's own signatures); the tree's
 // types are computed from the actual commands passed in.
