@@ -19,8 +19,9 @@ import { attempts, intents } from "./Deliveries"
 import { destinations } from "./Destinations"
 import { events } from "./Events"
 import { missingCommands } from "./Derived"
+import { withDisplay } from "./Display"
 import { listen } from "./Listen"
-import { rootCommand } from "./Settings"
+import { jsonWanted, rootCommand, withConfigFile } from "./Settings"
 import { senders, tenants } from "./Tenants"
 
 export const VERSION = "0.1.0"
@@ -55,7 +56,12 @@ export const cli = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>
 export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(
   extra?: Extra,
   argv: ReadonlyArray<string> = process.argv
-) => withExitCode(cli(extra)(argv)).pipe(Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false })))
+) =>
+  Effect.flatMap(jsonWanted(argv), (json) => withExitCode(cli(extra)(argv), { json })).pipe(
+    withConfigFile,
+    withDisplay(argv),
+    Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false }))
+  )
 
 /** Runs a program built with `run` as the process, exiting with its code (0 after Ctrl-C). */
 export const runMain = (program: Effect.Effect<number>): void =>

@@ -88,7 +88,9 @@ export const operationCommand = (operation: Operation) => {
       )
     ])
   )
-  const data = Flags.optionalText("data", "The request body as a JSON object")
+  const data = operation.hasPayload
+    ? Flags.optionalText("data", "The request body as a JSON object")
+    : Options.none.pipe(Options.map(() => Option.none<string>()))
   return Command.make(
     commandPath(operation).at(-1)!,
     {

@@ -1,8 +1,12 @@
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 export const bin = fileURLToPath(new URL("../bin/signal.mjs", import.meta.url))
+
+// The binary runs the bundled command line: bring it up to date with the sources first (a no-op
+// when nothing changed since the last build).
+execFileSync(process.execPath, [fileURLToPath(new URL("../../../scripts/bundle.mjs", import.meta.url))], { stdio: "inherit" })
 
 export interface CliResult {
   readonly code: number | null
