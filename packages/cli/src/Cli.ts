@@ -10,7 +10,8 @@
  * the global flags with `yield* rootCommand` or resolve them fully with `withSettings(flags)`.
  */
 import { CliConfig, Command } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { analytics } from "./Analytics"
 import { apiKeys } from "./ApiKeys"

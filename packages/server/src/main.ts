@@ -1,4 +1,4 @@
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { run, runMain } from "@signal/cli/Cli"
 import { Console, Effect, Layer } from "effect"
 import * as Logging from "./Logging"
