@@ -7,7 +7,14 @@
  * query parameters, and the body's fields, all side by side.
  */
 import type { HttpApi, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
-import type * as Domain from "@signal/domain"
+import type * as Analytics from "@signal/domain/Analytics"
+import type * as ApiKey from "@signal/domain/ApiKey"
+import type * as DeliveryAttempt from "@signal/domain/DeliveryAttempt"
+import type * as DeliveryIntent from "@signal/domain/DeliveryIntent"
+import type * as Destination from "@signal/domain/Destination"
+import type * as Event from "@signal/domain/Event"
+import type * as Sender from "@signal/domain/Sender"
+import type * as Tenant from "@signal/domain/Tenant"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { type Brand, type DateTime, Either, Option, Schema, SchemaAST as AST } from "effect"
 
@@ -41,16 +48,24 @@ export type Wire<T> = unknown extends T ? T
   : T extends object ? { readonly [K in keyof T as K extends string ? T[K] extends Function ? never : K : never]: Wire<T[K]> }
   : T
 
-// Every schema the domain exports (two levels: `Domain.Event.CreateEvent`), so that a request
-// body's decoded type can be traced back to the schema that decodes it, and its encoded side
-// (fields with defaults optional) offered as the input.
+// The domain modules whose schemas request bodies use, so that a body's decoded type can be traced
+// back to the schema that decodes it and its encoded side (fields with defaults optional) offered
+// as the input. A body from a module not named here is typed from its decoded side instead.
+type Domain = {
+  Analytics: typeof Analytics
+  ApiKey: typeof ApiKey
+  DeliveryAttempt: typeof DeliveryAttempt
+  DeliveryIntent: typeof DeliveryIntent
+  Destination: typeof Destination
+  Event: typeof Event
+  Sender: typeof Sender
+  Tenant: typeof Tenant
+}
 type DomainSchemas = {
-  [NS in keyof typeof Domain]: {
-    [K in keyof (typeof Domain)[NS]]: (typeof Domain)[NS][K] extends Schema.Schema<infer _A, infer _I, never>
-      ? (typeof Domain)[NS][K]
-      : never
-  }[keyof (typeof Domain)[NS]]
-}[keyof typeof Domain]
+  [NS in keyof Domain]: {
+    [K in keyof Domain[NS]]: Domain[NS][K] extends Schema.Schema<infer _A, infer _I, never> ? Domain[NS][K] : never
+  }[keyof Domain[NS]]
+}[keyof Domain]
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
 
