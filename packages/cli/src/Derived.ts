@@ -6,10 +6,9 @@
  *   signal <group> <operation> [path ids…] [--query-param …] [--data '<json body>']
  */
 import { Args, Command, Options } from "@effect/cli"
-import { OpenApi } from "@effect/platform"
 import { methodOf, type Operation, operations } from "@signal/client/Operations"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
-import { Context, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { UsageError } from "./CliError"
 import * as Flags from "./Flags"
 import { output, renderDetails } from "./Output"
@@ -46,14 +45,7 @@ export const commandPath = (operation: Operation): ReadonlyArray<string> => {
   return path.filter((word) => word !== "")
 }
 
-const summaryOf = (operation: Operation) =>
-  Option.getOrElse(
-    Option.orElse(
-      Context.getOption(operation.endpoint.annotations, OpenApi.Summary),
-      () => Context.getOption(operation.endpoint.annotations, OpenApi.Description)
-    ),
-    () => `${operation.method} ${operation.path}`
-  )
+const summaryOf = (operation: Operation) => operation.summary ?? `${operation.method} ${operation.path}`
 
 const parseBody = (data: Option.Option<string>) =>
   Option.match(data, {

@@ -6,7 +6,8 @@
  * Each operation takes one flat object (the seed-000 shape): path parameters by their client name,
  * query parameters, and the body's fields, all side by side.
  */
-import type { HttpApi, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+import { type HttpApi, type HttpApiEndpoint, type HttpApiGroup, OpenApi } from "@effect/platform"
+import { operationDocs } from "@signal/domain/ApiDocs"
 import type * as Analytics from "@signal/domain/Analytics"
 import type * as ApiKey from "@signal/domain/ApiKey"
 import type * as DeliveryAttempt from "@signal/domain/DeliveryAttempt"
@@ -16,7 +17,7 @@ import type * as Event from "@signal/domain/Event"
 import type * as Sender from "@signal/domain/Sender"
 import type * as Tenant from "@signal/domain/Tenant"
 import { SignalApi } from "@signal/domain/SignalApi"
-import { type Brand, type DateTime, Either, Option, Schema, SchemaAST as AST } from "effect"
+import { type Brand, Context, type DateTime, Either, Option, Schema, SchemaAST as AST } from "effect"
 
 /**
  * Path parameters whose client name is longer than the route's (`eventDestinationId` reads better
@@ -135,6 +136,8 @@ export interface Operation {
   readonly id: string
   readonly method: string
   readonly path: string
+  /** What the operation does, in a line, as the API documents it. */
+  readonly summary: string | undefined
   readonly endpoint: HttpApiEndpoint.HttpApiEndpoint.AnyWithProps
   /** Path parameters: the route's name and the client's. */
   readonly pathParams: ReadonlyArray<{ readonly wire: string; readonly input: string }>
@@ -164,6 +167,12 @@ const operationOf = (group: HttpApiGroup.HttpApiGroup.AnyWithProps, endpoint: Ht
     id: group.topLevel ? endpoint.name : `${group.identifier}.${endpoint.name}`,
     method: endpoint.method,
     path: endpoint.path,
+    summary: Option.getOrUndefined(
+      Option.orElse(
+        Context.getOption(endpoint.annotations, OpenApi.Summary),
+        () => Option.fromNullable(operationDocs[group.topLevel ? endpoint.name : `${group.identifier}.${endpoint.name}`]?.summary)
+      )
+    ),
     endpoint,
     pathParams: Option.match(endpoint.pathSchema, {
       onNone: () => [],

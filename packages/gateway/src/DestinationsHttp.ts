@@ -17,7 +17,7 @@ export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestinatio
     const senders = yield* atStoreBoundary(SenderRepo)
     const waker = yield* Waker
     const requireSender = (senderId: SenderId | null | undefined) =>
-      senderId == null ? Effect.void : senders.findById(senderId).pipe(orNotFound("sender", senderId))
+      senderId == null ? Effect.void : senders.findById(senderId).pipe(orNotFound("sender", senderId), Effect.asVoid)
 
     return handlers
       .handle("create", ({ path, payload }) =>

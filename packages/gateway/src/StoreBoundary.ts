@@ -10,11 +10,16 @@ import { type Context, Effect } from "effect"
 import { databaseUnavailable } from "./ApiErrors"
 
 /** A service as handlers see it: each method's `SqlError` replaced by the contract's errors. */
-export type AtStoreBoundary<S> = {
-  readonly [K in keyof S]: S[K] extends (...args: infer A) => Effect.Effect<infer X, infer E, infer R>
-    ? (...args: A) => Effect.Effect<X, Exclude<E, SqlError> | ServiceUnavailable | BadRequest, R>
-    : S[K]
-}
+export type AtStoreBoundary<S> = { readonly [K in keyof S]: Bounded<S[K]> }
+
+type Bounded<F> = F extends (...args: infer A) => infer Out
+  ? [Out] extends [Effect.Effect<infer _X, infer _E, infer _R>] ? (...args: A) => Effect.Effect<
+      Effect.Effect.Success<Out>,
+      Exclude<Effect.Effect.Error<Out>, SqlError> | ServiceUnavailable | BadRequest,
+      Effect.Effect.Context<Out>
+    >
+  : F
+  : F
 
 /** Wraps every method of `service` that answers an Effect; other members pass through. */
 export const storeBoundary = <S extends object>(service: S): AtStoreBoundary<S> =>

@@ -1,0 +1,178 @@
+/**
+ * What the OpenAPI document says about each operation beyond its shape: a summary, a description
+ * and, for request bodies, an example. Keyed by operation id (`group.endpoint`, as the document
+ * names them); an `OpenApi.Summary` or `OpenApi.Description` annotation on the endpoint itself
+ * wins. `documentSpec` is the `OpenApi.Transform` the gateway applies to the generated document;
+ * a test lints it (every operation with a summary, a description and an error schema).
+ */
+
+export interface OperationDocs {
+  readonly summary: string
+  readonly description: string
+  /** An example request body. */
+  readonly example?: unknown
+}
+
+const pageNote =
+  "Pages hold `limit` items (1–200, default 20), newest first unless `order=asc`; pass the answer's `nextCursor` as `cursor` for the next page."
+
+const destinationExample = {
+  name: "Production webhook",
+  description: "Payments service receiver",
+  eventTypes: ["payment.created", "payment.failed"],
+  topics: ["payments"],
+  retry: { type: "exponential", delaySeconds: 60, maxAttempts: 5 },
+  variant: { type: "http_endpoint", url: "https://receiver.example/webhooks", method: "POST" },
+  headers: { "X-Team": "payments" },
+  timeoutSeconds: 30,
+  maxConcurrency: 10
+}
+
+const eventExample = {
+  senderId: "snd_01jd8ya3k2m5q7r9t1v3w5x7z9",
+  eventType: "payment.created",
+  topics: ["payments"],
+  payload: { paymentId: "pay_123", amount: 1000, currency: "USD" },
+  idempotencyKey: "pay_123-created"
+}
+
+export const operationDocs: Readonly<Record<string, OperationDocs>> = {
+  "tenant.upsert": {
+    summary: "Create or rename a tenant",
+    description:
+      "Tenants are isolated workspaces: destinations, events and deliveries belong to one. Upserting an existing `identifier` updates its name and answers the same tenant.",
+    example: { identifier: "acme", name: "Acme Inc." }
+  },
+  "tenant.get": { summary: "Get a tenant", description: "The tenant with this id; 404 if there is none." },
+  "sender.upsert": {
+    summary: "Create or rename a sender",
+    description:
+      "Senders name the sources of events (a service, an integration); destinations may receive only one sender's events. Upserting an existing `identifier` updates its name.",
+    example: { identifier: "payment-service", name: "Payment service" }
+  },
+  "sender.get": { summary: "Get a sender", description: "The sender with this id; 404 if there is none." },
+  "eventDestination.create": {
+    summary: "Create a webhook destination",
+    description:
+      "A destination receives the tenant's events that match its filters (event types, topics, sender) as signed HTTP requests, retried by its policy. The answer carries the signing secret (`webhook.signingSecret`).",
+    example: destinationExample
+  },
+  "eventDestination.list": { summary: "List destinations", description: `The tenant's destinations, without their signing secrets. ${pageNote}` },
+  "eventDestination.get": { summary: "Get a destination", description: "One destination, with its signing secret." },
+  "eventDestination.update": {
+    summary: "Change a destination",
+    description:
+      "Fields given replace the stored ones; fields left out stay as they are (`eventTypes: null` receives every type). Re-enabling a destination resumes its deliveries.",
+    example: { eventTypes: null, active: true, retry: { type: "linear", delaySeconds: 30, maxAttempts: 10 } }
+  },
+  "eventDestination.delete": {
+    summary: "Delete a destination",
+    description: "It receives nothing more; deliveries still open for it are given up. Answers `{ id, deleted: true }`."
+  },
+  "eventDestination.rotateSecret": {
+    summary: "Rotate a destination's signing secret",
+    description:
+      "Replaces the signing secret. The old one keeps signing next to the new one for `graceSeconds` (default 86400), so receivers can switch without losing deliveries. No body means the defaults.",
+    example: { graceSeconds: 3600 }
+  },
+  "event.create": {
+    summary: "Publish an event",
+    description:
+      "Stores the event and one delivery intent per matching destination in one transaction, then answers 201: an accepted event is never lost. The payload is `payload` (JSON) or `payloadJson` (a JSON string). A repeated `idempotencyKey` answers the first event.",
+    example: eventExample
+  },
+  "event.createBatch": {
+    summary: "Publish up to 1,000 events at once",
+    description: "The same as publishing each event, in one transaction: all are accepted or none is.",
+    example: { events: [eventExample, { ...eventExample, eventType: "payment.failed", idempotencyKey: "pay_124-failed" }] }
+  },
+  "event.list": {
+    summary: "List events",
+    description: `The tenant's events, filtered by type, topic, sender, status and creation time (lists are comma-separated or repeated). ${pageNote}`
+  },
+  "event.get": { summary: "Get an event", description: "One event with its payload and its delivery counts." },
+  "eventDeliveryIntent.list": {
+    summary: "List delivery intents",
+    description: `One intent per event and destination: its status, attempts so far, next attempt and last error. ${pageNote}`
+  },
+  "eventDeliveryIntent.get": {
+    summary: "Get a delivery intent",
+    description: "One intent with its event and destination."
+  },
+  "eventDeliveryIntent.retry": {
+    summary: "Retry a delivery now",
+    description:
+      "Reopens a failed (or waiting) intent for an immediate attempt and answers 202. 409 when its destination is deleted or disabled: nothing would deliver it."
+  },
+  "eventDeliveryAttempt.list": {
+    summary: "List delivery attempts",
+    description: `Every HTTP request Signal made: status, duration, the receiver's answer (capped) or the error code. ${pageNote}`
+  },
+  "eventDeliveryAttempt.get": { summary: "Get a delivery attempt", description: "One attempt with its request's intent and the response." },
+  "analytics.tenant": {
+    summary: "Delivery analytics of a tenant",
+    description:
+      "Deliveries, success rate, attempts per delivery and latency p50/p95 over `[from, to)` (default: the last 24 hours), and the queue as it is now."
+  },
+  "analytics.destination": {
+    summary: "Delivery analytics of one destination",
+    description: "The same figures as the tenant's, for one destination."
+  },
+  "apiKey.create": {
+    summary: "Create a tenant API key",
+    description:
+      "Admin only. The answer is the only time the key (`sk_…`) is shown: Signal keeps its hash. The key reaches its own tenant's routes.",
+    example: { name: "ci" }
+  },
+  "apiKey.list": { summary: "List a tenant's API keys", description: `Admin only. Names and prefixes, never the keys. ${pageNote}` },
+  "apiKey.revoke": {
+    summary: "Revoke an API key",
+    description: "Admin only. Requests with the key are refused from now on; answers the key with `revokedAt` set."
+  },
+  health: { summary: "Liveness", description: "200 while the process serves HTTP; no authentication." },
+  ready: {
+    summary: "Readiness",
+    description: "200 when the database answers, 503 otherwise; load balancers route to ready gateways only."
+  }
+}
+
+/** What each tag (the contract's groups, by title) is about. */
+export const tagDocs: Readonly<Record<string, string>> = {
+  Tenants: "Isolated workspaces; everything else belongs to a tenant.",
+  Senders: "The sources of events.",
+  Destinations: "Webhook receivers: URL, filters, retry policy, signing secret, limits.",
+  Events: "What producers publish; each is delivered to every matching destination.",
+  "Delivery intents": "One per event and destination: where its delivery stands.",
+  "Delivery attempts": "Every HTTP request made to deliver an intent, with the answer.",
+  Analytics: "Delivery figures over a time window.",
+  "API keys": "Tenant API keys; managed with the admin key only.",
+  Health: "Liveness and readiness probes."
+}
+
+type Spec = Record<string, any>
+
+const methods = ["get", "put", "post", "patch", "delete"]
+
+/**
+ * Completes the generated document: summaries, descriptions and request examples of the
+ * operations, tag descriptions, and a server entry (this Signal, same origin) when none is set.
+ */
+export const documentSpec = (spec: Spec): Spec => {
+  for (const item of Object.values<Spec>(spec.paths ?? {})) {
+    for (const method of methods) {
+      const operation = item[method]
+      if (operation === undefined) continue
+      const docs = operationDocs[operation.operationId]
+      if (docs === undefined) continue
+      operation.summary ??= docs.summary
+      operation.description ??= docs.description
+      const body = operation.requestBody?.content?.["application/json"]
+      if (body !== undefined && docs.example !== undefined) body.example ??= docs.example
+    }
+  }
+  for (const tag of spec.tags ?? []) tag.description ??= tagDocs[tag.name]
+  if (spec.servers === undefined || spec.servers.length === 0) {
+    spec.servers = [{ url: "/", description: "This Signal server (the API is served where this document is)" }]
+  }
+  return spec
+}
