@@ -4,36 +4,18 @@
  * run there, as it is, against a live server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { hasTestServer, type LiveServer, startTestServer, stopServer } from "./liveServer"
+import { runNode } from "./nodeProcess"
 
 const clientDir = fileURLToPath(new URL("..", import.meta.url))
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
   execFileSync("npm", [...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 })
-
-/** Runs node without blocking the test's event loop (the live server runs in it). */
-const node = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = process.env) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`node ${args.join(" ")} timed out\n${stdout}\n${stderr}`))
-    }, 120_000)
-    child.on("error", reject)
-    child.on("close", (status) => {
-      clearTimeout(timer)
-      resolve({ status, stdout, stderr })
-    })
-  })
 
 /** The README's quick start, exactly as written there. */
 const quickStart = (): string => {
@@ -79,8 +61,12 @@ describe.skipIf(!hasTestServer)("the packed @signal/client", () => {
 
   it("runs the README's quick start against a live server", { timeout: 150_000 }, async () => {
     writeFileSync(join(project, "quick-start.mjs"), quickStart())
-    const result = await node(["quick-start.mjs"], project, { PATH: process.env.PATH, SIGNAL_ENDPOINT: server.url })
-    expect(result.status, result.stderr).toBe(0)
+    const result = await runNode(["quick-start.mjs"], {
+      cwd: project,
+      env: { PATH: process.env.PATH, SIGNAL_ENDPOINT: server.url },
+      timeoutMs: 120_000
+    })
+    expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toMatch(/^Signing secret: whsec_\S+$/m)
     expect(result.stdout).toMatch(/^Event: evt_\w+ pending to 1 destination\(s\)$/m)
     expect(result.stdout).toMatch(/^evt_\w+: payment\.created - \w+$/m)
@@ -105,8 +91,11 @@ describe.skipIf(!hasTestServer)("the packed @signal/client", () => {
         files: ["quick-start.ts"]
       })
     )
-    const tsc = await node([join(root, "node_modules", "typescript", "bin", "tsc"), "-p", project], project)
-    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0)
+    const tsc = await runNode([join(root, "node_modules", "typescript", "bin", "tsc"), "-p", project], {
+      cwd: project,
+      timeoutMs: 120_000
+    })
+    expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0)
   })
 
   it("runs without Node's modules through the portable entry (what browsers get)", async () => {
