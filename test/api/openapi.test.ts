@@ -42,6 +42,30 @@ describe("GET /openapi.json", () => {
     expect(problems).toEqual([])
   })
 
+  it("describes the fields of request bodies and the parameters", async () => {
+    const spec = (await running.client.get("/openapi.json")).body
+    const resolve = (schema: any): any =>
+      schema?.$ref === undefined ? schema : resolve(spec.components.schemas[schema.$ref.replace("#/components/schemas/", "")])
+    const undescribed: Array<string> = []
+    let checked = 0
+    for (const { label, op } of operationsOf(spec)) {
+      for (const parameter of op.parameters ?? []) {
+        checked++
+        if (typeof parameter.description !== "string") undescribed.push(`${label}: parameter ${parameter.name}`)
+      }
+      const body = resolve(op.requestBody?.content?.["application/json"]?.schema)
+      const objects = body === undefined ? [] : body.anyOf !== undefined ? body.anyOf.map(resolve) : [body]
+      for (const object of objects) {
+        for (const [name, property] of Object.entries<any>(object?.properties ?? {})) {
+          checked++
+          if (typeof property.description !== "string") undescribed.push(`${label}: body field ${name}`)
+        }
+      }
+    }
+    expect(undescribed).toEqual([])
+    expect(checked).toBeGreaterThan(80)
+  })
+
   it("documents only operations the contract has", async () => {
     const spec = (await running.client.get("/openapi.json")).body
     const ids = new Set(operationsOf(spec).map(({ op }) => op.operationId))

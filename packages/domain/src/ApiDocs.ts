@@ -149,13 +149,96 @@ export const tagDocs: Readonly<Record<string, string>> = {
   Health: "Liveness and readiness probes."
 }
 
+/**
+ * What a field means, by name: Signal's names mean the same wherever they appear (a body, an answer,
+ * a query parameter), so one glossary describes them all.
+ */
+export const fieldDocs: Readonly<Record<string, string>> = {
+  id: "The record's id, prefixed by its kind (`ten_`, `snd_`, `dst_`, `evt_`, `int_`, `att_`, `key_`).",
+  tenantId: "The tenant (`ten_…`) the record belongs to.",
+  senderId: "The sender (`snd_…`): who publishes the event; on a destination, the only sender it receives from (`null`: every sender).",
+  destinationId: "A destination (`dst_…`).",
+  eventId: "An event (`evt_…`).",
+  intentId: "A delivery intent (`int_…`).",
+  attemptId: "A delivery attempt (`att_…`).",
+  keyId: "An API key (`key_…`).",
+  identifier: "Your stable identifier for it: upserting the same identifier updates the record.",
+  name: "A display name.",
+  description: "Free text for people (up to 2,000 characters).",
+  eventType: "What happened, e.g. `payment.created` (1–200 characters).",
+  eventTypes: "The event types received (`null`: every type); as a filter, any of them.",
+  topics: "Topics for routing: a destination with topics receives events sharing at least one.",
+  payload: "The event's data as JSON (at most 32 levels deep).",
+  payloadJson: "The event's data as a JSON string (instead of `payload`).",
+  headers: "HTTP headers sent with each delivery, as name → value.",
+  onlyForDestinations: "Deliver only to these destinations (`dst_…`), if they match; `null` or absent: every matching destination.",
+  idempotencyKey: "Publishing the same key again (per tenant) answers the first event and delivers nothing new.",
+  ttlSeconds: "Seconds after which undelivered deliveries of the event stop retrying (`expired`).",
+  retry: "How failed deliveries are retried: `linear` (delay × n) or `exponential` (delay × 2^(n−1)).",
+  type: "The kind of value (see the allowed values).",
+  delaySeconds: "Seconds before the first retry (1–86400); later ones grow by the retry type.",
+  maxAttempts: "Attempts in all, the first included (1–100).",
+  variant: "Where deliveries go: an HTTP endpoint (`url`, `method`, default POST).",
+  url: "The receiver's absolute http(s) URL; private networks are refused at delivery time.",
+  method: "The HTTP method of deliveries (default POST).",
+  timeoutSeconds: "Seconds a delivery may take before it counts as failed (`timeout`), 1–300, default 30.",
+  maxConcurrency: "Deliveries in flight to this destination at once, 1–1000, default 10.",
+  rateLimitPerSecond: "Most deliveries per second to this destination (`null`: unlimited).",
+  active: "Whether deliveries are made; `false` pauses the destination (nothing is lost).",
+  status: "Where the record stands (see the allowed values).",
+  graceSeconds: "Seconds the old signing secret keeps signing next to the new one (0–2592000, default 86400).",
+  signingSecret: "The `whsec_…` secret deliveries are signed with (Standard Webhooks).",
+  limit: "Page size, 1–200 (default 20).",
+  order: "`desc` (newest first, the default) or `asc`.",
+  cursor: "The previous page's `nextCursor`.",
+  nextCursor: "Pass as `cursor` for the next page; `null` on the last one.",
+  hasMore: "Whether another page follows.",
+  items: "The page's records.",
+  from: "Start of the window (inclusive), ISO 8601; default 24 hours before `to`.",
+  to: "End of the window (exclusive), ISO 8601; default now.",
+  createdAfter: "Only records created after this ISO 8601 time.",
+  createdBefore: "Only records created before this ISO 8601 time.",
+  eventIds: "Only for these events (`evt_…`; repeated or comma-separated).",
+  destinationIds: "Only for these destinations (`dst_…`; repeated or comma-separated).",
+  intentIds: "Only for these intents (`int_…`; repeated or comma-separated).",
+  senderIds: "Only from these senders (`snd_…`; repeated or comma-separated).",
+  events: "The events to publish (1–1000).",
+  code: "A stable, machine-readable error code.",
+  message: "What went wrong, for people: one sentence per problem.",
+  details: "Every problem with its `path` (field names from the body's root) and `message`.",
+  createdAt: "When the record was created (ISO 8601).",
+  updatedAt: "When the record last changed (ISO 8601)."
+}
+
 type Spec = Record<string, any>
+
+/** Gives every schema property and parameter named in `fieldDocs` its description, where it has none. */
+const describeFields = (node: unknown): void => {
+  if (Array.isArray(node)) {
+    for (const item of node) describeFields(item)
+    return
+  }
+  if (node === null || typeof node !== "object") return
+  const record = node as Spec
+  if (record.properties !== null && typeof record.properties === "object") {
+    for (const [name, property] of Object.entries<Spec>(record.properties)) {
+      if (fieldDocs[name] !== undefined && property !== null && typeof property === "object") {
+        property.description ??= fieldDocs[name]
+      }
+    }
+  }
+  if ((record.in === "path" || record.in === "query") && typeof record.name === "string" && fieldDocs[record.name] !== undefined) {
+    record.description ??= fieldDocs[record.name]
+  }
+  for (const value of Object.values(record)) describeFields(value)
+}
 
 const methods = ["get", "put", "post", "patch", "delete"]
 
 /**
  * Completes the generated document: summaries, descriptions and request examples of the
- * operations, tag descriptions, and a server entry (this Signal, same origin) when none is set.
+ * operations, tag descriptions, field and parameter descriptions (`fieldDocs`), and a server
+ * entry (this Signal, same origin) when none is set.
  */
 export const documentSpec = (spec: Spec): Spec => {
   for (const item of Object.values<Spec>(spec.paths ?? {})) {
@@ -171,6 +254,8 @@ export const documentSpec = (spec: Spec): Spec => {
     }
   }
   for (const tag of spec.tags ?? []) tag.description ??= tagDocs[tag.name]
+  describeFields(spec.paths)
+  describeFields(spec.components)
   if (spec.servers === undefined || spec.servers.length === 0) {
     spec.servers = [{ url: "/", description: "This Signal server (the API is served where this document is)" }]
   }
