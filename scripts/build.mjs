@@ -15,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { dirname, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
+import { bundle, bundles } from "./bundle.mjs"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const packagesDir = join(root, "packages")
@@ -123,7 +124,8 @@ for (const pkg of packages.values()) {
   if (clean) rmSync(dist, { recursive: true, force: true })
   const files = filesOf(src)
   const sources = files.filter(isSource)
-  const expected = new Set()
+  // the command line bundles (scripts/bundle.mjs) live in dist/ as well
+  const expected = new Set(bundles.map(({ out }) => join(root, out)))
   // Anything else under src/ (SQL, HTML, JSON read at run time) is shipped as it is.
   for (const asset of files.filter((f) => !isSource(f) && !f.endsWith(".d.ts"))) {
     const out = join(dist, relative(src, asset))
@@ -170,3 +172,5 @@ for (const pkg of packages.values()) {
   for (const file of stale(dist)) rmSync(file)
 }
 if (written > 0) console.log(`signal build: wrote ${written} file(s) to packages/*/dist`)
+const bundled = await bundle({ force: clean })
+if (bundled > 0) console.log(`signal build: bundled ${bundled} command line(s)`)

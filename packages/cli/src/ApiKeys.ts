@@ -3,6 +3,7 @@ import { Command } from "@effect/cli"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { ApiKey } from "@signal/client/Types"
 import { Effect, Option } from "effect"
+import { groupCommand } from "./Derived"
 import * as Flags from "./Flags"
 import { type Column, output, outputPage, renderDetails, time } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
@@ -54,7 +55,4 @@ const revoke = Command.make(
     }).pipe(withSettings(flags))
 ).pipe(Command.withDescription("Revoke an API key; requests with it are refused from now on"))
 
-export const apiKeys = Command.make("api-keys").pipe(
-  Command.withDescription("Manage the tenant's API keys (admin only: a tenant key cannot)"),
-  Command.withSubcommands([create, listCommand, revoke])
-)
+export const apiKeys = groupCommand("apiKey", "Manage the tenant's API keys (admin only: a tenant key cannot)", [create, listCommand, revoke])

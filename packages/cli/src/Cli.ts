@@ -10,7 +10,8 @@
  * the global flags with `yield* rootCommand` or resolve them fully with `withSettings(flags)`.
  */
 import { CliConfig, Command } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { analytics } from "./Analytics"
 import { apiKeys } from "./ApiKeys"
@@ -18,24 +19,21 @@ import { withExitCode } from "./CliError"
 import { attempts, intents } from "./Deliveries"
 import { destinations } from "./Destinations"
 import { events } from "./Events"
+import { missingCommands } from "./Derived"
+import { withDisplay } from "./Display"
 import { listen } from "./Listen"
-import { rootCommand } from "./Settings"
+import { jsonWanted, rootCommand, withConfigFile } from "./Settings"
 import { senders, tenants } from "./Tenants"
 
 export const VERSION = "0.1.0"
 
-/** The built-in subcommands, in the order `--help` lists them. */
-export const builtinCommands = [
-  tenants,
-  senders,
-  apiKeys,
-  destinations,
-  events,
-  intents,
-  attempts,
-  analytics,
-  listen
-] as const
+const handWritten = [tenants, senders, apiKeys, destinations, events, intents, attempts, analytics, listen] as const
+
+/**
+ * The built-in subcommands, in the order `--help` lists them: the hand-written ones, then a
+ * generic command for any part of the contract they do not reach (see `Derived.ts`).
+ */
+export const builtinCommands = [...handWritten, ...missingCommands(handWritten)] as const
 
 // Any command, whatever it needs or fails with (as in @effect/cli's own signatures); the tree's
 // types are computed from the actual commands passed in.
@@ -59,7 +57,12 @@ export const cli = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>
 export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>(
   extra?: Extra,
   argv: ReadonlyArray<string> = process.argv
-) => withExitCode(cli(extra)(argv)).pipe(Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false })))
+) =>
+  Effect.flatMap(jsonWanted(argv), (json) => withExitCode(cli(extra)(argv), { json })).pipe(
+    withConfigFile,
+    withDisplay(argv),
+    Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false }))
+  )
 
 /** Runs a program built with `run` as the process, exiting with its code (0 after Ctrl-C). */
 export const runMain = (program: Effect.Effect<number>): void =>

@@ -26,10 +26,19 @@ export const EXIT_OK = 0
 export const EXIT_ERROR = 1
 export const EXIT_USAGE = 2
 
-const describe = (error: unknown): { readonly code: string; readonly message: string; readonly exitCode: number } => {
+interface Described {
+  readonly code: string
+  readonly message: string
+  readonly exitCode: number
+  readonly status?: number
+  readonly details?: unknown
+}
+
+const describe = (error: unknown): Described => {
   if (error instanceof UsageError) return { code: error.code, message: error.message, exitCode: EXIT_USAGE }
-  if (error instanceof CliFailure || isSignalClientError(error)) {
-    return { code: error.code, message: error.message, exitCode: EXIT_ERROR }
+  if (error instanceof CliFailure) return { code: error.code, message: error.message, exitCode: EXIT_ERROR }
+  if (isSignalClientError(error)) {
+    return { code: error.code, message: error.message, exitCode: EXIT_ERROR, status: error.status, details: error.details }
   }
   if (error instanceof Error) {
     const tag = (error as { _tag?: unknown })._tag
@@ -38,12 +47,26 @@ const describe = (error: unknown): { readonly code: string; readonly message: st
   return { code: "internal", message: String(error), exitCode: EXIT_ERROR }
 }
 
+/** `error: <code>: <message>` for people; `{"error":{code,message,status?,details?}}` under `--json`. */
+const printError = (error: Described, json: boolean) =>
+  Console.error(
+    json
+      ? JSON.stringify({
+        error: { code: error.code, message: error.message, status: error.status, details: error.details }
+      })
+      : `error: ${error.code}: ${error.message}`
+  )
+
 /**
  * Runs a CLI program and turns its outcome into an exit code: 0 on success, 2 for usage errors
- * (already explained by @effect/cli, or a `UsageError`), 1 for everything else, each printed as
- * `error: <code>: <message>` on stderr. Interruption (Ctrl-C) is left alone.
+ * (already explained by @effect/cli, or a `UsageError`), 1 for everything else, each printed on
+ * stderr as `error: <code>: <message>`, or as one JSON object with `json`. Interruption (Ctrl-C)
+ * is left alone.
  */
-export const withExitCode = <E, R>(program: Effect.Effect<void, E, R>): Effect.Effect<number, never, R> =>
+export const withExitCode = <E, R>(
+  program: Effect.Effect<void, E, R>,
+  options: { readonly json?: boolean } = {}
+): Effect.Effect<number, never, R> =>
   program.pipe(
     Effect.as(EXIT_OK),
     Effect.catchAllCause((cause) => {
@@ -54,10 +77,10 @@ export const withExitCode = <E, R>(program: Effect.Effect<void, E, R>): Effect.E
         return Effect.succeed(EXIT_USAGE)
       }
       const error = Option.isSome(failure) ? failure.value : Cause.squash(cause)
-      const { code, exitCode, message } = describe(error)
-      return Console.error(`error: ${code}: ${message}`).pipe(
+      const described = describe(error)
+      return printError(described, options.json === true).pipe(
         Effect.zipRight(Option.isSome(failure) ? Effect.void : Console.error(Cause.pretty(cause))),
-        Effect.as(exitCode)
+        Effect.as(described.exitCode)
       )
     })
   )

@@ -3,6 +3,7 @@ import { Command } from "@effect/cli"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DeliveryAttempt, DeliveryIntent } from "@signal/client/Types"
 import { Effect } from "effect"
+import { groupCommand } from "./Derived"
 import * as Flags from "./Flags"
 import { type Column, output, outputDetails, outputPage, text, time, truncate } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
@@ -79,10 +80,7 @@ const retryIntent = Command.make("retry", { ...globalOptions, intentId }, (flags
     yield* output(intent, (i) => `${i.id} ${i.status}, next attempt ${time(i.nextAttemptAt)}`)
   }).pipe(withSettings(flags))).pipe(Command.withDescription("Deliver an intent again now"))
 
-export const intents = Command.make("intents").pipe(
-  Command.withDescription("Inspect and retry delivery intents"),
-  Command.withSubcommands([listIntents, getIntent, retryIntent])
-)
+export const intents = groupCommand("eventDeliveryIntent", "Inspect and retry delivery intents", [listIntents, getIntent, retryIntent])
 
 const listAttempts = Command.make(
   "list",
@@ -122,7 +120,4 @@ const getAttempt = Command.make(
     }).pipe(withSettings(flags))
 ).pipe(Command.withDescription("Show a delivery attempt with the receiver's response"))
 
-export const attempts = Command.make("attempts").pipe(
-  Command.withDescription("Inspect delivery attempts"),
-  Command.withSubcommands([listAttempts, getAttempt])
-)
+export const attempts = groupCommand("eventDeliveryAttempt", "Inspect delivery attempts", [listAttempts, getAttempt])

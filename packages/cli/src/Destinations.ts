@@ -4,6 +4,7 @@ import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DestinationListItem } from "@signal/client/Types"
 import { Effect, Option } from "effect"
 import { UsageError } from "./CliError"
+import { groupCommand } from "./Derived"
 import * as Flags from "./Flags"
 import { type Column, list, output, outputDetails, outputPage, truncate } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
@@ -220,9 +221,7 @@ const setActive = (name: "enable" | "disable", active: boolean) =>
       Command.withDescription(active ? "Resume deliveries to a destination" : "Pause deliveries to a destination")
     )
 
-export const destinations = Command.make("destinations").pipe(
-  Command.withDescription("Manage webhook destinations"),
-  Command.withSubcommands([
+export const destinations = groupCommand("eventDestination", "Manage webhook destinations", [
     create,
     listCommand,
     get,
@@ -232,4 +231,3 @@ export const destinations = Command.make("destinations").pipe(
     setActive("disable", false),
     rotateSecret
   ])
-)

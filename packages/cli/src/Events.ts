@@ -5,6 +5,7 @@ import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { Event } from "@signal/client/Types"
 import { Effect, Option } from "effect"
 import { CliFailure, UsageError } from "./CliError"
+import { groupCommand } from "./Derived"
 import * as Flags from "./Flags"
 import { type Column, list, outputDetails, outputPage, time, truncate } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
@@ -156,7 +157,4 @@ const get = Command.make("get", { ...globalOptions, eventId: Flags.id("event-id"
     yield* outputDetails(yield* api.event.get({ tenantId, eventId: flags.eventId }), detailOrder)
   }).pipe(withSettings(flags))).pipe(Command.withDescription("Show an event with its delivery counts and payload"))
 
-export const events = Command.make("events").pipe(
-  Command.withDescription("Publish and inspect events"),
-  Command.withSubcommands([publish, listCommand, get, tail])
-)
+export const events = groupCommand("event", "Publish and inspect events", [publish, listCommand, get, tail])

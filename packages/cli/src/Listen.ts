@@ -12,7 +12,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { inspectWebhook } from "@signal/client/verifyWebhook"
 import { Console, Duration, Effect, Option } from "effect"

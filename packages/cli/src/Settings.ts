@@ -1,38 +1,61 @@
 /**
  * Global options (`--endpoint`, `--api-key`, `--tenant`, `--json`) and how they are resolved:
  * flag after the subcommand › flag before it › environment (`SIGNAL_ENDPOINT`, `SIGNAL_API_KEY`,
- * `SIGNAL_TENANT`) › config file (`SIGNAL_CONFIG` or `~/.config/signal/config.json`) › default.
+ * `SIGNAL_TENANT`, `SIGNAL_JSON`) › config file (`SIGNAL_CONFIG` or `~/.config/signal/config.json`)
+ * › default. The root command's options fall back to `Config` (@effect/cli's own fallback), and
+ * the config file is a `ConfigProvider` behind the environment, so both are read the same way.
  */
 import { Command, Options } from "@effect/cli"
 import { FetchHttpClient, FileSystem } from "@effect/platform"
 import { DEFAULT_ENDPOINT, SignalClient } from "@signal/client/SignalClient"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
-import { Config, Context, Effect, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { Config, ConfigProvider, Context, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { CliFailure, UsageError } from "./CliError"
 
-/** The options every command accepts, before or after its name. */
+const descriptions = {
+  endpoint: `Signal API base URL (env SIGNAL_ENDPOINT, default ${DEFAULT_ENDPOINT})`,
+  apiKey: "API key sent as a bearer token (env SIGNAL_API_KEY)",
+  tenant: "Tenant id (ten_…) for tenant-scoped commands (env SIGNAL_TENANT)",
+  json: "Print machine-readable JSON instead of tables, errors included (env SIGNAL_JSON)"
+}
+
+/** The options every command accepts after its name. */
 export const globalOptions = {
-  endpoint: Options.text("endpoint").pipe(
-    Options.withDescription(`Signal API base URL (env SIGNAL_ENDPOINT, default ${DEFAULT_ENDPOINT})`),
-    Options.optional
-  ),
-  apiKey: Options.redacted("api-key").pipe(
-    Options.withDescription("API key sent as a bearer token (env SIGNAL_API_KEY)"),
-    Options.optional
-  ),
-  tenant: Options.text("tenant").pipe(
-    Options.withDescription("Tenant id (ten_…) for tenant-scoped commands (env SIGNAL_TENANT)"),
-    Options.optional
-  ),
-  json: Options.boolean("json").pipe(Options.withDescription("Print machine-readable JSON instead of tables"))
+  endpoint: Options.text("endpoint").pipe(Options.withDescription(descriptions.endpoint), Options.optional),
+  apiKey: Options.redacted("api-key").pipe(Options.withDescription(descriptions.apiKey), Options.optional),
+  tenant: Options.text("tenant").pipe(Options.withDescription(descriptions.tenant), Options.optional),
+  json: Options.boolean("json").pipe(Options.withDescription(descriptions.json))
 }
 
 export type GlobalFlags = Command.Command.ParseConfig<typeof globalOptions>
 
+/** The same options before the subcommand, each falling back to its `Config` (environment, then file). */
+const rootOptions = {
+  endpoint: Options.text("endpoint").pipe(
+    Options.withDescription(descriptions.endpoint),
+    Options.withFallbackConfig(Config.string("SIGNAL_ENDPOINT")),
+    Options.optional
+  ),
+  apiKey: Options.redacted("api-key").pipe(
+    Options.withDescription(descriptions.apiKey),
+    Options.withFallbackConfig(Config.redacted("SIGNAL_API_KEY")),
+    Options.optional
+  ),
+  tenant: Options.text("tenant").pipe(
+    Options.withDescription(descriptions.tenant),
+    Options.withFallbackConfig(Config.string("SIGNAL_TENANT")),
+    Options.optional
+  ),
+  json: Options.boolean("json").pipe(
+    Options.withDescription(descriptions.json),
+    Options.withFallbackConfig(Config.boolean("SIGNAL_JSON"))
+  )
+}
+
 /** The root `signal` command before its subcommands are attached; its tag carries the root flags. */
-export const rootCommand = Command.make("signal", globalOptions)
+export const rootCommand = Command.make("signal", rootOptions)
 
 export interface Settings {
   readonly endpoint: string
@@ -78,33 +101,65 @@ export const readConfigFile = (path: string): Effect.Effect<ConfigFile, CliFailu
     )
   })
 
-const env = (name: string) =>
-  Config.option(Config.string(name)).pipe(
-    Effect.map(Option.filter((value) => value !== "")),
-    Effect.orElseSucceed(() => Option.none<string>())
+/** The config file as this invocation found it: where, and what was wrong with it if anything. */
+export class ConfigFileState extends Context.Tag("@signal/cli/ConfigFileState")<ConfigFileState, {
+  readonly path: string
+  readonly problem: Option.Option<CliFailure>
+}>() {}
+
+/** The environment, and behind it the config file's values under the same names. */
+const providerWith = (file: ConfigFile) =>
+  ConfigProvider.fromEnv().pipe(
+    ConfigProvider.orElse(() =>
+      ConfigProvider.fromJson({
+        ...(file.endpoint === undefined ? {} : { SIGNAL_ENDPOINT: file.endpoint }),
+        ...(file.apiKey === undefined ? {} : { SIGNAL_API_KEY: file.apiKey }),
+        ...(file.tenant === undefined ? {} : { SIGNAL_TENANT: file.tenant }),
+        ...(file.json === undefined ? {} : { SIGNAL_JSON: String(file.json) })
+      })
+    )
   )
 
-/** Resolves the settings of one invocation from the leaf's flags, the root's flags, env and file. */
+/**
+ * Runs the command line with the config file read: its values behind the environment for
+ * `Config`, and a malformed file remembered (commands that need settings report it; `--help`
+ * still works).
+ */
+export const withConfigFile = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, ConfigFileState> | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const path = yield* configFilePath
+    const file = yield* Effect.either(readConfigFile(path))
+    return yield* effect.pipe(
+      Effect.provideService(ConfigFileState, { path, problem: Either.getLeft(file) }),
+      Effect.withConfigProvider(providerWith(Either.getOrElse(file, () => ({}))))
+    )
+  })
+
+/** `--json` as this invocation will see it: a flag anywhere, else the environment, else the config file. */
+export const jsonWanted = (argv: ReadonlyArray<string>): Effect.Effect<boolean> =>
+  argv.includes("--json")
+    ? Effect.succeed(true)
+    : Config.boolean("SIGNAL_JSON").pipe(Config.withDefault(false), Effect.orElseSucceed(() => false))
+
+const nonEmpty = <A>(value: Option.Option<A>) =>
+  Option.filter(value, (v) => !(typeof v === "string" && v === "") && !(Redacted.isRedacted(v) && Redacted.value(v) === ""))
+
+/** Resolves the settings of one invocation: the leaf's flags over the root's (flag, env or file). */
 export const resolveSettings = (leaf: GlobalFlags) =>
   Effect.gen(function*() {
     const root = yield* rootCommand
-    const configFile = yield* configFilePath
-    const file = yield* readConfigFile(configFile)
+    const state = yield* Effect.serviceOption(ConfigFileState)
+    const configFile = Option.isSome(state) ? state.value.path : yield* configFilePath
+    if (Option.isSome(state) && Option.isSome(state.value.problem)) return yield* state.value.problem.value
     const pick = <A>(...candidates: ReadonlyArray<Option.Option<A>>): Option.Option<A> =>
-      Option.firstSomeOf(candidates)
-    const endpoint = pick(leaf.endpoint, root.endpoint, yield* env("SIGNAL_ENDPOINT"), Option.fromNullable(file.endpoint))
-    const apiKey = pick(
-      leaf.apiKey,
-      root.apiKey,
-      Option.map(yield* env("SIGNAL_API_KEY"), Redacted.make),
-      Option.map(Option.fromNullable(file.apiKey), Redacted.make)
-    )
-    const tenant = pick(leaf.tenant, root.tenant, yield* env("SIGNAL_TENANT"), Option.fromNullable(file.tenant))
+      Option.firstSomeOf(candidates.map(nonEmpty))
     return {
-      endpoint: Option.getOrElse(endpoint, () => DEFAULT_ENDPOINT),
-      apiKey,
-      tenant,
-      json: leaf.json || root.json || file.json === true,
+      endpoint: Option.getOrElse(pick(leaf.endpoint, root.endpoint), () => DEFAULT_ENDPOINT),
+      apiKey: pick(leaf.apiKey, root.apiKey),
+      tenant: pick(leaf.tenant, root.tenant),
+      json: leaf.json || root.json,
       configFile
     } satisfies Settings
   })

@@ -2,6 +2,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { Effect, Option } from "effect"
+import { groupCommand } from "./Derived"
 import * as Flags from "./Flags"
 import { outputDetails } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
@@ -35,10 +36,7 @@ const tenantsGet = Command.make(
     }).pipe(withSettings(flags))
 ).pipe(Command.withDescription("Show a tenant"))
 
-export const tenants = Command.make("tenants").pipe(
-  Command.withDescription("Manage tenants (isolated workspaces)"),
-  Command.withSubcommands([tenantsUpsert, tenantsGet])
-)
+export const tenants = groupCommand("tenant", "Manage tenants (isolated workspaces)", [tenantsUpsert, tenantsGet])
 
 const sendersUpsert = Command.make("upsert", { ...globalOptions, identifier, name }, (flags) =>
   Effect.gen(function*() {
@@ -52,7 +50,4 @@ const sendersGet = Command.make("get", { ...globalOptions, senderId: Flags.id("s
     yield* outputDetails(yield* api.sender.get({ senderId: flags.senderId }), order)
   }).pipe(withSettings(flags))).pipe(Command.withDescription("Show a sender"))
 
-export const senders = Command.make("senders").pipe(
-  Command.withDescription("Manage senders (the sources of events)"),
-  Command.withSubcommands([sendersUpsert, sendersGet])
-)
+export const senders = groupCommand("sender", "Manage senders (the sources of events)", [sendersUpsert, sendersGet])

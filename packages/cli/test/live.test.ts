@@ -249,7 +249,7 @@ describe.skipIf(!hasTestServer)("signal against a live server", () => {
 
     const invalid = await run(["analytics", "--destination", "not-a-destination"])
     expect(invalid.code).toBe(1)
-    expect(invalid.stderr).toMatch(/^error: invalid_request: destinationId: /m)
+    expect(invalid.stderr).toMatch(/^error: invalid_request: destinationId must be a dst_… id$/m)
   })
 
   it("rotates a destination's signing secret; deliveries are signed with the new one", async () => {
@@ -290,6 +290,19 @@ describe.skipIf(!hasTestServer)("signal against a live server", () => {
     expect(gone.stderr).toBe(`error: not_found: destination ${destinationId} not found\n`)
     const goneJson = await run(["destinations", "get", destinationId, "--json"])
     expect(goneJson.code).toBe(1)
-    expect(goneJson.stderr).toMatch(/^error: not_found: /)
+    // under --json the error is JSON too, with the API's status
+    expect(JSON.parse(goneJson.stderr)).toEqual({
+      error: { code: "not_found", message: `destination ${destinationId} not found`, status: 404 }
+    })
+  })
+
+  it("runs the generic commands of operations without a hand-written one", async () => {
+    const batch = await json(["events", "create-batch", "--data", JSON.stringify({
+      events: [{ senderId, eventType: "cli.batch", payload: { n: 1 } }, { senderId, eventType: "cli.batch", payload: { n: 2 } }]
+    })])
+    expect(batch.items.map((event: { type: string }) => event.type)).toEqual(["cli.batch", "cli.batch"])
+    expect(await json(["health"])).toEqual({ status: "ok" })
+    const ready = await ok(["ready"])
+    expect(ready).toMatch(/^status\s+ready$/m)
   })
 })

@@ -1,8 +1,13 @@
-import { spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { runNode } from "../../client/test/nodeProcess"
 
 export const bin = fileURLToPath(new URL("../bin/signal.mjs", import.meta.url))
+
+// The binary runs the bundled command line: bring it up to date with the sources first (a no-op
+// when nothing changed since the last build).
+execFileSync(process.execPath, [fileURLToPath(new URL("../../../scripts/bundle.mjs", import.meta.url))], { stdio: "inherit" })
 
 export interface CliResult {
   readonly code: number | null
@@ -31,25 +36,9 @@ export const cleanEnv = (extra: Record<string, string | undefined> = {}): NodeJS
 
 /** Runs the real `signal` binary (`node packages/cli/bin/signal.mjs …`). */
 export const signal = (args: ReadonlyArray<string>, options: RunOptions = {}): Promise<CliResult> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`signal ${args.join(" ")} timed out\nstdout: ${stdout}\nstderr: ${stderr}`))
-    }, options.timeoutMs ?? 30_000)
-    child.on("error", reject)
-    child.on("close", (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(options.input ?? "")
-  })
+  runNode([bin, ...args], { env: cleanEnv(options.env), input: options.input, timeoutMs: options.timeoutMs })
 
 export const hasTestServer = existsSync(fileURLToPath(new URL("../../server/src/TestServer.ts", import.meta.url)))
 
-// The live-server helpers are the client tests' own: one copy for both packages.
+// The live-server and process helpers are the client tests' own: one copy for both packages.
 export { type LiveServer, startTestServer, stopServer } from "../../client/test/liveServer"

@@ -90,7 +90,7 @@ describe("signal --help and usage errors", () => {
   it("exits 1 with error: <code>: <message> for an invalid id (checked before sending)", async () => {
     const result = await signal(["destinations", "get", "not-an-id", "--tenant", tenant])
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^error: invalid_request: destinationId: must be a dst_… id$/m)
+    expect(result.stderr).toMatch(/^error: invalid_request: destinationId must be a dst_… id$/m)
     expect(result.stdout).toBe("")
   })
 
@@ -141,5 +141,64 @@ describe("signal configuration", () => {
     const result = await signal(["tenants", "get", tenant], { env: { SIGNAL_CONFIG: file } })
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^error: invalid_config: /m)
+  })
+})
+
+describe("signal output for terminals and pipes", () => {
+  const ansi = /\u001b\[/
+
+  it("prints no colour when piped or with NO_COLOR, and colour with FORCE_COLOR", async () => {
+    const piped = await signal(["--help"], { env: { NO_COLOR: undefined } })
+    expect(piped.code).toBe(0)
+    expect(piped.stdout).not.toMatch(ansi)
+    const noColor = await signal(["--help"], { env: { NO_COLOR: "1", FORCE_COLOR: undefined } })
+    expect(noColor.stdout).not.toMatch(ansi)
+    const forced = await signal(["--help"], { env: { NO_COLOR: undefined, FORCE_COLOR: "1" } })
+    expect(forced.stdout).toMatch(ansi)
+  })
+
+  it("wraps help to the terminal width (80 columns when piped)", async () => {
+    for (const args of [["--help"], ["destinations", "--help"], ["events", "publish", "--help"]]) {
+      const result = await signal(args)
+      expect(result.code).toBe(0)
+      const widest = Math.max(...result.stdout.split("\n").map((line) => line.length))
+      expect(widest, args.join(" ")).toBeLessThanOrEqual(80)
+    }
+  })
+
+  it("prints errors as JSON under --json, SIGNAL_JSON or the config file's json", async () => {
+    const port = await closedPort()
+    const endpoint = `http://127.0.0.1:${port}`
+    const flag = await signal(["tenants", "get", tenant, "--endpoint", endpoint, "--json"])
+    expect(flag.code).toBe(1)
+    const error = JSON.parse(flag.stderr.trim()).error
+    expect(error).toMatchObject({ code: "network_error", status: 0 })
+    expect(error.message).toContain(endpoint)
+
+    const invalid = await signal(["destinations", "get", "not-an-id", "--tenant", tenant], { env: { SIGNAL_JSON: "true" } })
+    expect(invalid.code).toBe(1)
+    expect(JSON.parse(invalid.stderr.trim()).error).toEqual({
+      code: "invalid_request",
+      message: "destinationId must be a dst_… id",
+      status: 400,
+      details: [{ path: ["destinationId"], message: "destinationId must be a dst_… id" }]
+    })
+
+    const usage = await signal(["destinations", "list", "--json"])
+    expect(usage.code).toBe(2)
+    expect(JSON.parse(usage.stderr.trim()).error.code).toBe("missing_tenant")
+  })
+})
+
+describe("generic commands for the rest of the contract", () => {
+  it("lists them with the hand-written ones and takes ids, query flags and --data", async () => {
+    const events = await signal(["events", "--help"])
+    expect(events.stdout).toContain("create-batch")
+    const batch = await signal(["events", "create-batch", "--help"])
+    expect(batch.code).toBe(0)
+    expect(batch.stdout).toContain("--data")
+    const bad = await signal(["events", "create-batch", "--tenant", tenant, "--data", "[1]"])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/^error: invalid_json: --data must be a JSON object/m)
   })
 })

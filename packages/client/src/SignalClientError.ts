@@ -1,6 +1,7 @@
 import { HttpApiSchema } from "@effect/platform"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { type HttpClientError, isHttpClientError } from "@effect/platform/HttpClientError"
+import { problems, problemsMessage, problemsOfParseError } from "@signal/domain/Problems"
 import { Effect, ParseResult, Predicate, SchemaAST as AST } from "effect"
 
 /**
@@ -68,28 +69,10 @@ const contractDetails = (error: ContractError): unknown => {
   return Object.keys(rest).length === 0 ? undefined : rest
 }
 
-const firstPerPath = (issues: ReadonlyArray<ParseResult.ArrayFormatterIssue>) => {
-  const seen = new Set<string>()
-  return issues.filter((issue) => {
-    const key = issue.path.join(".")
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
-}
-
 /** A request the client refused to send because its input does not match the contract. */
 export const invalidRequest = (error: ParseResult.ParseError): SignalClientError => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  return new SignalClientError({
-    status: 400,
-    code: "invalid_request",
-    message: issues.length === 0
-      ? ParseResult.TreeFormatter.formatErrorSync(error)
-      : firstPerPath(issues).map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)).join("; "),
-    details: issues,
-    cause: error
-  })
+  const list = problemsOfParseError(error)
+  return new SignalClientError({ status: 400, code: "invalid_request", message: problemsMessage(list), details: list, cause: error })
 }
 
 const invalidResponse = (error: ParseResult.ParseError): SignalClientError =>
@@ -144,7 +127,13 @@ export const toSignalClientError = (error: unknown): Effect.Effect<SignalClientE
   }
   if (error instanceof HttpApiDecodeError) {
     return Effect.succeed(
-      new SignalClientError({ status: 400, code: "invalid_request", message: error.message, details: error.issues, cause: error })
+      new SignalClientError({
+        status: 400,
+        code: "invalid_request",
+        message: problemsMessage(problems(error.issues)),
+        details: problems(error.issues),
+        cause: error
+      })
     )
   }
   if (isContractError(error)) {

@@ -1,6 +1,7 @@
 /**
  * Plain JSON shapes exchanged with the Signal API: exactly what the server sends (dates as ISO
- * strings, ids as strings), derived from the encoded side of the contract's schemas.
+ * strings, ids as strings). The records are the encoded side of the domain's schemas; the inputs
+ * are read off the contract (`Operations`), so both follow it as it changes.
  */
 import type * as Analytics from "@signal/domain/Analytics"
 import type * as Key from "@signal/domain/ApiKey"
@@ -10,6 +11,9 @@ import type * as Dest from "@signal/domain/Destination"
 import type * as Evt from "@signal/domain/Event"
 import type * as Snd from "@signal/domain/Sender"
 import type * as Ten from "@signal/domain/Tenant"
+import type { Operations } from "./Operations"
+
+export type { Many, Operations } from "./Operations"
 
 export type Tenant = typeof Ten.Tenant.Encoded
 export type Sender = typeof Snd.Sender.Encoded
@@ -38,145 +42,25 @@ export interface Page<A> {
   readonly hasMore: boolean
 }
 
-export interface DeletedDestination {
-  readonly id: string
-  readonly deleted: true
-}
+/** The input of `Operations[group][name]`. */
+export type InputOf<G extends keyof Operations, M extends keyof Operations[G]> = Operations[G][M] extends
+  readonly [infer I, unknown] ? I : never
+/** The answer of `Operations[group][name]`. */
+export type OutputOf<G extends keyof Operations, M extends keyof Operations[G]> = Operations[G][M] extends
+  readonly [unknown, infer O] ? O : never
 
-export interface EventBatchResult {
-  readonly items: ReadonlyArray<Event>
-}
-
-/** One value or several. */
-export type Many<A> = A | ReadonlyArray<A>
-
-export interface PageInput {
-  /** 1–200, default 20. */
-  readonly limit?: number | undefined
-  /** Default `desc` (newest first). */
-  readonly order?: Order | undefined
-  readonly cursor?: string | null | undefined
-}
-
-export interface TenantPath {
-  readonly tenantId: string
-}
-
-export type UpsertTenantInput = typeof Ten.UpsertTenant.Encoded
-export interface GetTenantInput extends TenantPath {}
-
-export type UpsertSenderInput = typeof Snd.UpsertSender.Encoded
-export interface GetSenderInput {
-  readonly senderId: string
-}
-
-export type CreateDestinationInput = TenantPath & typeof Dest.CreateDestination.Encoded
-export interface ListDestinationsInput extends TenantPath, PageInput {}
-export interface DestinationPath extends TenantPath {
-  readonly eventDestinationId: string
-}
-export type UpdateDestinationInput = DestinationPath & typeof Dest.UpdateDestination.Encoded
-export interface RotateSecretInput extends DestinationPath {
-  /** How long the old secret keeps signing next to the new one: 0–2592000, server default 86400. */
-  readonly graceSeconds?: number | undefined
-}
-
-export type EventInput = typeof Evt.CreateEvent.Encoded
-export type CreateEventInput = TenantPath & EventInput
-export interface CreateEventBatchInput extends TenantPath {
-  readonly events: ReadonlyArray<EventInput>
-}
-export interface GetEventInput extends TenantPath {
-  readonly eventId: string
-}
-export interface ListEventsInput extends TenantPath, PageInput {
-  readonly eventTypes?: Many<string> | undefined
-  readonly topics?: Many<string> | undefined
-  readonly senderIds?: Many<string> | undefined
-  readonly status?: Many<EventStatus> | undefined
-  /** ISO timestamp or `Date`. */
-  readonly createdAfter?: string | Date | undefined
-  readonly createdBefore?: string | Date | undefined
-}
-
-export interface ListIntentsInput extends TenantPath, PageInput {
-  readonly eventIds?: Many<string> | undefined
-  readonly destinationIds?: Many<string> | undefined
-  readonly status?: Many<IntentStatus> | undefined
-}
-export interface IntentPath extends TenantPath {
-  readonly eventDeliveryIntentId: string
-}
-
-export interface ListAttemptsInput extends TenantPath, PageInput {
-  readonly eventIds?: Many<string> | undefined
-  readonly intentIds?: Many<string> | undefined
-  readonly destinationIds?: Many<string> | undefined
-  readonly status?: Many<AttemptStatus> | undefined
-}
-export interface AttemptPath extends TenantPath {
-  readonly eventDeliveryAttemptId: string
-}
-
-/** An analytics window `[from, to)`; by default the last 24 hours. */
-export interface AnalyticsWindow {
-  /** ISO timestamp or `Date`; default 24 hours before `to`. */
-  readonly from?: string | Date | undefined
-  /** ISO timestamp or `Date`; default now. */
-  readonly to?: string | Date | undefined
-}
-export interface TenantAnalyticsInput extends TenantPath, AnalyticsWindow {}
-export interface DestinationAnalyticsInput extends DestinationPath, AnalyticsWindow {}
-
-export type CreateApiKeyInput = TenantPath & typeof Key.CreateApiKey.Encoded
-export interface ListApiKeysInput extends TenantPath, PageInput {}
-export interface ApiKeyPath extends TenantPath {
-  readonly apiKeyId: string
-}
-
-/**
- * Every operation of the API as `input → output`; the Promise client and the Effect JSON client
- * are both derived from this one table.
- */
-export interface Operations {
-  readonly tenant: {
-    readonly upsert: [UpsertTenantInput, Tenant]
-    readonly get: [GetTenantInput, Tenant]
-  }
-  readonly sender: {
-    readonly upsert: [UpsertSenderInput, Sender]
-    readonly get: [GetSenderInput, Sender]
-  }
-  readonly eventDestination: {
-    readonly create: [CreateDestinationInput, Destination]
-    readonly list: [ListDestinationsInput, Page<DestinationListItem>]
-    readonly get: [DestinationPath, Destination]
-    readonly update: [UpdateDestinationInput, Destination]
-    readonly delete: [DestinationPath, DeletedDestination]
-    readonly rotateSecret: [RotateSecretInput, Destination]
-  }
-  readonly event: {
-    readonly create: [CreateEventInput, Event]
-    readonly createBatch: [CreateEventBatchInput, EventBatchResult]
-    readonly get: [GetEventInput, Event]
-    readonly list: [ListEventsInput, Page<Event>]
-  }
-  readonly eventDeliveryIntent: {
-    readonly list: [ListIntentsInput, Page<DeliveryIntent>]
-    readonly get: [IntentPath, DeliveryIntent]
-    readonly retry: [IntentPath, DeliveryIntent]
-  }
-  readonly eventDeliveryAttempt: {
-    readonly list: [ListAttemptsInput, Page<DeliveryAttempt>]
-    readonly get: [AttemptPath, DeliveryAttempt]
-  }
-  readonly analytics: {
-    readonly tenant: [TenantAnalyticsInput, DeliveryAnalytics]
-    readonly destination: [DestinationAnalyticsInput, DeliveryAnalytics]
-  }
-  readonly apiKey: {
-    readonly create: [CreateApiKeyInput, CreatedApiKey]
-    readonly list: [ListApiKeysInput, Page<ApiKey>]
-    readonly revoke: [ApiKeyPath, ApiKey]
-  }
-}
+export type PageInput = InputOf<"apiKey", "list"> extends infer I ? Omit<I, "tenantId"> : never
+export type UpsertTenantInput = InputOf<"tenant", "upsert">
+export type UpsertSenderInput = InputOf<"sender", "upsert">
+export type CreateDestinationInput = InputOf<"eventDestination", "create">
+export type UpdateDestinationInput = InputOf<"eventDestination", "update">
+export type ListDestinationsInput = InputOf<"eventDestination", "list">
+export type DestinationPath = InputOf<"eventDestination", "get">
+export type RotateSecretInput = InputOf<"eventDestination", "rotateSecret">
+export type CreateEventInput = InputOf<"event", "create">
+export type EventInput = Omit<CreateEventInput, "tenantId">
+export type CreateEventBatchInput = InputOf<"event", "createBatch">
+export type ListEventsInput = InputOf<"event", "list">
+export type ListIntentsInput = InputOf<"eventDeliveryIntent", "list">
+export type ListAttemptsInput = InputOf<"eventDeliveryAttempt", "list">
+export type AnalyticsWindow = Omit<InputOf<"analytics", "tenant">, "tenantId">

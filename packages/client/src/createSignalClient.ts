@@ -3,7 +3,7 @@ import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { SignalClient, type SignalClientOptions } from "./SignalClient"
 import { SignalClientError } from "./SignalClientError"
 import { SignalJsonClient } from "./SignalJsonClient"
-import type { Operations } from "./Types"
+import { buildClient, type Method, methodOf, type Operations } from "./Operations"
 
 export interface CreateSignalClientOptions {
   /** Base URL of the Signal API, e.g. `http://localhost:25050`. */
@@ -16,9 +16,10 @@ export interface CreateSignalClientOptions {
 
 /** Every operation as `(input) => Promise<output>`; rejections are `SignalClientError`s. */
 export type SignalPromiseClient = {
-  readonly [G in keyof Operations]: {
-    readonly [M in keyof Operations[G]]: Operations[G][M] extends [infer I, infer O] ? (input: I) => Promise<O> : never
-  }
+  readonly [K in keyof Operations]: Operations[K] extends readonly [infer I, infer O] ? Method<I, Promise<O>>
+    : {
+      readonly [M in keyof Operations[K]]: Operations[K][M] extends readonly [infer I, infer O] ? Method<I, Promise<O>> : never
+    }
 }
 
 const asClientError = (cause: Cause.Cause<SignalClientError>): SignalClientError => {
@@ -62,46 +63,7 @@ export const createSignalClient = (options: CreateSignalClientOptions): SignalPr
       })
     )
 
-  return {
-    tenant: {
-      upsert: (input) => run((api) => api.tenant.upsert(input)),
-      get: (input) => run((api) => api.tenant.get(input))
-    },
-    sender: {
-      upsert: (input) => run((api) => api.sender.upsert(input)),
-      get: (input) => run((api) => api.sender.get(input))
-    },
-    eventDestination: {
-      create: (input) => run((api) => api.eventDestination.create(input)),
-      list: (input) => run((api) => api.eventDestination.list(input)),
-      get: (input) => run((api) => api.eventDestination.get(input)),
-      update: (input) => run((api) => api.eventDestination.update(input)),
-      delete: (input) => run((api) => api.eventDestination.delete(input)),
-      rotateSecret: (input) => run((api) => api.eventDestination.rotateSecret(input))
-    },
-    event: {
-      create: (input) => run((api) => api.event.create(input)),
-      createBatch: (input) => run((api) => api.event.createBatch(input)),
-      get: (input) => run((api) => api.event.get(input)),
-      list: (input) => run((api) => api.event.list(input))
-    },
-    eventDeliveryIntent: {
-      list: (input) => run((api) => api.eventDeliveryIntent.list(input)),
-      get: (input) => run((api) => api.eventDeliveryIntent.get(input)),
-      retry: (input) => run((api) => api.eventDeliveryIntent.retry(input))
-    },
-    eventDeliveryAttempt: {
-      list: (input) => run((api) => api.eventDeliveryAttempt.list(input)),
-      get: (input) => run((api) => api.eventDeliveryAttempt.get(input))
-    },
-    analytics: {
-      tenant: (input) => run((api) => api.analytics.tenant(input)),
-      destination: (input) => run((api) => api.analytics.destination(input))
-    },
-    apiKey: {
-      create: (input) => run((api) => api.apiKey.create(input)),
-      list: (input) => run((api) => api.apiKey.list(input)),
-      revoke: (input) => run((api) => api.apiKey.revoke(input))
-    }
-  }
+  return buildClient<SignalPromiseClient>((operation) => (input) =>
+    run((api) => methodOf<(input: unknown) => Effect.Effect<unknown, SignalClientError>>(api, operation)(input))
+  )
 }

@@ -1,3 +1,7 @@
+/**
+ * @signal/client: the Signal API from any runtime with `fetch`. `verifyWebhook` (node:crypto) is
+ * exported from `@signal/client/verifyWebhook`, and from the main entry on Node, Deno and Bun (`./node`).
+ */
 export { createSignalClient, type CreateSignalClientOptions, type SignalPromiseClient } from "./createSignalClient"
 export {
   DEFAULT_ENDPOINT,
@@ -17,15 +21,4 @@ export {
 } from "./SignalClientError"
 export { makeJsonApi, SignalJsonClient, type SignalJsonApi } from "./SignalJsonClient"
 export type * from "./Types"
-export {
-  assertWebhook,
-  inspectWebhook,
-  verifyWebhook,
-  verifyWebhookEffect,
-  type VerifyWebhookOptions,
-  type WebhookHeaders,
-  type WebhookScheme,
-  type WebhookVerification,
-  type WebhookVerificationFailure,
-  WebhookVerificationError
-} from "./verifyWebhook"
+export { operations, type Operation, pathAliases } from "./Operations"

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Webhook } from "standardwebhooks"
-import { createSignalClient, type Destination, SignalClient, SignalClientError, type SignalPromiseClient, verifyWebhook } from "../src/index"
+import { createSignalClient, type Destination, SignalClient, SignalClientError, type SignalPromiseClient, verifyWebhook } from "../src/node"
 import { hasTestServer, type LiveServer, startTestServer, stopServer } from "./liveServer"
 
 interface Delivery {

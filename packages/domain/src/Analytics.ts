@@ -1,5 +1,6 @@
 import { Schema } from "effect"
 import { DestinationId, TenantId } from "./Ids"
+import { everyProblem } from "./Problems"
 
 /** The time window of an analytics query: `[from, to)`, by default the last 24 hours. */
 export const AnalyticsParams = Schema.Struct({
@@ -9,7 +10,7 @@ export const AnalyticsParams = Schema.Struct({
   to: Schema.optional(Schema.DateTimeUtc).annotations({
     description: "End of the window (exclusive), ISO 8601; default: now"
   })
-})
+}).annotations(everyProblem)
 export type AnalyticsParams = typeof AnalyticsParams.Type
 
 const Count = Schema.NonNegativeInt

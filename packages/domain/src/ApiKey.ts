@@ -1,7 +1,7 @@
 import { Schema } from "effect"
-import { createHash, randomBytes } from "node:crypto"
 import { ApiKeyId, TenantId } from "./Ids"
 import { Name } from "./Tenant"
+import { everyProblem } from "./Problems"
 
 /** Tenant keys start with this; anything else is only ever compared with the admin key. */
 export const API_KEY_PREFIX = "sk_"
@@ -19,7 +19,7 @@ export class ApiKey extends Schema.Class<ApiKey>("ApiKey")({
 
 export const CreateApiKey = Schema.Struct({
   name: Schema.optionalWith(Name, { default: () => "default" })
-})
+}).annotations(everyProblem)
 export type CreateApiKey = typeof CreateApiKey.Type
 
 /** The answer to a create: the only time the plaintext key is shown (Signal keeps its SHA-256). */
@@ -28,12 +28,6 @@ export const CreatedApiKey = Schema.Struct({
   key: Schema.String.annotations({ description: "The secret key; shown only in this response." })
 })
 export type CreatedApiKey = typeof CreatedApiKey.Type
-
-/** `sk_` + 32 random bytes, base64url. */
-export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`
-
-/** What is stored and looked up: the hex SHA-256 of the key (keys are random, so no salt is needed). */
-export const hashApiKey = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex")
 
 /** What lists show: `sk_` and the first 8 characters after it. */
 export const displayPrefix = (key: string): string => key.slice(0, API_KEY_PREFIX.length + 8)

@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { AttemptId, DestinationId, EventId, IntentId, TenantId } from "./Ids"
 import { DeliveryError, IntentStatus } from "./DeliveryIntent"
 import { ListParam, PageParams } from "./Pagination"
+import { everyProblem } from "./Problems"
 
 export const AttemptStatus = Schema.Literal("succeeded", "failed")
 export type AttemptStatus = typeof AttemptStatus.Type
@@ -40,5 +41,5 @@ export const ListAttemptsParams = Schema.Struct({
   intentIds: ListParam(IntentId),
   destinationIds: ListParam(DestinationId),
   status: ListParam(AttemptStatus)
-})
+}).annotations(everyProblem)
 export type ListAttemptsParams = typeof ListAttemptsParams.Type

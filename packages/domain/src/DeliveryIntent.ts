@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { DestinationId, EventId, IntentId, TenantId } from "./Ids"
 import { EventStatus } from "./Event"
 import { ListParam, PageParams } from "./Pagination"
+import { everyProblem } from "./Problems"
 
 export const IntentStatus = Schema.Literal("pending", "retrying", "succeeded", "failed")
 export type IntentStatus = typeof IntentStatus.Type
@@ -47,5 +48,5 @@ export const ListIntentsParams = Schema.Struct({
   eventIds: ListParam(EventId),
   destinationIds: ListParam(DestinationId),
   status: ListParam(IntentStatus)
-})
+}).annotations(everyProblem)
 export type ListIntentsParams = typeof ListIntentsParams.Type

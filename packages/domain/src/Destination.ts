@@ -4,6 +4,7 @@ import { DestinationId, SenderId, TenantId } from "./Ids"
 import { RetryPolicy } from "./RetryPolicy"
 import { patternProblem } from "./Routing"
 import { Name } from "./Tenant"
+import { everyProblem } from "./Problems"
 
 export const HttpMethod = Schema.Literal("GET", "POST", "PUT", "PATCH", "DELETE")
 export type HttpMethod = typeof HttpMethod.Type
@@ -103,7 +104,7 @@ export const CreateDestination = Schema.Struct({
   maxConcurrency: Schema.optionalWith(MaxConcurrency, { default: () => 10 }),
   rateLimitPerSecond: Schema.optionalWith(RateLimit, { default: () => null }),
   active: Schema.optionalWith(Schema.Boolean, { default: () => true })
-})
+}).annotations(everyProblem)
 export type CreateDestination = typeof CreateDestination.Type
 
 /** Partial update: absent fields stay as they are; `eventTypes: null` means all types. */
@@ -120,7 +121,7 @@ export const UpdateDestination = Schema.Struct({
   maxConcurrency: Schema.optional(MaxConcurrency),
   rateLimitPerSecond: Schema.optional(RateLimit),
   active: Schema.optional(Schema.Boolean)
-})
+}).annotations(everyProblem)
 export type UpdateDestination = typeof UpdateDestination.Type
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400
@@ -130,7 +131,7 @@ export const RotateSecret = Schema.Struct({
   graceSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(0, 30 * 86_400)), {
     default: () => DEFAULT_ROTATION_GRACE_SECONDS
   })
-})
+}).annotations(everyProblem)
 export type RotateSecret = typeof RotateSecret.Type
 
 /**

@@ -3,6 +3,7 @@ import { EventType, Topic } from "./Destination"
 import { CustomHeaders } from "./Headers"
 import { DestinationId, EventId, SenderId, TenantId } from "./Ids"
 import { ListParam, PageParams } from "./Pagination"
+import { everyProblem } from "./Problems"
 
 /** pending while any delivery is unfinished; then succeeded, failed or partially_failed. */
 export const EventStatus = Schema.Literal("pending", "succeeded", "failed", "partially_failed")
@@ -52,12 +53,12 @@ export const CreateEvent = Schema.Struct({
   onlyForDestinations: Schema.optional(Schema.NullOr(Schema.Array(DestinationId).pipe(Schema.maxItems(1000)))),
   idempotencyKey: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))),
   ttlSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(1, 60 * 60 * 24 * 90))))
-})
+}).annotations(everyProblem)
 export type CreateEvent = typeof CreateEvent.Type
 
 export const CreateEventBatch = Schema.Struct({
   events: Schema.Array(CreateEvent).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH_EVENTS))
-})
+}).annotations(everyProblem)
 
 export const EventBatchResult = Schema.Struct({
   items: Schema.Array(Event)
@@ -71,5 +72,5 @@ export const ListEventsParams = Schema.Struct({
   status: ListParam(EventStatus),
   createdAfter: Schema.optional(Schema.DateTimeUtc),
   createdBefore: Schema.optional(Schema.DateTimeUtc)
-})
+}).annotations(everyProblem)
 export type ListEventsParams = typeof ListEventsParams.Type

@@ -1,5 +1,4 @@
 import { Schema } from "effect"
-import { randomBytes } from "node:crypto"
 
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -19,8 +18,12 @@ const encodeBase32 = (bytes: Uint8Array): string => {
   return out
 }
 
-/** Random bytes drawn a page at a time: one call per id made ingest of large fan-outs pay a syscall per intent. */
+/**
+ * Random bytes drawn a page at a time: one call per id made ingest of large fan-outs pay a syscall
+ * per intent. Web Crypto, so the ids' module also runs in browsers, Deno and Bun (the client ships it).
+ */
 const RANDOM_PAGE = 4096
+const randomBytes = (size: number) => globalThis.crypto.getRandomValues(new Uint8Array(size))
 let randomPage = randomBytes(RANDOM_PAGE)
 let randomOffset = 0
 const random10 = () => {

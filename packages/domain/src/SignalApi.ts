@@ -170,16 +170,6 @@ export class DestinationTestApi extends HttpApiGroup.make("destinationTest")
       // No body at all means a `signal.test` event with a sample payload.
       .setPayload(Schema.NullOr(TestSendRequest))
       .addSuccess(TestSendResult)
-      .annotate(OpenApi.Summary, "Send a signed test event to a destination now and answer the attempt")
-      .annotate(
-        OpenApi.Description,
-        "Signs and sends a sample event (`eventType`, default `signal.test`, and `payload`) exactly as a real " +
-          "delivery would be, outside the destination's queue, rate limit and circuit breaker, and answers the " +
-          "attempt: `status`, the receiver's `response` or the `error` code, and `durationMs`. A receiver's " +
-          "failure is an answer too (200 with `status: failed`). Nothing is stored; the request carries " +
-          "`x-signal-test: true`. Waits at most 30 s, whatever the destination's timeout. Works on disabled " +
-          "destinations, so a receiver can be checked before it is enabled."
-      )
   )
   .annotate(OpenApi.Title, "Test sends")
 {}
@@ -192,22 +182,11 @@ export class RecoveryApi extends HttpApiGroup.make("recovery")
       .addSuccess(RecoveryJob, { status: 202 })
       // destination_disabled / destination_deleted: nothing would deliver what is re-queued.
       .addError(Conflict)
-      .annotate(OpenApi.Summary, "Re-queue a destination's finished deliveries of a time window, as one background job")
-      .annotate(
-        OpenApi.Description,
-        "Re-queues the destination's intents created in [`since`, `until`) whose status is in `status` (default " +
-          "`[\"failed\"]`) in batches: each gets new attempts under the same `webhook-id`. Answers the job; read " +
-          "its progress (`queued`, `running`, `done`; `matched`, `requeued`) at `GET /v1/tenants/:tenantId/recoveries/:jobId`. " +
-          "Asking again for the same recovery while it is queued or running answers that job instead of starting " +
-          "another, and intents already re-queued (or still on their way) are never queued twice. The window may " +
-          "span at most 90 days. Codes: `invalid_time_range` (400), `destination_disabled` (409)."
-      )
   )
   .add(
     HttpApiEndpoint.get("get", "/v1/tenants/:tenantId/recoveries/:jobId")
       .setPath(Schema.Struct({ ...tenantPath, jobId: RecoveryJobId }))
       .addSuccess(RecoveryJob)
-      .annotate(OpenApi.Summary, "Progress of a recovery job")
   )
   .add(
     HttpApiEndpoint.post("replay", "/v1/tenants/:tenantId/events/:eventId/replay")
@@ -216,14 +195,6 @@ export class RecoveryApi extends HttpApiGroup.make("recovery")
       .setPayload(Schema.NullOr(ReplayRequest))
       .addSuccess(ReplayResult, { status: 202 })
       .addError(Conflict)
-      .annotate(OpenApi.Summary, "Deliver one event again, to all its destinations or to chosen ones")
-      .annotate(
-        OpenApi.Description,
-        "Re-queues the event's finished intents (new attempts, same `webhook-id`); an intent still on its way is " +
-          "left as it is (`already_pending`). A chosen destination the event never went to gets a new intent " +
-          "(`created`). Codes: `destination_disabled` (409) for a chosen destination that is disabled, " +
-          "`not_found` (404) for an unknown event or destination."
-      )
   )
   .annotate(OpenApi.Title, "Recovery and replay")
 {}
@@ -233,21 +204,12 @@ export class RetentionApi extends HttpApiGroup.make("retention")
     HttpApiEndpoint.get("get", "/v1/tenants/:tenantId/retention")
       .setPath(Schema.Struct(tenantPath))
       .addSuccess(Retention)
-      .annotate(OpenApi.Summary, "How long the tenant's events, deliveries and response bodies are kept")
   )
   .add(
     HttpApiEndpoint.put("set", "/v1/tenants/:tenantId/retention")
       .setPath(Schema.Struct(tenantPath))
       .setPayload(UpdateRetention)
       .addSuccess(Retention)
-      .annotate(OpenApi.Summary, "Set the tenant's retention (null: the server default)")
-      .annotate(
-        OpenApi.Description,
-        "Events, their intents and attempts older than `days` are deleted in the background (an event with a " +
-          "delivery still on its way is kept until it finishes); response bodies of attempts older than " +
-          "`responseBodyDays` are dropped earlier. Code `invalid_retention` (400) when `responseBodyDays` " +
-          "exceeds `days`."
-      )
   )
   .annotate(OpenApi.Title, "Retention")
 {}

@@ -8,7 +8,8 @@ import {
   TenantAccess
 } from "@signal/domain/Access"
 import { NotFound, RateLimited, ServiceUnavailable, Unauthorized } from "@signal/domain/ApiError"
-import { API_KEY_PREFIX, hashApiKey } from "@signal/domain/ApiKey"
+import { API_KEY_PREFIX } from "@signal/domain/ApiKey"
+import { hashApiKey } from "@signal/domain/ApiKeySecret"
 import { ApiKeyRepo } from "@signal/store/ApiKeyRepo"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"

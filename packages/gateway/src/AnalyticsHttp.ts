@@ -7,7 +7,7 @@ import { SignalApi } from "@signal/domain/SignalApi"
 import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { DateTime, Duration, Effect } from "effect"
-import { databaseUnavailable } from "./ApiErrors"
+import { atStoreBoundary } from "./StoreBoundary"
 import { orNotFound, TenantGuard } from "./TenantGuard"
 
 const DEFAULT_WINDOW = Duration.hours(24)
@@ -29,9 +29,9 @@ const ratio = (numerator: number, denominator: number) => denominator === 0 ? nu
 
 export const AnalyticsHttp = HttpApiBuilder.group(SignalApi, "analytics", (handlers) =>
   Effect.gen(function*() {
-    const guard = yield* TenantGuard
-    const analytics = yield* AnalyticsRepo
-    const destinations = yield* DestinationRepo
+    const guard = yield* atStoreBoundary(TenantGuard)
+    const analytics = yield* atStoreBoundary(AnalyticsRepo)
+    const destinations = yield* atStoreBoundary(DestinationRepo)
 
     const report = Effect.fn("Analytics.report")(
       function*(tenantId: TenantId, destinationId: DestinationId | null, params: AnalyticsParams) {
@@ -64,13 +64,11 @@ export const AnalyticsHttp = HttpApiBuilder.group(SignalApi, "analytics", (handl
     return handlers
       .handle("tenant", ({ path, urlParams }) =>
         guard.require(path.tenantId).pipe(
-          Effect.zipRight(report(path.tenantId, null, urlParams)),
-          databaseUnavailable
+          Effect.zipRight(report(path.tenantId, null, urlParams))
         ))
       .handle("destination", ({ path, urlParams }) =>
         destinations.findById(path.tenantId, path.destinationId).pipe(
           orNotFound("destination", path.destinationId),
-          Effect.zipRight(report(path.tenantId, path.destinationId, urlParams)),
-          databaseUnavailable
+          Effect.zipRight(report(path.tenantId, path.destinationId, urlParams))
         ))
   }))

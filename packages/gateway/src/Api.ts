@@ -1,4 +1,5 @@
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, OpenApi } from "@effect/platform"
+import { documentSpec } from "@signal/domain/ApiDocs"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"
 import { ApiKeyRepo } from "@signal/store/ApiKeyRepo"
@@ -11,6 +12,7 @@ import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { TenantRepo } from "@signal/store/TenantRepo"
 import { Layer } from "effect"
+import { createRequire } from "node:module"
 import { AdminAccessLive, AuthenticationLive, RateLimiterLive, TenantAccessLive } from "./Access"
 import { AnalyticsHttp } from "./AnalyticsHttp"
 import { ApiKeysHttp } from "./ApiKeysHttp"
@@ -45,8 +47,20 @@ const AccessLive = Layer.mergeAll(AuthenticationLive, TenantAccessLive, AdminAcc
   Layer.provide(RateLimiterLive)
 )
 
+/** This package's version (src/ and dist/ both sit next to its package.json). */
+const gatewayVersion: string = createRequire(import.meta.url)("../package.json").version
+
+/**
+ * The contract as this gateway serves and documents it: the OpenAPI document (and /docs) carry
+ * the gateway's version and the operations' summaries, descriptions and examples (`ApiDocs`).
+ */
+export const ServedApi = SignalApi.annotate(OpenApi.Version, gatewayVersion).annotate(
+  OpenApi.Transform,
+  documentSpec
+)
+
 /** The whole HTTP API; needs a SqlClient, a Waker, a TestSender and the `AccessConfig`. */
-export const ApiLive = HttpApiBuilder.api(SignalApi).pipe(
+export const ApiLive = HttpApiBuilder.api(ServedApi).pipe(
   Layer.provide([TenantsHttp, SendersHttp, DestinationsHttp, EventsHttp, IntentsHttp, AttemptsHttp, AnalyticsHttp, HealthHttp]),
   Layer.provide(ApiKeysHttp),
   Layer.provide([TestSendHttp, RecoveryHttp, RetentionHttp]),

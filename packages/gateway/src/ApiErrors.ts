@@ -12,6 +12,7 @@ import {
   Unauthorized,
   UnsupportedMediaType
 } from "@signal/domain/ApiError"
+import { problems, problemsMessage, type Problem } from "@signal/domain/Problems"
 import { sqlState } from "@signal/store/SqlFailure"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 
@@ -23,11 +24,15 @@ const tooLarge = (limit: number) =>
     new PayloadTooLarge({ code: "payload_too_large", message: `request body exceeds ${limit} bytes` })
   )
 
+/** A request that breaks the contract: one sentence per problem as the message, each with its path in `details`. */
+const invalidRequest = (list: ReadonlyArray<Problem>) =>
+  new BadRequest({ code: "invalid_request", message: problemsMessage(list), details: list })
+
 /** Framework failures the contract describes differently: answered here as the contract's errors. */
 const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServerResponse.HttpServerResponse> => {
   if (error instanceof HttpApiDecodeError) {
     return Option.some(respond(BadRequest, 400)(
-      new BadRequest({ code: "invalid_request", message: error.message, details: error.issues })
+      invalidRequest(problems(error.issues))
     ))
   }
   if (error instanceof RequestError) {

@@ -2,28 +2,25 @@ import { HttpApiBuilder } from "@effect/platform"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { ApiKeyRepo } from "@signal/store/ApiKeyRepo"
 import { Effect } from "effect"
-import { databaseUnavailable } from "./ApiErrors"
+import { atStoreBoundary } from "./StoreBoundary"
 import { orNotFound, TenantGuard } from "./TenantGuard"
 
 /** Tenant API keys (admin only, enforced by `AdminAccess`): created, listed without secrets, revoked. */
 export const ApiKeysHttp = HttpApiBuilder.group(SignalApi, "apiKey", (handlers) =>
   Effect.gen(function*() {
-    const guard = yield* TenantGuard
-    const keys = yield* ApiKeyRepo
+    const guard = yield* atStoreBoundary(TenantGuard)
+    const keys = yield* atStoreBoundary(ApiKeyRepo)
     return handlers
       .handle("create", ({ path, payload }) =>
         guard.require(path.tenantId).pipe(
-          Effect.zipRight(keys.create(path.tenantId, payload)),
-          databaseUnavailable
+          Effect.zipRight(keys.create(path.tenantId, payload))
         ))
       .handle("list", ({ path, urlParams }) =>
         guard.require(path.tenantId).pipe(
-          Effect.zipRight(keys.list(path.tenantId, urlParams)),
-          databaseUnavailable
+          Effect.zipRight(keys.list(path.tenantId, urlParams))
         ))
       .handle("revoke", ({ path }) =>
         keys.revoke(path.tenantId, path.keyId).pipe(
-          orNotFound("API key", path.keyId),
-          databaseUnavailable
+          orNotFound("API key", path.keyId)
         ))
   }))

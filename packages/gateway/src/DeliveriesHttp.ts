@@ -4,22 +4,21 @@ import { SignalApi } from "@signal/domain/SignalApi"
 import { AttemptRepo } from "@signal/store/AttemptRepo"
 import { IntentRepo } from "@signal/store/IntentRepo"
 import { Effect } from "effect"
-import { databaseUnavailable } from "./ApiErrors"
+import { atStoreBoundary } from "./StoreBoundary"
 import { orNotFound, TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
 export const IntentsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryIntent", (handlers) =>
   Effect.gen(function*() {
-    const guard = yield* TenantGuard
-    const intents = yield* IntentRepo
+    const guard = yield* atStoreBoundary(TenantGuard)
+    const intents = yield* atStoreBoundary(IntentRepo)
     const waker = yield* Waker
     return handlers
       .handle("list", ({ path, urlParams }) =>
-        guard.require(path.tenantId).pipe(Effect.zipRight(intents.list(path.tenantId, urlParams)), databaseUnavailable))
+        guard.require(path.tenantId).pipe(Effect.zipRight(intents.list(path.tenantId, urlParams))))
       .handle("get", ({ path }) =>
         intents.findById(path.tenantId, path.intentId).pipe(
-          orNotFound("delivery intent", path.intentId),
-          databaseUnavailable
+          orNotFound("delivery intent", path.intentId)
         ))
       .handle("retry", ({ path }) =>
         intents.retryNow(path.tenantId, path.intentId).pipe(
@@ -36,21 +35,19 @@ export const IntentsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryIntent"
               )
           ),
           Effect.zipRight(intents.findById(path.tenantId, path.intentId)),
-          orNotFound("delivery intent", path.intentId),
-          databaseUnavailable
+          orNotFound("delivery intent", path.intentId)
         ))
   }))
 
 export const AttemptsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryAttempt", (handlers) =>
   Effect.gen(function*() {
-    const guard = yield* TenantGuard
-    const attempts = yield* AttemptRepo
+    const guard = yield* atStoreBoundary(TenantGuard)
+    const attempts = yield* atStoreBoundary(AttemptRepo)
     return handlers
       .handle("list", ({ path, urlParams }) =>
-        guard.require(path.tenantId).pipe(Effect.zipRight(attempts.list(path.tenantId, urlParams)), databaseUnavailable))
+        guard.require(path.tenantId).pipe(Effect.zipRight(attempts.list(path.tenantId, urlParams))))
       .handle("get", ({ path }) =>
         attempts.findById(path.tenantId, path.attemptId).pipe(
-          orNotFound("delivery attempt", path.attemptId),
-          databaseUnavailable
+          orNotFound("delivery attempt", path.attemptId)
         ))
   }))

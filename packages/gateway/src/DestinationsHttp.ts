@@ -6,43 +6,39 @@ import { SignalApi } from "@signal/domain/SignalApi"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { Effect } from "effect"
-import { databaseUnavailable } from "./ApiErrors"
+import { atStoreBoundary } from "./StoreBoundary"
 import { orNotFound, TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
 export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestination", (handlers) =>
   Effect.gen(function*() {
-    const guard = yield* TenantGuard
-    const destinations = yield* DestinationRepo
-    const senders = yield* SenderRepo
+    const guard = yield* atStoreBoundary(TenantGuard)
+    const destinations = yield* atStoreBoundary(DestinationRepo)
+    const senders = yield* atStoreBoundary(SenderRepo)
     const waker = yield* Waker
     const requireSender = (senderId: SenderId | null | undefined) =>
-      senderId == null ? Effect.void : senders.findById(senderId).pipe(orNotFound("sender", senderId))
+      senderId == null ? Effect.void : senders.findById(senderId).pipe(orNotFound("sender", senderId), Effect.asVoid)
 
     return handlers
       .handle("create", ({ path, payload }) =>
         guard.require(path.tenantId).pipe(
           Effect.zipRight(requireSender(payload.senderId)),
-          Effect.zipRight(destinations.create(path.tenantId, payload)),
-          databaseUnavailable
+          Effect.zipRight(destinations.create(path.tenantId, payload))
         ))
       .handle("list", ({ path, urlParams }) =>
         guard.require(path.tenantId).pipe(
-          Effect.zipRight(destinations.list(path.tenantId, urlParams)),
-          databaseUnavailable
+          Effect.zipRight(destinations.list(path.tenantId, urlParams))
         ))
       .handle("get", ({ path }) =>
         destinations.findById(path.tenantId, path.destinationId).pipe(
-          orNotFound("destination", path.destinationId),
-          databaseUnavailable
+          orNotFound("destination", path.destinationId)
         ))
       .handle("update", ({ path, payload }) =>
         requireSender(payload.senderId).pipe(
           Effect.zipRight(destinations.update(path.tenantId, path.destinationId, payload)),
           orNotFound("destination", path.destinationId),
           // Re-enabled or re-configured: the entity re-reads it and looks at its queue again.
-          Effect.tap((destination) => waker.reconfigured(destination.id)),
-          databaseUnavailable
+          Effect.tap((destination) => waker.reconfigured(destination.id))
         ))
       .handle("delete", ({ path }) =>
         destinations.remove(path.tenantId, path.destinationId).pipe(
@@ -50,8 +46,7 @@ export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestinatio
             removed
               ? Effect.as(waker.reconfigured(path.destinationId), { id: path.destinationId, deleted: true as const })
               : Effect.fail(NotFound.of("destination", path.destinationId))
-          ),
-          databaseUnavailable
+          )
         ))
       .handle("rotateSecret", ({ path, payload }) =>
         destinations.rotateSecret(
@@ -60,7 +55,6 @@ export const DestinationsHttp = HttpApiBuilder.group(SignalApi, "eventDestinatio
           payload?.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS
         ).pipe(
           orNotFound("destination", path.destinationId),
-          Effect.tap(() => Effect.logInfo(`signing secret of ${path.destinationId} rotated`)),
-          databaseUnavailable
+          Effect.tap(() => Effect.logInfo(`signing secret of ${path.destinationId} rotated`))
         ))
   }))

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { ApiKey, type CreateApiKey, displayPrefix, generateApiKey, hashApiKey } from "@signal/domain/ApiKey"
+import { ApiKey, type CreateApiKey, displayPrefix } from "@signal/domain/ApiKey"
+import { generateApiKey, hashApiKey } from "@signal/domain/ApiKeySecret"
 import { type ApiKeyId, makeId, type TenantId } from "@signal/domain/Ids"
 import type { PageOf } from "@signal/domain/Pagination"
 import { Effect, Option } from "effect"
