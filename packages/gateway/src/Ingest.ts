@@ -6,7 +6,7 @@ import { currentTraceparent } from "@signal/domain/TraceContext"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
-import { Cause, Chunk, Deferred, Effect, FiberSet, Metric, Option, Queue, Tracer } from "effect"
+import { Cause, Chunk, Deferred, Effect, Metric, Option, Queue, Tracer } from "effect"
 import { TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
@@ -102,9 +102,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
     const permits = yield* Effect.makeSemaphore(
       Option.match(pool, { onNone: () => SHARED_POOL_TRANSACTIONS, onSome: (pool) => pool.connections })
     )
-    const groupSlots = yield* Effect.makeSemaphore(GROUP_COMMITS)
     const queue = yield* Queue.unbounded<Pending>()
-    const commits = yield* FiberSet.make()
 
     const requireSenders = (ids: ReadonlyArray<SenderId>) =>
       Effect.forEach(new Set(ids), (id) =>
@@ -144,12 +142,10 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
       )
     }
 
-    // Group commit: while every permitted transaction runs, publishes queue up and share the next one.
-    yield* Effect.gen(function*() {
-      yield* groupSlots.take(1)
-      const group = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, MAX_GROUP))
-      yield* FiberSet.run(commits, Effect.ensuring(commit(group), groupSlots.release(1)))
-    }).pipe(Effect.forever, Effect.forkScoped)
+    // Group commit: `GROUP_COMMITS` committers, each taking whatever queued up while it was busy. Long-lived
+    // fibers rather than one forked per group: a group of one (light load) costs no fiber of its own.
+    const committer = Effect.flatMap(Queue.takeBetween(queue, 1, MAX_GROUP), (group) => commit(Chunk.toReadonlyArray(group)))
+    for (let i = 0; i < GROUP_COMMITS; i++) yield* Effect.forkScoped(Effect.forever(committer))
     yield* Effect.addFinalizer(() =>
       Effect.flatMap(Queue.takeAll(queue), (left) => Effect.forEach(left, (pending) => Deferred.interrupt(pending.done)))
     )
@@ -173,7 +169,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         const result = yield* write({ tenantId, drafts })
         yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
         yield* Metric.incrementBy(eventsIngested, inputs.length)
-        if (process.env.X_NO_WAKE !== "1") yield* waker.wake(result.destinations)
+        yield* waker.wake(result.destinations)
         return result.events
       }
     )
