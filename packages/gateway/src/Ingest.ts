@@ -160,9 +160,12 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         // a batch is its own group
         : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts))
 
-    /** Validates, writes events + intents in one transaction, answers after commit, then wakes. */
-    const publish = Effect.fn("Ingest.publish", { captureStackTrace: false })(
-      function*(tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) {
+    /**
+     * Validates, writes events + intents in one transaction, answers after commit, then wakes. Its span
+     * is made with `withSpan`: `Effect.fn` captures a call-site stack on every call, even when told not to.
+     */
+    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
+      Effect.gen(function*() {
         yield* guard.require(tenantId)
         yield* requireSenders(inputs.map((input) => input.senderId))
         const drafts = yield* draftsOf(inputs, yield* currentTraceparent)
@@ -171,8 +174,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         yield* Metric.incrementBy(eventsIngested, inputs.length)
         yield* waker.wake(result.destinations)
         return result.events
-      }
-    )
+      }).pipe(Effect.withSpan("Ingest.publish", { captureStackTrace: false }))
 
     return { publish } as const
   })
