@@ -1,7 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { BadRequest, NotFound } from "@signal/domain/ApiError"
 import { type CreateEvent, depthOf, MAX_PAYLOAD_DEPTH } from "@signal/domain/Event"
-import type { SenderId, TenantId } from "@signal/domain/Ids"
+import type { DestinationId, SenderId, TenantId } from "@signal/domain/Ids"
 import { currentTraceparent } from "@signal/domain/TraceContext"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
@@ -71,6 +71,13 @@ const SHARED_POOL_TRANSACTIONS = 4
  */
 const GROUP_COMMITS = 2
 
+/** Every destination that received intents in a group, once. */
+const destinationsOf = (results: ReadonlyArray<IngestResult>) => {
+  const all = new Set<DestinationId>()
+  for (const result of results) for (const id of result.destinations) all.add(id)
+  return all
+}
+
 /** A publish waiting for the next group commit. */
 interface Pending {
   readonly request: IngestRequest
@@ -111,8 +118,8 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
       })
 
     /**
-     * One transaction for every publish in the group; each is answered after that commit. A group
-     * refused for one request's data is retried request by request.
+     * One transaction for every publish in the group; each is answered after that commit, then the
+     * group's destinations are woken. A group refused for one request's data is retried request by request.
      */
     const commit = (group: ReadonlyArray<Pending>): Effect.Effect<void> => {
       const first = group[0].span
@@ -130,8 +137,12 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         permits.withPermits(1),
         traced,
         Effect.matchCauseEffect({
+          // Answered first, then one wake per destination of the whole group.
           onSuccess: (results) =>
-            Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
+            Effect.zipRight(
+              Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
+              waker.wake(results.length === 1 ? results[0].destinations : destinationsOf(results))
+            ),
           onFailure: (cause) =>
             group.length > 1 && isRequestError(cause)
               ? Effect.forEach(group, (pending) => commit([pending]), { discard: true })
@@ -158,10 +169,12 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
           return yield* Deferred.await(done)
         })
         // a batch is its own group
-        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts))
+        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts)).pipe(
+          Effect.tap((result) => waker.wake(result.destinations))
+        )
 
     /**
-     * Validates, writes events + intents in one transaction, answers after commit, then wakes. Its span
+     * Validates, writes events + intents in one transaction (woken after it), answers after commit. Its span
      * is made with `withSpan`: `Effect.fn` captures a call-site stack on every call, even when told not to.
      */
     const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
@@ -172,7 +185,6 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         const result = yield* write({ tenantId, drafts })
         yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
         yield* Metric.incrementBy(eventsIngested, inputs.length)
-        yield* waker.wake(result.destinations)
         return result.events
       }).pipe(Effect.withSpan("Ingest.publish", { captureStackTrace: false }))
 
