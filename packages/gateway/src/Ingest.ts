@@ -155,7 +155,14 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
 
     // Group commit: `GROUP_COMMITS` committers, each taking whatever queued up while it was busy. Long-lived
     // fibers rather than one forked per group: a group of one (light load) costs no fiber of its own.
-    const committer = Effect.flatMap(Queue.takeBetween(queue, 1, MAX_GROUP), (group) => commit(Chunk.toReadonlyArray(group)))
+    const committer = Effect.flatMap(Queue.takeBetween(queue, 1, MAX_GROUP), (chunk) => {
+      const group = Chunk.toReadonlyArray(chunk)
+      // A defect must neither stop the committer nor leave a publish waiting (a completed one stays as it is).
+      return Effect.catchAllCause(commit(group), (cause) =>
+        Effect.logError("group commit failed", cause).pipe(
+          Effect.zipRight(Effect.forEach(group, (pending) => Deferred.failCause(pending.done, cause), { discard: true }))
+        ))
+    })
     for (let i = 0; i < GROUP_COMMITS; i++) yield* Effect.forkScoped(Effect.forever(committer))
     yield* Effect.addFinalizer(() =>
       Effect.flatMap(Queue.takeAll(queue), (left) => Effect.forEach(left, (pending) => Deferred.interrupt(pending.done)))
