@@ -68,11 +68,14 @@ export const AuthenticationLive = Layer.effect(
     }
 
     return {
-      // Read from the header here: the platform's decoder does not check the scheme name.
+      // Read from the header here: the platform's decoder does not check the scheme name. Without a
+      // bearer token, `X-Api-Key` (or no key) is resolved here too: the platform's fallback to `apiKey`
+      // decodes the headers through a schema whose failure, when the header is absent, costs a stack
+      // trace per request.
       bearer: () =>
         Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
           const token = bearerOf(request)
-          return token === "" ? Effect.fail(missing) : resolve(token)
+          return resolve(token !== "" ? token : (request.headers["x-api-key"] ?? "").trim())
         }),
       apiKey: (key) =>
         Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {

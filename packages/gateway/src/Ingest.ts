@@ -1,12 +1,12 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { BadRequest, NotFound } from "@signal/domain/ApiError"
 import { type CreateEvent, depthOf, MAX_PAYLOAD_DEPTH } from "@signal/domain/Event"
-import type { SenderId, TenantId } from "@signal/domain/Ids"
+import type { DestinationId, SenderId, TenantId } from "@signal/domain/Ids"
 import { currentTraceparent } from "@signal/domain/TraceContext"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
 import { SenderRepo } from "@signal/store/SenderRepo"
-import { Cause, Chunk, Deferred, Effect, FiberSet, Metric, Option, Queue, Tracer } from "effect"
+import { Cause, Chunk, Deferred, Effect, Metric, Option, Queue, Tracer } from "effect"
 import { TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
@@ -71,6 +71,13 @@ const SHARED_POOL_TRANSACTIONS = 4
  */
 const GROUP_COMMITS = 2
 
+/** Every destination that received intents in a group, once. */
+const destinationsOf = (results: ReadonlyArray<IngestResult>) => {
+  const all = new Set<DestinationId>()
+  for (const result of results) for (const id of result.destinations) all.add(id)
+  return all
+}
+
 /** A publish waiting for the next group commit. */
 interface Pending {
   readonly request: IngestRequest
@@ -102,9 +109,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
     const permits = yield* Effect.makeSemaphore(
       Option.match(pool, { onNone: () => SHARED_POOL_TRANSACTIONS, onSome: (pool) => pool.connections })
     )
-    const groupSlots = yield* Effect.makeSemaphore(GROUP_COMMITS)
     const queue = yield* Queue.unbounded<Pending>()
-    const commits = yield* FiberSet.make()
 
     const requireSenders = (ids: ReadonlyArray<SenderId>) =>
       Effect.forEach(new Set(ids), (id) =>
@@ -113,8 +118,8 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
       })
 
     /**
-     * One transaction for every publish in the group; each is answered after that commit. A group
-     * refused for one request's data is retried request by request.
+     * One transaction for every publish in the group; each is answered after that commit, then the
+     * group's destinations are woken. A group refused for one request's data is retried request by request.
      */
     const commit = (group: ReadonlyArray<Pending>): Effect.Effect<void> => {
       const first = group[0].span
@@ -132,8 +137,12 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         permits.withPermits(1),
         traced,
         Effect.matchCauseEffect({
+          // Answered first, then one wake per destination of the whole group.
           onSuccess: (results) =>
-            Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
+            Effect.zipRight(
+              Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
+              waker.wake(results.length === 1 ? results[0].destinations : destinationsOf(results))
+            ),
           onFailure: (cause) =>
             group.length > 1 && isRequestError(cause)
               ? Effect.forEach(group, (pending) => commit([pending]), { discard: true })
@@ -144,12 +153,17 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
       )
     }
 
-    // Group commit: while every permitted transaction runs, publishes queue up and share the next one.
-    yield* Effect.gen(function*() {
-      yield* groupSlots.take(1)
-      const group = Chunk.toReadonlyArray(yield* Queue.takeBetween(queue, 1, MAX_GROUP))
-      yield* FiberSet.run(commits, Effect.ensuring(commit(group), groupSlots.release(1)))
-    }).pipe(Effect.forever, Effect.forkScoped)
+    // Group commit: `GROUP_COMMITS` committers, each taking whatever queued up while it was busy. Long-lived
+    // fibers rather than one forked per group: a group of one (light load) costs no fiber of its own.
+    const committer = Effect.flatMap(Queue.takeBetween(queue, 1, MAX_GROUP), (chunk) => {
+      const group = Chunk.toReadonlyArray(chunk)
+      // A defect must neither stop the committer nor leave a publish waiting (a completed one stays as it is).
+      return Effect.catchAllCause(commit(group), (cause) =>
+        Effect.logError("group commit failed", cause).pipe(
+          Effect.zipRight(Effect.forEach(group, (pending) => Deferred.failCause(pending.done, cause), { discard: true }))
+        ))
+    })
+    for (let i = 0; i < GROUP_COMMITS; i++) yield* Effect.forkScoped(Effect.forever(committer))
     yield* Effect.addFinalizer(() =>
       Effect.flatMap(Queue.takeAll(queue), (left) => Effect.forEach(left, (pending) => Deferred.interrupt(pending.done)))
     )
@@ -162,21 +176,24 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
           return yield* Deferred.await(done)
         })
         // a batch is its own group
-        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts))
+        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts)).pipe(
+          Effect.tap((result) => waker.wake(result.destinations))
+        )
 
-    /** Validates, writes events + intents in one transaction, answers after commit, then wakes. */
-    const publish = Effect.fn("Ingest.publish", { captureStackTrace: false })(
-      function*(tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) {
+    /**
+     * Validates, writes events + intents in one transaction (woken after it), answers after commit. Its span
+     * is made with `withSpan`: `Effect.fn` captures a call-site stack on every call, even when told not to.
+     */
+    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
+      Effect.gen(function*() {
         yield* guard.require(tenantId)
         yield* requireSenders(inputs.map((input) => input.senderId))
         const drafts = yield* draftsOf(inputs, yield* currentTraceparent)
         const result = yield* write({ tenantId, drafts })
         yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
         yield* Metric.incrementBy(eventsIngested, inputs.length)
-        if (process.env.X_NO_WAKE !== "1") yield* waker.wake(result.destinations)
         return result.events
-      }
-    )
+      }).pipe(Effect.withSpan("Ingest.publish", { captureStackTrace: false }))
 
     return { publish } as const
   })

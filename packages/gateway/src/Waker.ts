@@ -8,6 +8,9 @@ import { Context, Duration, Effect, FiberSet, Layer } from "effect"
  */
 const WAKE_TIMEOUT = Duration.seconds(3)
 
+/** Entity clients kept at most; past it the cache starts over (it only saves their making). */
+const MAX_CLIENTS = 10_000
+
 /**
  * Tells destination entities that work is due; best effort, the sweeper covers lost wakes.
  * Wakes go out in the background so no API answer waits on the cluster, and at most one is in
@@ -22,7 +25,18 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
   static readonly layer = Layer.scoped(
     Waker,
     Effect.gen(function*() {
-      const client = yield* DestinationEntity.client
+      const makeClient = yield* DestinationEntity.client
+      // An entity's client hashes its id to a shard and builds a proxy: made once per destination.
+      const clients = new Map<DestinationId, ReturnType<typeof makeClient>>()
+      const client = (id: DestinationId) => {
+        let entity = clients.get(id)
+        if (entity === undefined) {
+          if (clients.size >= MAX_CLIENTS) clients.clear()
+          entity = makeClient(id)
+          clients.set(id, entity)
+        }
+        return entity
+      }
       const fibers = yield* FiberSet.make()
       /** Destinations with a wake in flight → whether another was asked for since it left. */
       const inFlight = new Map<DestinationId, boolean>()

@@ -77,9 +77,10 @@ export class ApiKeyRepo extends Effect.Service<ApiKeyRepo>()("@signal/store/ApiK
      * records the use when the recorded one is older than the resolution.
      */
     // Every request with a tenant key asks this, publishes included: through the ingest pool, so a
-    // dispatcher busy in the same process never starves it.
-    const authenticate = Effect.fn("ApiKeyRepo.authenticate", { captureStackTrace: false })(function*(keyHash: string) {
-      const rows = yield* ingestSql<{ id: string; tenant_id: string }>`
+    // dispatcher busy in the same process never starves it. A span by `withSpan`: `Effect.fn` captures a
+    // call-site stack on every call.
+    const authenticate = (keyHash: string) =>
+      ingestSql<{ id: string; tenant_id: string }>`
         WITH found AS (
           SELECT id, tenant_id, last_used_at FROM api_keys WHERE key_hash = ${keyHash} AND revoked_at IS NULL
         ), touched AS (
@@ -91,12 +92,15 @@ export class ApiKeyRepo extends Effect.Service<ApiKeyRepo>()("@signal/store/ApiK
           )
           RETURNING id
         )
-        SELECT id, tenant_id FROM found`
-      return Option.map(
-        Option.fromNullable(rows[0]),
-        (row) => ({ keyId: row.id as ApiKeyId, tenantId: row.tenant_id as TenantId })
+        SELECT id, tenant_id FROM found`.pipe(
+        Effect.map((rows) =>
+          Option.map(
+            Option.fromNullable(rows[0]),
+            (row) => ({ keyId: row.id as ApiKeyId, tenantId: row.tenant_id as TenantId })
+          )
+        ),
+        Effect.withSpan("ApiKeyRepo.authenticate", { captureStackTrace: false })
       )
-    })
 
     return { create, list, revoke, authenticate } as const
   })
