@@ -385,6 +385,12 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
      WHERE a2.attempt_number = 2 AND a2.destination_id = ANY($1)`,
     [flakyIds]
   )
+  // Where the time goes: from the intent's insert (its transaction's start) to its first attempt.
+  const firstAttempts = await db.query<{ ms: number }>(
+    `SELECT extract(epoch FROM a.started_at - i.created_at) * 1000 AS ms
+     FROM delivery_attempts a JOIN delivery_intents i ON i.id = a.intent_id WHERE a.attempt_number = 1`
+  )
+  const toFirstAttempt = firstAttempts.rows.map((row) => Math.round(Number(row.ms))).sort((a, b) => a - b)
   await db.end()
   const late = rows.filter((row) => dues.has(row.intent)).map((row) => row.started.getTime() - dues.get(row.intent)!)
     .sort((a, b) => a - b)
@@ -397,7 +403,8 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
   return {
     ...result,
     detail: `published ${sent} in ${publishSeconds.toFixed(1)} s (${publishErrors} publish errors; batch POST answered ` +
-      `p50 ${percentile(answers, 50)} ms p99 ${percentile(answers, 99)} ms max ${answers.at(-1) ?? "—"} ms); ${retries}; ` +
+      `p50 ${percentile(answers, 50)} ms p99 ${percentile(answers, 99)} ms max ${answers.at(-1) ?? "—"} ms); ` +
+      `intent inserted → first attempt started p50 ${percentile(toFirstAttempt, 50)} ms p99 ${percentile(toFirstAttempt, 99)} ms; ${retries}; ` +
       `${result.detail}; ${failed}`,
     peakRssMiB: system.peak(),
     retryLateness: late
