@@ -61,6 +61,7 @@ interface Flight {
   /** The HTTP client span; `null` when no request was made (the event expired first). */
   readonly httpSpan: Tracer.Span | null
   readonly startedAt: number
+  /** Set with `result` when the answer (or its lack) is in; until then they hold placeholders. */
   completedAt: number
   result: SendResult
 }
