@@ -35,7 +35,7 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         leaseMs: yield* Config.integer("SIGNAL_LEASE_MS").pipe(Config.withDefault(4_000)),
         claimMaxBytes: yield* Config.integer("SIGNAL_CLAIM_MAX_BYTES").pipe(Config.withDefault(4 * 1024 * 1024)),
         maxDrainingDestinations: yield* Config.integer("SIGNAL_MAX_DRAINING_DESTINATIONS").pipe(
-          Config.withDefault(64),
+          Config.withDefault(256),
           Config.validate({ message: "expected at least 1", validation: (n) => n >= 1 })
         ),
         clusterPruneIntervalMs: yield* Config.integer("SIGNAL_CLUSTER_PRUNE_INTERVAL_MS").pipe(
