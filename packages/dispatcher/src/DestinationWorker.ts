@@ -180,11 +180,16 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     return apply
   })
 
+  /** Whether the destination, as last read, delivers in order (its next due time is then a key head's). */
+  let ordered = false
   const settingsFor = (destination: DeliveryDestination) =>
     Effect.zipWith(
       limiterFor(destination.rateLimitPerSecond),
       sender.target(destination.variant.url),
-      (limit, target): Settings => ({ template: requestTemplate(destination, target), limit })
+      (limit, target): Settings => {
+        ordered = destination.ordering === "fifo"
+        return { template: requestTemplate(destination, target), limit }
+      }
     )
 
   /** The breaker as the API shows it; written only when it changed. */
@@ -466,7 +471,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
           maxBytes: config.claimMaxBytes,
           leaseMs,
           owner,
-          held: [...claimed]
+          held: [...claimed],
+          ordered
         }).pipe(retryTransient(), Effect.orDie)
         if (claims.length === 0) exhausted = true
         else {
@@ -530,7 +536,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         continue
       }
       if (dirty) continue
-      const nextDue = yield* queue.nextDueAt(destinationId).pipe(retryTransient(), Effect.orDie)
+      const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
       if (Option.isNone(nextDue)) return
       const untilDue = nextDue.value.getTime() - (yield* Clock.currentTimeMillis)
       // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.

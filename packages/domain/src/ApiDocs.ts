@@ -250,6 +250,10 @@ export const fieldDocs: Readonly<Record<string, string>> = {
   createdBefore: "Only records created before this ISO 8601 time.",
   eventIds: "Only for these events (`evt_…`; repeated or comma-separated).",
   until: "Up to (not including) this time, ISO 8601.",
+  ordering:
+    "`fifo`: one delivery at a time per ordering key, in publish order; the next waits until the one before it succeeded or finally failed (retries included). `none` (default): in parallel up to `maxConcurrency`.",
+  orderingKey:
+    "At a `fifo` destination, events with the same key are delivered in publish order while different keys proceed in parallel; events without one share a single order.",
   destinationIds: "Only for these destinations (`dst_…`; repeated or comma-separated).",
   intentIds: "Only for these intents (`int_…`; repeated or comma-separated).",
   senderIds: "Only from these senders (`snd_…`; repeated or comma-separated).",

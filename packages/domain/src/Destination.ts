@@ -47,6 +47,13 @@ export const TopicPattern = Pattern(Topic, "A topic, or a pattern with `*` segme
 export const CircuitState = Schema.Literal("closed", "open", "half_open")
 export type CircuitState = typeof CircuitState.Type
 
+/**
+ * `fifo`: one intent at a time per ordering key, in publish order; the next waits until the one
+ * before it succeeded or finally failed, retries included. Events without a key share one order.
+ */
+export const DeliveryOrdering = Schema.Literal("none", "fifo")
+export type DeliveryOrdering = typeof DeliveryOrdering.Type
+
 export const DestinationStatus = Schema.Literal("active", "disabled")
 export type DestinationStatus = typeof DestinationStatus.Type
 
@@ -68,6 +75,7 @@ export class Destination extends Schema.Class<Destination>("Destination")({
   timeoutSeconds: Schema.Number,
   maxConcurrency: Schema.Number,
   rateLimitPerSecond: Schema.NullOr(Schema.Number),
+  ordering: DeliveryOrdering,
   active: Schema.Boolean,
   status: DestinationStatus,
   disabledReason: Schema.NullOr(Schema.String),
@@ -103,6 +111,7 @@ export const CreateDestination = Schema.Struct({
   timeoutSeconds: Schema.optionalWith(TimeoutSeconds, { default: () => 30 }),
   maxConcurrency: Schema.optionalWith(MaxConcurrency, { default: () => 10 }),
   rateLimitPerSecond: Schema.optionalWith(RateLimit, { default: () => null }),
+  ordering: Schema.optionalWith(DeliveryOrdering, { default: () => "none" as const }),
   active: Schema.optionalWith(Schema.Boolean, { default: () => true })
 }).annotations(everyProblem)
 export type CreateDestination = typeof CreateDestination.Type
@@ -120,6 +129,7 @@ export const UpdateDestination = Schema.Struct({
   timeoutSeconds: Schema.optional(TimeoutSeconds),
   maxConcurrency: Schema.optional(MaxConcurrency),
   rateLimitPerSecond: Schema.optional(RateLimit),
+  ordering: Schema.optional(DeliveryOrdering),
   active: Schema.optional(Schema.Boolean)
 }).annotations(everyProblem)
 export type UpdateDestination = typeof UpdateDestination.Type

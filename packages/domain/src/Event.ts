@@ -33,6 +33,7 @@ export class Event extends Schema.Class<Event>("Event")({
   payload: Schema.Unknown,
   headers: Schema.Record({ key: Schema.String, value: Schema.String }),
   idempotencyKey: Schema.NullOr(Schema.String),
+  orderingKey: Schema.NullOr(Schema.String),
   status: EventStatus,
   destinationCount: Schema.Number,
   successCount: Schema.Number,
@@ -52,6 +53,8 @@ export const CreateEvent = Schema.Struct({
   headers: Schema.optionalWith(CustomHeaders, { default: () => ({}) }),
   onlyForDestinations: Schema.optional(Schema.NullOr(Schema.Array(DestinationId).pipe(Schema.maxItems(1000)))),
   idempotencyKey: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))),
+  /** At a `fifo` destination, events with the same key are delivered in publish order. */
+  orderingKey: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))),
   ttlSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(1, 60 * 60 * 24 * 90))))
 }).annotations(everyProblem)
 export type CreateEvent = typeof CreateEvent.Type

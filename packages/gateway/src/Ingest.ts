@@ -46,6 +46,7 @@ const draftsOf = (inputs: ReadonlyArray<CreateEvent>, traceparent: string | null
       payloadJson,
       headers: input.headers,
       idempotencyKey: input.idempotencyKey ?? null,
+      orderingKey: input.orderingKey ?? null,
       ttlSeconds: input.ttlSeconds ?? null,
       traceparent
     })

@@ -51,7 +51,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * Leases due intents in due order: at most `limit` rows, and no more rows than fit in `maxBytes`
      * of payload (always at least one), so a claim's memory is bounded by bytes as well as rows.
      * SKIP LOCKED keeps concurrent claimers off each other's rows; an expired lease is taken over,
-     * except for the intents in `held`, which this worker is still working on.
+     * except for the intents in `held`, which this worker is still working on. Ordered, a key whose
+     * first open intent is held, leased, locked or not due yet yields nothing: its next intent waits.
      */
     const claim = Effect.fn("DeliveryQueue.claim")(function*(options: {
       readonly destinationId: DestinationId
@@ -60,8 +61,30 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       readonly leaseMs: number
       readonly owner: string
       readonly held: ReadonlyArray<IntentId>
+      /** FIFO: only the first open intent of each ordering key (in publish order) may be claimed. */
+      readonly ordered?: boolean
     }) {
       const at = yield* now
+      const due = options.ordered
+        ? sql`
+          SELECT i.id, i.event_id, i.next_attempt_at, i.seq FROM (
+            SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
+            WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
+            ORDER BY coalesce(ordering_key, ''), seq
+          ) head JOIN delivery_intents i ON i.id = head.id
+          WHERE head.next_attempt_at <= ${at} AND (head.lease_until IS NULL OR head.lease_until < ${at})
+            AND NOT (i.id = ANY(${options.held}::text[]))
+          ORDER BY head.next_attempt_at, head.seq
+          LIMIT ${options.limit}
+          FOR UPDATE OF i SKIP LOCKED`
+        : sql`
+          SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
+          WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
+            AND next_attempt_at <= ${at} AND (lease_until IS NULL OR lease_until < ${at})
+            AND NOT (id = ANY(${options.held}::text[]))
+          ORDER BY next_attempt_at, seq
+          LIMIT ${options.limit}
+          FOR UPDATE SKIP LOCKED`
       const rows = yield* sql<{
         id: string
         tenant_id: string
@@ -77,15 +100,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         created_at: Date
         expires_at: Date | null
       }>`
-        WITH due AS (
-          SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
-          WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
-            AND next_attempt_at <= ${at} AND (lease_until IS NULL OR lease_until < ${at})
-            AND NOT (id = ANY(${options.held}::text[]))
-          ORDER BY next_attempt_at, seq
-          LIMIT ${options.limit}
-          FOR UPDATE SKIP LOCKED
-        ), loaded AS MATERIALIZED (
+        WITH due AS (${due}), loaded AS MATERIALIZED (
           SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
             e.headers, e.created_at, e.expires_at
           FROM due JOIN events e ON e.id = due.event_id
@@ -224,14 +239,23 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * When this destination next has work nobody holds: the first open intent in due order whose
      * lease is free, read from the head of the due index.
      */
-    const nextDueAt = Effect.fn("DeliveryQueue.nextDueAt")(function*(destinationId: DestinationId) {
+    const nextDueAt = Effect.fn("DeliveryQueue.nextDueAt")(function*(destinationId: DestinationId, ordered = false) {
       const at = yield* now
-      const rows = yield* sql<{ at: Date }>`
-        SELECT next_attempt_at AS at FROM delivery_intents
-        WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
-          AND (lease_until IS NULL OR lease_until < ${at})
-        ORDER BY next_attempt_at, seq
-        LIMIT 1`
+      const rows = ordered
+        // FIFO: only the first open intent of each key can be due; the ones behind it wait for it.
+        ? yield* sql<{ at: Date }>`
+          SELECT min(head.next_attempt_at) AS at FROM (
+            SELECT DISTINCT ON (coalesce(ordering_key, '')) next_attempt_at, lease_until FROM delivery_intents
+            WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
+            ORDER BY coalesce(ordering_key, ''), seq
+          ) head
+          WHERE head.lease_until IS NULL OR head.lease_until < ${at}`
+        : yield* sql<{ at: Date }>`
+          SELECT next_attempt_at AS at FROM delivery_intents
+          WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
+            AND (lease_until IS NULL OR lease_until < ${at})
+          ORDER BY next_attempt_at, seq
+          LIMIT 1`
       return Option.fromNullable(rows[0]?.at)
     })
 

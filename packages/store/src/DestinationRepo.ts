@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import {
   type CircuitState,
+  type DeliveryOrdering,
   type CreateDestination,
   Destination,
   type DestinationStatus,
@@ -34,6 +35,7 @@ export interface DestinationRow {
   readonly retry: { type: "linear" | "exponential"; delaySeconds: number; maxAttempts: number }
   readonly max_concurrency: number
   readonly rate_limit: number | null
+  readonly ordering: DeliveryOrdering
   readonly signing_secret: string
   readonly previous_secrets: ReadonlyArray<{ secret: string; expiresAt: string }>
   readonly status: DestinationStatus
@@ -61,6 +63,7 @@ export const toDestination = (row: DestinationRow) =>
     timeoutSeconds: row.timeout_ms / 1000,
     maxConcurrency: row.max_concurrency,
     rateLimitPerSecond: row.rate_limit,
+    ordering: row.ordering,
     active: row.status === "active",
     status: row.status,
     disabledReason: row.disabled_reason,
@@ -121,6 +124,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
           retry: JSON.stringify(input.retry ?? defaultRetryPolicy),
           max_concurrency: input.maxConcurrency,
           rate_limit: input.rateLimitPerSecond,
+          ordering: input.ordering,
           signing_secret: generateSigningSecret(),
           status: input.active ? "active" : "disabled",
           disabled_reason: input.active ? null : "manual"
@@ -167,6 +171,7 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
         if (patch.timeoutSeconds !== undefined) changes.timeout_ms = patch.timeoutSeconds * 1000
         if (patch.maxConcurrency !== undefined) changes.max_concurrency = patch.maxConcurrency
         if (patch.rateLimitPerSecond !== undefined) changes.rate_limit = patch.rateLimitPerSecond
+        if (patch.ordering !== undefined) changes.ordering = patch.ordering
         if (patch.active !== undefined) {
           changes.status = patch.active ? "active" : "disabled"
           changes.disabled_reason = patch.active ? null : "manual"

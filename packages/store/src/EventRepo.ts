@@ -18,6 +18,7 @@ interface EventRow {
   readonly payload: unknown
   readonly headers: Record<string, string>
   readonly idempotency_key: string | null
+  readonly ordering_key: string | null
   readonly status: EventStatus
   readonly destination_count: number
   readonly success_count: number
@@ -37,6 +38,7 @@ const toEvent = (row: EventRow) =>
     payload: row.payload,
     headers: row.headers,
     idempotencyKey: row.idempotency_key,
+    orderingKey: row.ordering_key,
     status: row.status,
     destinationCount: row.destination_count,
     successCount: row.success_count,
@@ -54,6 +56,7 @@ export interface EventDraft extends RoutableEvent {
   readonly payloadJson: string
   readonly headers: Record<string, string>
   readonly idempotencyKey: string | null
+  readonly orderingKey: string | null
   readonly ttlSeconds: number | null
   readonly traceparent: string | null
 }
@@ -114,10 +117,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         const now = new Date()
 
         const insertEvents = (returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
-          INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, status,
-            destination_count, traceparent, expires_at, created_at)
+          INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
+            status, destination_count, traceparent, expires_at, created_at)
           SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
-            x.payload::jsonb, x.headers::jsonb, x.idempotency_key,
+            x.payload::jsonb, x.headers::jsonb, x.idempotency_key, x.ordering_key,
             CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
             x.destination_count, x.traceparent,
             CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
@@ -131,11 +134,12 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             ${unique.map(({ draft }) => draft.payloadJson)}::text[],
             ${unique.map(({ draft }) => JSON.stringify(draft.headers))}::text[],
             ${unique.map(({ draft }) => draft.idempotencyKey)}::text[],
+            ${unique.map(({ draft }) => draft.orderingKey)}::text[],
             ${routes.map((route) => route.length)}::int[],
             ${unique.map(({ draft }) => draft.traceparent)}::text[],
             ${unique.map(({ draft }) => draft.ttlSeconds)}::int[]
-          ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, destination_count,
-            traceparent, ttl)
+          ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
+            destination_count, traceparent, ttl)
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
           ${ingestSql.literal(returning)}`
@@ -159,16 +163,17 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             (traceparents) =>
               ingestSql`
                 INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
-                  created_at, updated_at)
+                  ordering_key, created_at, updated_at)
                 SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
-                  ${now}::timestamptz, ${now}::timestamptz
+                  x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
                 FROM unnest(
                   ${intents.map((i) => i.id)}::text[],
                   ${intents.map((i) => i.tenantId)}::text[],
                   ${intents.map((i) => i.eventId)}::text[],
                   ${intents.map((i) => i.destinationId)}::text[],
-                  ${traceparents}::text[]
-                ) AS x(id, tenant_id, event_id, destination_id, traceparent)`
+                  ${traceparents}::text[],
+                  ${intents.map((i) => i.draft.orderingKey)}::text[]
+                ) AS x(id, tenant_id, event_id, destination_id, traceparent, ordering_key)`
           )
         /** Per request: its events (in its order), the destinations its intents went to, their number. */
         /**
@@ -183,7 +188,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             JSON.stringify(draft.senderId)
           },"type":${JSON.stringify(draft.type)},"topics":${JSON.stringify(draft.topics)},"payload":${draft.payloadJson},"headers":${
             JSON.stringify(draft.headers)
-          },"idempotencyKey":${JSON.stringify(draft.idempotencyKey)},"status":"${
+          },"idempotencyKey":${JSON.stringify(draft.idempotencyKey)},"orderingKey":${JSON.stringify(draft.orderingKey)},"status":"${
             destinationCount === 0 ? "succeeded" : "pending"
           }","destinationCount":${destinationCount},"successCount":0,"failureCount":0,"expiresAt":${
             draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`

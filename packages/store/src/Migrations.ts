@@ -6,6 +6,7 @@ import apiKeys from "./migrations/0003_api_keys"
 import dueOrderIndex from "./migrations/0004_due_order_index"
 import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
 import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
+import orderedDelivery from "./migrations/0007_ordered_delivery"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -15,7 +16,8 @@ export const run = Migrator.make({})({
     "0003_api_keys": apiKeys,
     "0004_due_order_index": dueOrderIndex,
     "0005_recovery_and_retention": recoveryAndRetention,
-    "0006_hot_lease_updates": hotLeaseUpdates
+    "0006_hot_lease_updates": hotLeaseUpdates,
+    "0007_ordered_delivery": orderedDelivery
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))

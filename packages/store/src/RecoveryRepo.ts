@@ -229,8 +229,9 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
           .map((destinationId) => ({ destinationId, intentId: makeId.intent() }))
         if (fresh.length > 0) {
           yield* sql`
-            INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at)
-            SELECT x.id, ${tenantId}, ${eventId}, x.destination_id, 'pending', now()
+            INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, ordering_key)
+            SELECT x.id, ${tenantId}, ${eventId}, x.destination_id, 'pending', now(),
+              (SELECT ordering_key FROM events WHERE id = ${eventId})
             FROM unnest(${fresh.map((f) => f.intentId)}::text[], ${fresh.map((f) => f.destinationId)}::text[])
               AS x(id, destination_id)`
           yield* sql`
