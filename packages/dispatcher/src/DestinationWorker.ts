@@ -2,6 +2,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Destination } from "@signal/domain/Destination"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
+import { fromTraceparent } from "@signal/domain/TraceContext"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
 import { Clock, DateTime, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
@@ -20,14 +21,6 @@ import { type RequestTemplate, requestTemplate, webhookRequest } from "./Webhook
 
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
-
-/** Parses a stored W3C traceparent so an attempt made much later still joins the ingest trace. */
-const parentSpan = (traceparent: string | null): Option.Option<Tracer.ExternalSpan> => {
-  const match = traceparent?.match(/^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/)
-  return match
-    ? Option.some(Tracer.externalSpan({ traceId: match[1], spanId: match[2], sampled: match[3] === "01" }))
-    : Option.none()
-}
 
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
@@ -318,7 +311,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         "signal.intent_id": claim.intentId,
         "signal.attempt_number": claim.attemptNumber
       },
-      ...Option.match(parentSpan(claim.traceparent), { onNone: () => ({}), onSome: (parent) => ({ parent }) })
+      // A stored traceparent: an attempt made much later, anywhere, still joins the publish's trace.
+      ...Option.match(fromTraceparent(claim.traceparent), { onNone: () => ({}), onSome: (parent) => ({ parent }) })
     })
 
   /**

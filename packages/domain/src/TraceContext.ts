@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Exit, Option, Tracer } from "effect"
+import { Effect, Option, Tracer } from "effect"
 
 /**
  * W3C trace context as stored with events and delivery intents, so that work done later, in another
@@ -24,38 +24,3 @@ export const currentTraceparent: Effect.Effect<string | null> = Effect.map(
   Effect.option(Effect.currentSpan),
   Option.match({ onNone: () => null, onSome: toTraceparent })
 )
-
-export interface DeliverySpanOptions {
-  readonly parent: string | null
-  readonly eventId: string
-  readonly eventType: string
-  readonly destinationId: string
-  readonly intentId: string
-}
-
-/**
- * Opens and closes the `Delivery` span of each event at each destination, a child of the event's
- * ingest span, and returns their traceparents: every attempt of that delivery, whenever and wherever
- * it runs, becomes a child of its span. Made directly with the tracer, without a fiber each: ingest
- * of a large fan-out makes one per intent.
- */
-export const deliverySpans = (deliveries: ReadonlyArray<DeliverySpanOptions>): Effect.Effect<Array<string | null>> =>
-  Effect.map(Effect.all([Effect.tracer, Clock.currentTimeNanos]), ([tracer, now]) => {
-    const parents = new Map<string, Option.Option<Tracer.ExternalSpan>>()
-    return deliveries.map((options) => {
-      if (options.parent === null) return null
-      let parent = parents.get(options.parent)
-      if (parent === undefined) {
-        parent = fromTraceparent(options.parent)
-        parents.set(options.parent, parent)
-      }
-      if (Option.isNone(parent)) return options.parent
-      const span = tracer.span("Delivery", parent, Context.empty(), [], now, "producer", { captureStackTrace: false })
-      span.attribute("signal.event_id", options.eventId)
-      span.attribute("signal.event_type", options.eventType)
-      span.attribute("signal.destination_id", options.destinationId)
-      span.attribute("signal.intent_id", options.intentId)
-      span.end(now, Exit.void)
-      return toTraceparent(span)
-    })
-  })

@@ -2,7 +2,6 @@ import { SqlClient } from "@effect/sql"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"
-import { deliverySpans } from "@signal/domain/TraceContext"
 import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
@@ -150,31 +149,21 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
               : []
           )
         type Intent = ReturnType<typeof intentsOf>[number]
-        // One Delivery span per intent under its ingest span; its attempts, in any process, are its children.
+        // An intent carries its event's trace context: its attempts, in any process, join the publish's trace.
         const insertIntents = (intents: ReadonlyArray<Intent>) =>
-          Effect.map(
-            deliverySpans(intents.map((intent) => ({
-              parent: intent.draft.traceparent,
-              eventId: intent.eventId,
-              eventType: intent.draft.type,
-              destinationId: intent.destinationId,
-              intentId: intent.id
-            }))),
-            (traceparents) =>
-              ingestSql`
-                INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
-                  ordering_key, created_at, updated_at)
-                SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
-                  x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
-                FROM unnest(
-                  ${intents.map((i) => i.id)}::text[],
-                  ${intents.map((i) => i.tenantId)}::text[],
-                  ${intents.map((i) => i.eventId)}::text[],
-                  ${intents.map((i) => i.destinationId)}::text[],
-                  ${traceparents}::text[],
-                  ${intents.map((i) => i.draft.orderingKey)}::text[]
-                ) AS x(id, tenant_id, event_id, destination_id, traceparent, ordering_key)`
-          )
+          ingestSql`
+            INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
+              ordering_key, created_at, updated_at)
+            SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
+              x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
+            FROM unnest(
+              ${intents.map((i) => i.id)}::text[],
+              ${intents.map((i) => i.tenantId)}::text[],
+              ${intents.map((i) => i.eventId)}::text[],
+              ${intents.map((i) => i.destinationId)}::text[],
+              ${intents.map((i) => i.draft.traceparent)}::text[],
+              ${intents.map((i) => i.draft.orderingKey)}::text[]
+            ) AS x(id, tenant_id, event_id, destination_id, traceparent, ordering_key)`
         /** Per request: its events (in its order), the destinations its intents went to, their number. */
         /**
          * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
@@ -215,7 +204,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           const intents = intentsOf(undefined)
           if (intents.length === 0) yield* insertEvents("")
           else {
-            yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${yield* insertIntents(intents)}`
+            yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${insertIntents(intents)}`
           }
           return answer(insertedJson, intents)
         }
@@ -237,7 +226,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
 
           const intents = intentsOf(insertedIds)
-          if (intents.length > 0) yield* yield* insertIntents(intents)
+          if (intents.length > 0) yield* insertIntents(intents)
 
           // Every answered event is either just inserted or was read as an existing key: no re-read.
           return answer((index) => {
