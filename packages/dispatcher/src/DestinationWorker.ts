@@ -207,12 +207,14 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const saveHealth = (schedule: Schedule.Schedule<unknown>) =>
     persistHealth().pipe(retryTransient(schedule), Effect.catchAllCause((cause) => Effect.logWarning("health not saved", cause)))
 
+  /** The intent is no longer this worker's: committed, or its lease given back. */
+  const drop = (intentId: IntentId) => {
+    claimed.delete(intentId)
+    attempting.delete(intentId)
+  }
   const forget = (intentIds: ReadonlyArray<IntentId>) =>
     Effect.sync(() => {
-      for (const id of intentIds) {
-        claimed.delete(id)
-        attempting.delete(id)
-      }
+      for (const id of intentIds) drop(id)
     })
 
   /** Gives leases back; they are no longer held even when the database is away (they lapse instead). */
@@ -223,8 +225,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       Effect.ensuring(forget(intentIds))
     )
 
-  const outcomeOf = (destination: Destination, flight: Flight): Effect.Effect<AttemptOutcome> => {
-    const { claim, result } = flight
+  const outcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> => {
+    const { claim, destination, result } = flight
     const outcome = (next: AttemptOutcome["next"]): AttemptOutcome => ({
       claim,
       attemptId: makeId.attempt(),
@@ -249,12 +251,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   /** Heard from the writer for each outcome: committed, the intent is no longer held; failed, its lease goes back. */
   const writtenFor = (intentId: IntentId) => (exit: Exit.Exit<void, SqlError>) => {
     uncommitted--
-    if (Exit.isSuccess(exit)) {
-      claimed.delete(intentId)
-      attempting.delete(intentId)
-    } else {
-      unwritten.push(intentId)
-    }
+    if (Exit.isSuccess(exit)) drop(intentId)
+    else unwritten.push(intentId)
     nudge()
   }
 
@@ -280,7 +278,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
       return Effect.forEach(flights, (flight) =>
         Effect.gen(function*() {
           if (flight.httpSpan !== null) yield* circuit.record(flight.result.ok)
-          const outcome = yield* outcomeOf(flight.destination, flight)
+          const outcome = yield* outcomeOf(flight)
           const { error, response } = flight.result
           DeliveryMetrics.countAttempt(
             outcome.next.status,
@@ -498,7 +496,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         yield* launch(settings, claim, decision)
       }
       if (next > 0) ready = ready.slice(next)
-      if (flying === 0 && ready.length === 0 && finished.length === 0 && uncommitted === 0 && unwritten.length === 0) {
+      if (unfinished() === 0 && ready.length === 0 && unwritten.length === 0) {
         if (yielding) return { _tag: "Yield" } satisfies DrainEnd
         if (exhausted) return { _tag: "Idle", claimedAny } satisfies DrainEnd
         continue

@@ -1,5 +1,6 @@
 import type { DeliveryError } from "@signal/domain/DeliveryIntent"
 import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
+import { toTraceparent } from "@signal/domain/TraceContext"
 import { Cause, Effect, Exit, type Tracer } from "effect"
 import type { LookupAddress, LookupAllOptions } from "node:dns"
 import { isIP } from "node:net"
@@ -74,16 +75,16 @@ const classify = (error: unknown): DeliveryError => {
   return { code: "network_error", message: String((error as { message?: string })?.message ?? error) }
 }
 
+const failure = (error: DeliveryError): SendResult => ({ ok: false, response: null, error })
+
 /**
  * A defect while building or sending a request (a throw from the HTTP stack, a bug) as a failed
  * attempt with a stable code, so the intent moves on under its retry policy instead of being stuck.
  */
 export const failedSend = (defect: unknown): SendResult => {
   const error = classify(defect)
-  return { ok: false, response: null, error: error.code === "network_error" ? { code: "internal_error", message: error.message } : error }
+  return failure(error.code === "network_error" ? { code: "internal_error", message: error.message } : error)
 }
-
-const failure = (error: DeliveryError): SendResult => ({ ok: false, response: null, error })
 
 /** Response headers as one string per name (repeated ones joined as HTTP would fold them). */
 const flatHeaders = (raw: ReadonlyArray<Buffer>): Record<string, string> => {
@@ -249,7 +250,7 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
       span.attribute("http.request.header.webhook-signature", "<redacted>")
       span.attribute("http.request.header.x-signal-signature", "<redacted>")
       if (to.refused !== null) return Promise.resolve(failure(to.refused))
-      webhook.headers.traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+      webhook.headers.traceparent = toTraceparent(span)
       return new Promise<SendResult>((resolve) => {
         const handler = new Exchange(webhook.timeoutMs, (result) => {
           if (result.response !== null) span.attribute("http.response.status_code", result.response.statusCode)

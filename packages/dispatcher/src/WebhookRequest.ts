@@ -31,7 +31,7 @@ export const requestTemplate = (destination: DeliveryDestination, target: Target
   return {
     destination,
     target,
-    headers: lowerCaseKeys(destination.headers),
+    headers: withLowerCaseNames({}, destination.headers),
     keys: destination.previousSecrets.length === 0
       ? () => onlyCurrent
       : (atMs) => {
@@ -56,8 +56,7 @@ export const webhookBody = (claim: ClaimedIntent): string =>
 export const webhookRequest = (template: RequestTemplate, claim: ClaimedIntent, nowMs: number): WebhookRequest => {
   const body = webhookBody(claim)
   const destination = template.destination
-  const headers: Record<string, string> = {}
-  for (const name in claim.event.headers) headers[name.toLowerCase()] = claim.event.headers[name]
+  const headers = withLowerCaseNames({}, claim.event.headers)
   Object.assign(headers, template.headers)
   headers["content-type"] = "application/json"
   headers["user-agent"] = "Signal-Webhooks/0.1"
@@ -74,5 +73,8 @@ export const webhookRequest = (template: RequestTemplate, claim: ClaimedIntent, 
   }
 }
 
-const lowerCaseKeys = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
+/** Copies `from` into `into` with header names in lower case; answers `into`. */
+const withLowerCaseNames = (into: Record<string, string>, from: Readonly<Record<string, string>>) => {
+  for (const name in from) into[name.toLowerCase()] = from[name]
+  return into
+}
