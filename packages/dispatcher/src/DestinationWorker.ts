@@ -5,14 +5,13 @@ import { makeId } from "@signal/domain/Ids"
 import { fromTraceparent } from "@signal/domain/TraceContext"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, DateTime, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import { Clock, DateTime, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DestinationWatch } from "./DestinationWatch"
 import { DispatcherConfig } from "./DispatcherConfig"
-import { DrainSlots } from "./DrainSlots"
 import { failedSend, HttpSender, type SendResult } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
 import { OutcomeWriter, type Submission } from "./OutcomeWriter"
@@ -65,10 +64,44 @@ const expiredResult: SendResult = {
   error: { code: "expired", message: "the event's ttl ended before delivery" }
 }
 
+/** What a destination keeps between its drains while the process remembers it: its breaker and its rate limit's bucket. */
+export interface Standing {
+  breaker: CircuitBreaker.CircuitBreaker | undefined
+  /** The breaker as last written to the destination, so an unchanged one is not written again. */
+  persistedHealth: string
+  limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
+  /** Where the limiter lives: closed when the process forgets the destination. */
+  readonly scope: Scope.Scope
+}
+
+/** What a worker's run leaves to the process when it ends. */
+export type Next =
+  /** Nothing to do until a wake (or the sweeper). */
+  | { readonly _tag: "Done" }
+  /** Its turn is over while other destinations wait: it queues again behind them. */
+  | { readonly _tag: "Requeue" }
+  /** Work falls due at `at` (epoch ms): wake it then. */
+  | { readonly _tag: "WakeAt"; readonly at: number }
+  /** The circuit is open: nothing may be sent before `at` (epoch ms), when one probe goes out. */
+  | { readonly _tag: "Probe"; readonly at: number }
+
+/** One drain's turn at a destination, as the process's drains see it. */
+export interface DestinationWorker {
+  /** Drains until nothing is due now; what remains is said by `Next`. */
+  readonly run: Effect.Effect<Next>
+  /** Work may have been committed: a running drain looks again. */
+  readonly wake: () => void
+  /** The destination changed: a running drain re-reads it now. */
+  readonly reconfigure: () => void
+  /** Whether a wake came in that the run may not have seen: its end must not be trusted to mean idle. */
+  readonly woken: () => boolean
+}
+
 /**
- * Everything one destination's entity does: claims due intents from Postgres, delivers them within
- * the destination's concurrency and rate limits behind its circuit breaker, and writes the outcomes
- * back in batches. `wake` runs the drain loop; a wake while it runs only asks for another pass.
+ * One turn of a destination's delivery: claims due intents from Postgres, delivers them within the
+ * destination's concurrency and rate limits behind its circuit breaker, and writes the outcomes back
+ * in batches, until nothing is due. It exists only while it drains: what a destination keeps
+ * between turns is its `Standing`, and waiting for a turn costs nothing (`DestinationDrains`).
  *
  * The drain is one fiber. Requests are undici callbacks, not fibers: the loop starts them, and
  * each answer pushes its flight to `finished` and nudges the loop, which records what finished
@@ -80,7 +113,17 @@ const expiredResult: SendResult = {
  * lease is given back. A failed write gives the lease back too; only a process that dies leaves
  * leases behind, and those lapse within the lease time.
  */
-export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(function*(destinationId: DestinationId) {
+export const makeDestinationWorker = Effect.fnUntraced(function*(
+  destinationId: DestinationId,
+  options: {
+    readonly standing: Standing
+    /** Whether other destinations wait for a turn. */
+    readonly contended: () => boolean
+    /** Whether this process still owns the destination (its shard has not moved). */
+    readonly owned: () => boolean
+  }
+) {
+  const { contended, owned, standing } = options
   const queue = yield* DeliveryQueue
   const destinations = yield* DestinationRepo
   const sender = yield* HttpSender
@@ -89,24 +132,19 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
   const watch = yield* DestinationWatch
-  const drainSlots = yield* DrainSlots
-  const woken = yield* Effect.makeLatch(false)
   /** Opened when the destination changed, so a running drain re-reads it at once. */
   const changed = yield* Effect.makeLatch(false)
   /** Intents this worker holds a lease on: renewed while held, never claimed twice. */
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
   const attempting = new Set<IntentId>()
-  // Renewed for the entity's lifetime, so an outcome not yet committed keeps its lease between drains.
+  // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
   yield* (yield* LeaseKeeper).hold(owner, claimed)
   const breakerConfig = {
     ...CircuitBreaker.defaultConfig,
     failureThreshold: config.circuitFailureThreshold,
     coolDownMs: config.circuitCoolDownMs
   }
-  let breaker: CircuitBreaker.CircuitBreaker | undefined
-  let persistedHealth = ""
-  let running = false
   let dirty = false
   /** Set by a wake: a drain that found the queue empty looks again. */
   let moreWork = false
@@ -145,9 +183,9 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
   })
 
   const breakerFor = Effect.fn("DestinationWorker.breaker")(function*(destination: Destination) {
-    if (breaker !== undefined) return breaker
+    if (standing.breaker !== undefined) return standing.breaker
     const persisted = destination.circuit
-    breaker = yield* CircuitBreaker.make({
+    standing.breaker = yield* CircuitBreaker.make({
       config: breakerConfig,
       state: {
         ...CircuitBreaker.initialState,
@@ -156,20 +194,20 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         openedAtMs: persisted.openedAt === null ? null : Number(persisted.openedAt.epochMillis)
       }
     })
-    persistedHealth = `${persisted.state}:${persisted.consecutiveFailures}`
-    return breaker
+    standing.persistedHealth = `${persisted.state}:${persisted.consecutiveFailures}`
+    return standing.breaker
   })
 
-  // One token bucket per entity lifetime (not per drain), rebuilt only when the limit changes.
-  const scope = yield* Effect.scope
-  let limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
+  // The token bucket outlives the turn (a new turn must not start with a full one), rebuilt only when the limit changes.
   const unlimited: RateLimiter.RateLimiter = (effect) => effect
   const limiterFor = Effect.fn("DestinationWorker.limiter")(function*(rate: number | null) {
-    if (limiter?.rate === rate) return limiter.apply
+    if (standing.limiter?.rate === rate) return standing.limiter.apply
     const apply = rate === null
       ? unlimited
-      : yield* RateLimiter.make({ limit: rate, interval: "1 second", algorithm: "token-bucket" }).pipe(Scope.extend(scope))
-    limiter = { rate, apply }
+      : yield* RateLimiter.make({ limit: rate, interval: "1 second", algorithm: "token-bucket" }).pipe(
+        Scope.extend(standing.scope)
+      )
+    standing.limiter = { rate, apply }
     return apply
   })
 
@@ -187,17 +225,17 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
 
   /** The breaker as the API shows it; written only when it changed. */
   const persistHealth = Effect.fn("DestinationWorker.persistHealth")(function*() {
-    if (breaker === undefined) return
-    const state = yield* breaker.state
+    if (standing.breaker === undefined) return
+    const state = yield* standing.breaker.state
     const key = `${state.status}:${state.consecutiveFailures}`
-    if (key === persistedHealth) return
+    if (key === standing.persistedHealth) return
     yield* destinations.recordHealth(destinationId, {
       state: state.status,
       consecutiveFailures: state.consecutiveFailures,
       openedAt: state.openedAtMs === null ? null : new Date(state.openedAtMs),
       failing: state.consecutiveFailures > 0
     })
-    persistedHealth = key
+    standing.persistedHealth = key
     if (state.consecutiveFailures > 0 && (yield* destinations.disableIfFailingFor(destinationId, config.autoDisableAfterMs))) {
       yield* Effect.logWarning(`destination ${destinationId} disabled after failing continuously`)
     }
@@ -395,11 +433,14 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     })
 
     const record = recordFinished(circuit)
-    /** Waits until every request out has its answer recorded: a stopping drain never abandons one. */
+    /**
+     * Waits until every request out has its outcome committed: a stopping drain never abandons one,
+     * and its leases are renewed until then (another owner would send it again).
+     */
     const land = Effect.gen(function*() {
       while (true) {
         yield* record
-        if (flying === 0) return
+        if (flying === 0 && uncommitted === 0) return
         yield* progress
       }
     })
@@ -415,6 +456,8 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     while (true) {
       yield* record
       yield* applyLatest
+      // The shard moved (hand-over or shutdown): nothing new starts here, and what is out lands.
+      if (!owned()) stopped = true
       if (unwritten.length > 0) {
         const lost = unwritten
         unwritten = []
@@ -443,7 +486,7 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
         if (until > (yield* Clock.currentTimeMillis)) return { _tag: "CircuitOpen", until } satisfies DrainEnd
       }
       const probing = state.status !== "closed"
-      if (!yielding && drainSlots.contended() && clock.unsafeCurrentTimeMillis() - drainStarted >= DRAIN_QUANTUM_MS) {
+      if (!yielding && contended() && clock.unsafeCurrentTimeMillis() - drainStarted >= DRAIN_QUANTUM_MS) {
         // Its turn is over: nothing new starts, and once what is out has landed the slot goes on.
         yielding = true
         exhausted = true
@@ -512,60 +555,49 @@ export const makeDestinationWorker = Effect.fn("DestinationWorker.make")(functio
     giveBack([...claimed].filter((id) => !attempting.has(id)), retryDatabaseWhileStopping)
   )
 
-  const run = Effect.gen(function*() {
+  /** A wait past `maxSleepMs` is left to the sweeper: timers stay few and near. */
+  const within = (next: Next & { readonly at: number }): Next =>
+    next.at - clock.unsafeCurrentTimeMillis() > config.maxSleepMs ? done : next
+
+  const run: Effect.Effect<Next> = Effect.gen(function*() {
     while (true) {
       dirty = false
-      yield* woken.close
-      const end = yield* drainSlots.withSlot(drain())
+      const end = yield* drain()
       yield* saveHealth(retryDatabase)
-      if (end._tag === "Stopped") return
-      if (end._tag === "Yield") continue
-      if (end._tag === "CircuitOpen") {
-        // Nothing may be sent before the probe, whatever is queued or woken meanwhile: sleep until then.
-        const waitMs = end.until - (yield* Clock.currentTimeMillis)
-        if (waitMs > config.maxSleepMs) return
-        yield* Effect.sleep(Duration.millis(waitMs))
-        continue
+      switch (end._tag) {
+        case "Stopped":
+          return done
+        case "Yield":
+          return requeue
+        case "CircuitOpen":
+          return within({ _tag: "Probe", at: end.until })
+        case "Idle": {
+          if (dirty) continue
+          const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
+          if (Option.isNone(nextDue)) return done
+          // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.
+          const at = Math.max(nextDue.value.getTime(), end.claimedAny ? 0 : clock.unsafeCurrentTimeMillis() + EMPTY_PASS_PAUSE_MS)
+          if (at <= clock.unsafeCurrentTimeMillis()) continue
+          return within({ _tag: "WakeAt", at })
+        }
       }
-      if (dirty) continue
-      const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
-      if (Option.isNone(nextDue)) return
-      const untilDue = nextDue.value.getTime() - (yield* Clock.currentTimeMillis)
-      // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.
-      const waitMs = Math.max(untilDue, end.claimedAny ? 0 : EMPTY_PASS_PAUSE_MS)
-      if (waitMs > config.maxSleepMs) return
-      yield* Effect.raceFirst(Effect.sleep(Duration.millis(waitMs)), woken.await)
     }
   }).pipe(
     Effect.ensuring(Effect.uninterruptible(saveHealth(retryDatabaseWhileStopping).pipe(Effect.zipRight(releaseClaims)))),
     Effect.withSpan("DestinationWorker.run", { attributes: { "signal.destination_id": destinationId } })
   )
 
-  /**
-   * Starts the loop in the entity's own scope and returns at once: the entity is not held busy by a
-   * long request, and when it stops (idle, shard hand-over, shutdown) the loop is interrupted there,
-   * letting started deliveries finish and giving back whatever it still had claimed.
-   */
-  const wake = Effect.suspend(() => {
-    if (running) {
+  return {
+    run,
+    wake: () => {
       dirty = true
       moreWork = true
       nudge()
-      return woken.open
-    }
-    running = true
-    return run.pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause)),
-      Effect.ensuring(Effect.sync(() => {
-        running = false
-      })),
-      Effect.forkIn(scope),
-      Effect.asVoid
-    )
-  })
-
-  /** The destination changed: a running drain re-reads it now; otherwise the loop starts and reads it fresh. */
-  const reconfigure = Effect.suspend(() => running ? changed.open : wake)
-
-  return { wake, reconfigure } as const
+    },
+    reconfigure: () => changed.unsafeOpen(),
+    woken: () => dirty
+  } satisfies DestinationWorker
 })
+
+const done: Next = { _tag: "Done" }
+const requeue: Next = { _tag: "Requeue" }

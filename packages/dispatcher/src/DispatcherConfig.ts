@@ -2,7 +2,7 @@ import { Config, Context, Effect, Layer } from "effect"
 
 /** Tunables of the delivery engine, read once from the environment. */
 export class DispatcherConfig extends Context.Tag("@signal/dispatcher/DispatcherConfig")<DispatcherConfig, {
-  /** How long an entity keeps its wake open waiting for the next due intent before handing over to the sweeper. */
+  /** How far ahead a destination's next due intent gets a timer in this process; later ones are the sweeper's. */
   readonly maxSleepMs: number
   /** Sweeper period. */
   readonly sweepIntervalMs: number

@@ -5,10 +5,9 @@ import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { Clock, Deferred, Effect, Layer, TestClock } from "effect"
-import { makeDestinationWorker } from "../src/DestinationWorker"
+import { DestinationDrains } from "../src/DestinationDrains"
 import { DestinationWatch } from "../src/DestinationWatch"
 import { DispatcherConfig } from "../src/DispatcherConfig"
-import { DrainSlots } from "../src/DrainSlots"
 import { HttpSender } from "../src/HttpSender"
 import { LeaseKeeper } from "../src/LeaseKeeper"
 import { OutcomeWriter } from "../src/OutcomeWriter"
@@ -44,12 +43,12 @@ const CountedQueue = Layer.effect(
     }))
 ).pipe(Layer.provide(DeliveryQueue.Default))
 
-const WorkerLive = Layer.mergeAll(
-  HttpSender.Default.pipe(Layer.provide(SsrfGuard.layer(["127.0.0.0/8"]))),
-  DestinationWatch.Default,
-  DrainSlots.Default,
-  LeaseKeeper.Default
-).pipe(
+const WorkerLive = DestinationDrains.Default.pipe(
+  Layer.provideMerge(Layer.mergeAll(
+    HttpSender.Default.pipe(Layer.provide(SsrfGuard.layer(["127.0.0.0/8"]))),
+    DestinationWatch.Default,
+    LeaseKeeper.Default
+  )),
   Layer.provideMerge(Layer.mergeAll(DestinationRepo.Default, config)),
   Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, CountedQueue)),
   Layer.provideMerge(TestDatabase.layer)
@@ -70,8 +69,8 @@ describe("DestinationWorker with an open circuit", () => {
       const attempts = count((sql) =>
         sql<{ n: number }>`SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = ${destinationId}`
       )
-      const worker = yield* makeDestinationWorker(destinationId)
-      yield* worker.wake
+      const drains = yield* DestinationDrains
+      yield* drains.wake(destinationId)
 
       // Two failures open the circuit; the rest of the claimed batch goes back unattempted.
       yield* eventually(Effect.map(Effect.zip(attempts, leased), ([made, held]) => made === 2 && held === 0), "the circuit to open")
@@ -81,7 +80,7 @@ describe("DestinationWorker with an open circuit", () => {
       // Through the whole cool-down: nothing sent, nothing claimed, wakes or not.
       const claimsWhenOpened = claims
       yield* TestClock.adjust(COOL_DOWN_MS - 1_000)
-      yield* worker.wake
+      yield* drains.wake(destinationId)
       yield* realSleep(300)
       expect(receiver.requests()).toBe(2)
       expect(yield* leased).toBe(0)

@@ -4,7 +4,7 @@ import { Context, Duration, Effect, FiberSet, Layer } from "effect"
 
 /**
  * How long one wake may wait for a live runner. A send to a shard whose runner just died retries
- * until the shard moves (seconds after a kill -9); past this the sweeper wakes the entity instead.
+ * until the shard moves (seconds after a kill -9); past this the new owner's sweep wakes the destination instead.
  */
 const WAKE_TIMEOUT = Duration.seconds(3)
 

@@ -1,9 +1,9 @@
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
+import { DestinationDrains } from "@signal/dispatcher/DestinationDrains"
 import { DestinationEntityLive } from "@signal/dispatcher/DestinationEntityLive"
 import { DestinationWatch } from "@signal/dispatcher/DestinationWatch"
 import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
-import { DrainSlots } from "@signal/dispatcher/DrainSlots"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { LeaseKeeper } from "@signal/dispatcher/LeaseKeeper"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
@@ -50,12 +50,15 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 /** Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. */
-const DispatcherLive = Layer.mergeAll(DestinationEntityLive, SweeperLive, ClusterJanitorLive, RetentionLive).pipe(
+const DispatcherLive = Layer.mergeAll(
+  Layer.merge(DestinationEntityLive, SweeperLive).pipe(Layer.provide(DestinationDrains.Default)),
+  ClusterJanitorLive,
+  RetentionLive
+).pipe(
   Layer.provide([
     HttpSender.Default,
     DestinationWatch.Default,
     LeaseKeeper.Default,
-    DrainSlots.Default,
     ClusterTables.Default,
     RetentionRepo.Default
   ]),

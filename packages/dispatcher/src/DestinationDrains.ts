@@ -1,0 +1,221 @@
+import { EntityId, Sharding } from "@effect/cluster"
+import { DestinationEntity } from "@signal/domain/DestinationProtocol"
+import type { DestinationId } from "@signal/domain/Ids"
+import { DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { Effect, ExecutionStrategy, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
+import { DestinationWatch } from "./DestinationWatch"
+import { type DestinationWorker, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
+import { DispatcherConfig } from "./DispatcherConfig"
+import { HttpSender } from "./HttpSender"
+import { LeaseKeeper } from "./LeaseKeeper"
+import { OutcomeWriter } from "./OutcomeWriter"
+
+/** How long the process remembers an idle destination's breaker and rate-limit bucket. */
+const STANDING_IDLE_MS = 120_000
+
+interface Turn {
+  /** Set once the worker is made; a wake before that is covered by its first claim. */
+  worker: DestinationWorker | undefined
+  fiber: Fiber.RuntimeFiber<void> | undefined
+  /** Stopped from outside (the shard moved): its end starts nothing. */
+  stopped: boolean
+}
+
+interface Remembered extends Standing {
+  readonly scope: Scope.CloseableScope
+  /** When its last turn ended (epoch ms); 0 while one runs. */
+  idleSince: number
+  /** Its circuit is open until then (epoch ms): wakes wait for the probe's timer. */
+  quietUntil: number
+}
+
+/**
+ * The destinations this process drains, in turns. At most `SIGNAL_MAX_DRAINING_DESTINATIONS` drain
+ * at once; the others wait in line as an id each, and a destination whose work falls due later
+ * waits as a timer. A drain's worker (claims, requests, leases) exists only during its turn, so
+ * memory grows with the destinations draining now, not with those that have work.
+ *
+ * Destination entities hand their wakes here; a drain stops when this process no longer owns the
+ * destination's shard, and when the process stops every drain lands what it has out.
+ */
+export class DestinationDrains extends Effect.Service<DestinationDrains>()("@signal/dispatcher/DestinationDrains", {
+  scoped: Effect.gen(function*() {
+    const config = yield* DispatcherConfig
+    const sharding = yield* Effect.serviceOption(Sharding.Sharding)
+    const clock = yield* Effect.clock
+    const runFork = yield* FiberSet.makeRuntime<
+      DeliveryQueue | DestinationRepo | HttpSender | DispatcherConfig | OutcomeWriter | DestinationWatch | LeaseKeeper
+    >()
+    const turns = new Map<DestinationId, Turn>()
+    /** Destinations waiting for a turn, first come first served. */
+    const waiting = new Set<DestinationId>()
+    const timers = new Map<DestinationId, Fiber.RuntimeFiber<void>>()
+    const remembered = new Map<DestinationId, Remembered>()
+    let free = config.maxDrainingDestinations
+    let closing = false
+    // Runs before the fibers are interrupted: a drain ending now starts nothing new.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closing = true
+      })
+    )
+
+    /** Whether this process owns the destination's shard (always, outside a cluster). */
+    const owns = Option.match(sharding, {
+      onNone: () => (_: DestinationId) => true,
+      onSome: (sharding) => (id: DestinationId) => {
+        const entityId = EntityId.make(id)
+        return sharding.hasShardId(sharding.getShardId(entityId, DestinationEntity.getShardGroup(entityId)))
+      }
+    })
+
+    const standingOf = (id: DestinationId): Effect.Effect<Remembered> => {
+      const known = remembered.get(id)
+      if (known !== undefined) {
+        known.idleSince = 0
+        return Effect.succeed(known)
+      }
+      return Effect.map(Scope.make(ExecutionStrategy.sequential), (scope) => {
+        const fresh: Remembered = {
+          breaker: undefined,
+          persistedHealth: "",
+          limiter: undefined,
+          scope,
+          idleSince: 0,
+          quietUntil: 0
+        }
+        remembered.set(id, fresh)
+        return fresh
+      })
+    }
+
+    const cancelTimer = (id: DestinationId) => {
+      const timer = timers.get(id)
+      if (timer === undefined) return
+      timers.delete(id)
+      timer.unsafeInterruptAsFork(FiberId.none)
+    }
+
+    const wakeAt = (id: DestinationId, at: number) => {
+      cancelTimer(id)
+      const timer = runFork(Effect.sleep(Math.max(0, at - clock.unsafeCurrentTimeMillis())).pipe(
+        Effect.zipRight(Effect.sync(() => {
+          timers.delete(id)
+          wakeNow(id)
+        }))
+      ))
+      timers.set(id, timer)
+    }
+
+    const pump = () => {
+      for (const id of waiting) {
+        if (free === 0 || closing) return
+        waiting.delete(id)
+        start(id)
+      }
+    }
+
+    /** The turn is over: its slot goes on, and what it left (a requeue, a due time, a late wake) is arranged. */
+    const settle = (id: DestinationId, turn: Turn, next: Next) => {
+      if (turns.get(id) === turn) turns.delete(id)
+      free++
+      const standing = remembered.get(id)
+      if (standing !== undefined) {
+        standing.idleSince = clock.unsafeCurrentTimeMillis()
+        standing.quietUntil = next._tag === "Probe" ? next.at : 0
+      }
+      if (!turn.stopped && !closing) {
+        if (next._tag === "Probe") wakeAt(id, next.at)
+        else if (next._tag === "Requeue" || turn.worker?.woken() === true) waiting.add(id)
+        else if (next._tag === "WakeAt") wakeAt(id, next.at)
+      }
+      pump()
+    }
+
+    const start = (id: DestinationId) => {
+      free--
+      cancelTimer(id)
+      const turn: Turn = { worker: undefined, fiber: undefined, stopped: false }
+      turns.set(id, turn)
+      const run = Effect.gen(function*() {
+        const worker = yield* makeDestinationWorker(id, {
+          standing: yield* standingOf(id),
+          contended: () => waiting.size > 0,
+          owned: () => owns(id)
+        })
+        turn.worker = worker
+        return yield* worker.run
+      }).pipe(
+        Effect.scoped,
+        Effect.catchAllCause((cause) =>
+          Effect.as(Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause), done)
+        ),
+        Effect.onExit((exit) => Effect.sync(() => settle(id, turn, Exit.isSuccess(exit) ? exit.value : done)))
+      )
+      turn.fiber = runFork(Effect.asVoid(run))
+    }
+
+    const wakeNow = (id: DestinationId, changed = false) => {
+      if (closing) return
+      const turn = turns.get(id)
+      if (turn !== undefined) return turn.worker?.wake()
+      if (waiting.has(id)) return
+      // An open circuit sends nothing before its probe, whatever is woken meanwhile; a change may end it.
+      if (!changed && (remembered.get(id)?.quietUntil ?? 0) > clock.unsafeCurrentTimeMillis()) return
+      cancelTimer(id)
+      if (free > 0) start(id)
+      else waiting.add(id)
+    }
+
+    /** Forgets the breakers and buckets of destinations idle for a while. */
+    yield* Effect.forkScoped(Effect.forever(Effect.sleep(STANDING_IDLE_MS / 4).pipe(
+      Effect.zipRight(Effect.suspend(() => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const forgotten: Array<Scope.CloseableScope> = []
+        for (const [id, standing] of remembered) {
+          if (standing.idleSince === 0 || now - standing.idleSince < STANDING_IDLE_MS) continue
+          if (turns.has(id) || waiting.has(id) || timers.has(id)) continue
+          remembered.delete(id)
+          forgotten.push(standing.scope as Scope.CloseableScope)
+        }
+        return Effect.forEach(forgotten, (scope) => Scope.close(scope, Exit.void), { discard: true })
+      }))
+    )))
+
+    return {
+      /** Work may be due at the destination: it drains now, or in its turn. */
+      wake: (id: DestinationId) => Effect.sync(() => wakeNow(id)),
+      /** Wakes those of `ids` whose shard this process owns; how many that was. */
+      wakeOwned: (ids: Iterable<DestinationId>) =>
+        Effect.sync(() => {
+          let woken = 0
+          for (const id of new Set(ids)) {
+            if (!owns(id)) continue
+            wakeNow(id)
+            woken++
+          }
+          return woken
+        }),
+      /** The destination changed: a draining worker re-reads it now; otherwise a turn reads it fresh. */
+      reconfigure: (id: DestinationId) =>
+        Effect.sync(() => {
+          const worker = turns.get(id)?.worker
+          if (worker !== undefined) worker.reconfigure()
+          else wakeNow(id, true)
+        }),
+      /** The destination is no longer this process's: its turn ends once what it has out has landed. */
+      stop: (id: DestinationId) =>
+        Effect.suspend(() => {
+          waiting.delete(id)
+          cancelTimer(id)
+          const turn = turns.get(id)
+          if (turn?.fiber === undefined) return Effect.void
+          turn.stopped = true
+          return Fiber.interrupt(turn.fiber)
+        }).pipe(Effect.asVoid)
+    } as const
+  })
+}) {}
+
+const done: Next = { _tag: "Done" }
