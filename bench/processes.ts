@@ -45,7 +45,15 @@ export const startSignal = async (env: Record<string, string>, profileDir?: stri
     "start"
   ], {
     cwd: root,
-    env: { ...process.env, SIGNAL_LOG_FORMAT: "json", SIGNAL_LOG_LEVEL: "Info", PORT: String(port), ...env },
+    env: {
+      ...process.env,
+      // Node flags for Signal's processes only (e.g. the heap size the Kubernetes manifests give them)
+      ...(process.env.BENCH_SIGNAL_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SIGNAL_NODE_OPTIONS } : {}),
+      SIGNAL_LOG_FORMAT: "json",
+      SIGNAL_LOG_LEVEL: "Info",
+      PORT: String(port),
+      ...env
+    },
     stdio: ["ignore", "pipe", "pipe"]
   })
   children.push(child)

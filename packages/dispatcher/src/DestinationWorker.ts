@@ -24,6 +24,12 @@ const processId = randomUUID().slice(0, 8)
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
 
+/**
+ * How long a drain that found nothing due stays for the next wake while no other destination waits
+ * for a turn: a steady trickle of events then costs a claim each, not a new turn.
+ */
+const LINGER_MS = 250
+
 /** How long a drain keeps its slot while other destinations wait for one. */
 const DRAIN_QUANTUM_MS = 1_000
 
@@ -559,6 +565,17 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const within = (next: Next & { readonly at: number }): Next =>
     next.at - clock.unsafeCurrentTimeMillis() > config.maxSleepMs ? done : next
 
+  /** Waits up to `LINGER_MS` for a wake; false when none came or another destination wants the turn. */
+  const linger = Effect.gen(function*() {
+    const until = clock.unsafeCurrentTimeMillis() + LINGER_MS
+    while (!dirty) {
+      const left = until - clock.unsafeCurrentTimeMillis()
+      if (left <= 0 || contended()) return false
+      yield* Effect.raceFirst(progress, Effect.sleep(left))
+    }
+    return true
+  })
+
   const run: Effect.Effect<Next> = Effect.gen(function*() {
     while (true) {
       dirty = false
@@ -572,7 +589,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         case "CircuitOpen":
           return within({ _tag: "Probe", at: end.until })
         case "Idle": {
-          if (dirty) continue
+          if (dirty || (yield* linger)) continue
           const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
           if (Option.isNone(nextDue)) return done
           // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.
