@@ -14,7 +14,11 @@
  *   npm run bench:ingest [-- seconds=6]
  *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
  *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
- *   BENCH_ONLY=backlog runs the `npm start` part alone.
+ *   BENCH_ONLY=backlog runs the `npm start` part alone;
+ *   BENCH_ONLY=batches runs the batches of part 2 alone, three times as many (a gateway, no dispatcher;
+ *   profiled with BENCH_PROFILE);
+ *   BENCH_API_KEY=1 makes Signal's publishes carry a tenant API key (`Authorization: Bearer`), so each
+ *   one authenticates as a tenant would, instead of the anonymous admin of a gateway without an admin key.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
@@ -32,7 +36,7 @@ const CLIENTS = 64
 
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
 
-const post = (base: string, path: string, body: unknown) =>
+const post = (base: string, path: string, body: unknown, apiKey?: string) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const data = Buffer.from(JSON.stringify(body))
     const url = new URL(path, base)
@@ -42,7 +46,11 @@ const post = (base: string, path: string, body: unknown) =>
       path: url.pathname,
       method: "POST",
       agent,
-      headers: { "content-type": "application/json", "content-length": data.length }
+      headers: {
+        "content-type": "application/json",
+        "content-length": data.length,
+        ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` })
+      }
     }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -78,6 +86,8 @@ interface Target {
   readonly eventsPath: string
   readonly senderId: string
   readonly pid: number
+  /** A tenant API key to publish with. */
+  readonly apiKey?: string
   /** Publish events of a type no destination takes. */
   readonly unrouted?: boolean
 }
@@ -89,7 +99,7 @@ const serial = async (target: Target, count: number) => {
   const latencies: Array<number> = []
   for (let i = 0; i < count; i++) {
     const started = performance.now()
-    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
     if (response.status >= 300) throw new Error(`${target.name}: ${response.status} ${response.body}`)
     latencies.push(performance.now() - started)
   }
@@ -106,7 +116,7 @@ const concurrent = async (target: Target, forSeconds: number) => {
   let ok = 0
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (performance.now() < until) {
-      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
       if (response.status < 300) ok++
     }
@@ -128,7 +138,7 @@ const warmUp = async (target: Target) => {
   let left = 4000
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (left-- > 0 && performance.now() < until) {
-      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
     }
   }))
 }
@@ -141,7 +151,7 @@ const batches = async (target: Target, count: number, type?: string) => {
   let ok = 0
   for (let b = 0; b < count; b++) {
     const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
-    const response = await post(target.url, `${target.eventsPath}/batch`, { events })
+    const response = await post(target.url, `${target.eventsPath}/batch`, { events }, target.apiKey)
     statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
     if (response.status < 300) ok += 1000
   }
@@ -164,7 +174,10 @@ const seed = async (url: string, receiverUrl: string) => {
       variant: { type: "http_endpoint", url: receiverUrl }
     })
   }
-  return { eventsPath: `/v1/tenants/${tenant.id}/events`, senderId: sender.id as string }
+  const apiKey = process.env.BENCH_API_KEY === "1"
+    ? (await json(url, "POST", `/v1/tenants/${tenant.id}/api-keys`, { name: "bench" })).key as string
+    : undefined
+  return { eventsPath: `/v1/tenants/${tenant.id}/events`, senderId: sender.id as string, apiKey }
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
@@ -227,6 +240,7 @@ const say = (line: string) => {
 }
 
 const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "signal-prof-")) : undefined
+if (process.env.BENCH_ONLY === "batches") await batchesAlone()
 if (process.env.BENCH_ONLY !== "backlog") await singlesAndBatches()
 
 async function singlesAndBatches() {
@@ -286,16 +300,35 @@ async function singlesAndBatches() {
   const aloneSerial = await serial(gatewayTarget, 300)
   const aloneConcurrent = await concurrent(gatewayTarget, seconds)
   say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
+  await batchTable(gatewayTarget)
+  await gateway.stop()
+}
+
+/** Batches of 1,000 at fan-out 1, 10 and 100, with nothing delivering. */
+async function batchTable(target: Target, rounds = 1) {
   say(``)
   say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
   say(`|---|---|---|---|---|`)
   for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
-    await batches(gatewayTarget, 1, type)
-    const result = await batches(gatewayTarget, count, type)
+    await batches(target, 1, type)
+    const result = await batches(target, count * rounds, type)
     say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
   }
-  say(`gateway RSS after batches: ${fmt(rssMiB(gateway.child.pid!))} MiB`)
+  say(`gateway RSS after batches: ${fmt(rssMiB(target.pid))} MiB`)
+}
+
+/** A gateway alone (no dispatcher): its batches, warmed up with ten batches first. */
+async function batchesAlone() {
+  const gateway = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("signal"), SIGNAL_ROLE: "gateway" }, profileDir)
+  const target: Target = { name: "gateway", url: gateway.url, ...await seed(gateway.url, receiverUrl), pid: gateway.child.pid! }
+  await batches(target, 10)
+  say(`ingest bench ${new Date().toISOString()}: batches alone`)
+  await batchTable(target, 3)
   await gateway.stop()
+  if (profileDir) console.log(`\ngateway CPU profile (${profileDir}):\n${summarizeProfile(profileDir)}`)
+  receiver.child.disconnect()
+  await postgres.dispose()
+  process.exit(0)
 }
 
 // 3. one `all` process, idle and then delivering a backlog of its own. Measured with events no
