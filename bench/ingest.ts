@@ -13,7 +13,9 @@
  *
  *   npm run bench:ingest [-- seconds=6]
  *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
- *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
+ *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, profiles of the serial and
+ *   the concurrent ones);
+ *   BENCH_SERIAL_GAP_MS=n pauses n ms after each serial publish (its delivery then no longer overlaps the next);
  *   BENCH_ONLY=backlog runs the `npm start` part alone;
  *   BENCH_ONLY=batches runs the batches of part 2 alone, three times as many (a gateway, no dispatcher;
  *   profiled with BENCH_PROFILE);
@@ -96,6 +98,9 @@ interface Target {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 
+/** A pause after each serial publish (`BENCH_SERIAL_GAP_MS`): lets the delivery of one finish before the next. */
+const serialGapMs = Number(process.env.BENCH_SERIAL_GAP_MS ?? 0)
+
 const serial = async (target: Target, count: number) => {
   const latencies: Array<number> = []
   for (let i = 0; i < count; i++) {
@@ -103,6 +108,7 @@ const serial = async (target: Target, count: number) => {
     const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
     if (response.status >= 300) throw new Error(`${target.name}: ${response.status} ${response.body}`)
     latencies.push(performance.now() - started)
+    if (serialGapMs > 0) await new Promise((resolve) => setTimeout(resolve, serialGapMs))
   }
   latencies.sort((a, b) => a - b)
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95) }
@@ -144,18 +150,21 @@ const warmUp = async (target: Target) => {
   }))
 }
 
-/** `count` batches of 1,000 events of one type, one request at a time. */
-const batches = async (target: Target, count: number, type?: string) => {
+/** `count` batches of 1,000 events of one type, one request at a time in each of `clients` loops. */
+const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
   const cpuBefore = cpuMicros(target.pid)
   const started = performance.now()
   let ok = 0
-  for (let b = 0; b < count; b++) {
-    const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
-    const response = await post(target.url, `${target.eventsPath}/batch`, { events }, target.apiKey)
-    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
-    if (response.status < 300) ok += 1000
-  }
+  let left = count
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (left-- > 0) {
+      const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
+      const response = await post(target.url, `${target.eventsPath}/batch`, { events }, target.apiKey)
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+      if (response.status < 300) ok += 1000
+    }
+  }))
   const elapsed = (performance.now() - started) / 1000
   return {
     perSecond: ok / elapsed,
@@ -275,7 +284,9 @@ async function singlesAndBatches() {
   const seeded = await seed(gateway.url, receiverUrl)
   const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
   await warmUp(gatewayTarget)
+  const serialFrom = monotonicMicros()
   const gatewaySerial = await serial(gatewayTarget, 300)
+  const serialWindow = { from: serialFrom, to: monotonicMicros() }
   const concurrentFrom = monotonicMicros()
   const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
   const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
@@ -291,6 +302,8 @@ async function singlesAndBatches() {
   if (process.env.BENCH_ONLY === "singles") {
     await Promise.all([gateway.stop(), dispatcher.stop()])
     if (profileDir) {
+      console.log(`\ngateway CPU profile, 300 serial single publishes (${profileDir}):`)
+      console.log(summarizeProfile(profileDir, serialWindow))
       console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
       console.log(summarizeProfile(profileDir, concurrentWindow))
       console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
@@ -319,6 +332,10 @@ async function batchTable(target: Target, rounds = 1) {
     const result = await batches(target, count * rounds, type)
     say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
   }
+  // One request's events go to Postgres in one transaction, written by one backend (one core); two
+  // producers' batches are written side by side.
+  const two = await batches(target, 10 * rounds, undefined, 2)
+  say(`| fan-out 1, two requests at a time | ${fmt(two.perSecond)} | ${fmt(two.perSecond)} | ${fmt(two.cpuMicrosPerEvent)} µs | ${JSON.stringify(two.statuses)} |`)
   say(`gateway RSS after batches: ${fmt(rssMiB(target.pid))} MiB`)
 }
 
