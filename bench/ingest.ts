@@ -13,8 +13,15 @@
  *
  *   npm run bench:ingest [-- seconds=6]
  *   BENCH_PROFILE=1 writes a CPU profile of the gateway (its whole run) and prints where the time went;
- *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, a profile of those alone);
- *   BENCH_ONLY=backlog runs the `npm start` part alone.
+ *   BENCH_ONLY=singles stops after the single publishes (with BENCH_PROFILE, profiles of the serial and
+ *   the concurrent ones);
+ *   BENCH_SERIAL_GAP_MS=n pauses n ms after each serial publish (its delivery then no longer overlaps the next);
+ *   BENCH_ONLY=backlog runs the `npm start` part alone;
+ *   BENCH_ONLY=batches runs the batches of part 2 alone, three times as many (a gateway, no dispatcher;
+ *   profiled with BENCH_PROFILE);
+ *   BENCH_API_KEY=1 makes Signal's publishes carry a tenant API key (`Authorization: Bearer`), so each
+ *   one authenticates as a tenant would, instead of the anonymous admin of a gateway without an admin key
+ *   (its per-key rate limit raised out of reach, still counted).
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
@@ -32,7 +39,7 @@ const CLIENTS = 64
 
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
 
-const post = (base: string, path: string, body: unknown) =>
+const post = (base: string, path: string, body: unknown, apiKey?: string) =>
   new Promise<{ status: number; body: string }>((resolve, reject) => {
     const data = Buffer.from(JSON.stringify(body))
     const url = new URL(path, base)
@@ -42,7 +49,11 @@ const post = (base: string, path: string, body: unknown) =>
       path: url.pathname,
       method: "POST",
       agent,
-      headers: { "content-type": "application/json", "content-length": data.length }
+      headers: {
+        "content-type": "application/json",
+        "content-length": data.length,
+        ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` })
+      }
     }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (chunk: Buffer) => chunks.push(chunk))
@@ -78,6 +89,8 @@ interface Target {
   readonly eventsPath: string
   readonly senderId: string
   readonly pid: number
+  /** A tenant API key to publish with. */
+  readonly apiKey?: string
   /** Publish events of a type no destination takes. */
   readonly unrouted?: boolean
 }
@@ -85,13 +98,17 @@ interface Target {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 
+/** A pause after each serial publish (`BENCH_SERIAL_GAP_MS`): lets the delivery of one finish before the next. */
+const serialGapMs = Number(process.env.BENCH_SERIAL_GAP_MS ?? 0)
+
 const serial = async (target: Target, count: number) => {
   const latencies: Array<number> = []
   for (let i = 0; i < count; i++) {
     const started = performance.now()
-    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
     if (response.status >= 300) throw new Error(`${target.name}: ${response.status} ${response.body}`)
     latencies.push(performance.now() - started)
+    if (serialGapMs > 0) await new Promise((resolve) => setTimeout(resolve, serialGapMs))
   }
   latencies.sort((a, b) => a - b)
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95) }
@@ -106,7 +123,7 @@ const concurrent = async (target: Target, forSeconds: number) => {
   let ok = 0
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (performance.now() < until) {
-      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
       if (response.status < 300) ok++
     }
@@ -128,23 +145,26 @@ const warmUp = async (target: Target) => {
   let left = 4000
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (left-- > 0 && performance.now() < until) {
-      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined))
+      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
     }
   }))
 }
 
-/** `count` batches of 1,000 events of one type, one request at a time. */
-const batches = async (target: Target, count: number, type?: string) => {
+/** `count` batches of 1,000 events of one type, one request at a time in each of `clients` loops. */
+const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
   const cpuBefore = cpuMicros(target.pid)
   const started = performance.now()
   let ok = 0
-  for (let b = 0; b < count; b++) {
-    const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
-    const response = await post(target.url, `${target.eventsPath}/batch`, { events })
-    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
-    if (response.status < 300) ok += 1000
-  }
+  let left = count
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (left-- > 0) {
+      const events = Array.from({ length: 1000 }, () => event(target.senderId, type))
+      const response = await post(target.url, `${target.eventsPath}/batch`, { events }, target.apiKey)
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+      if (response.status < 300) ok += 1000
+    }
+  }))
   const elapsed = (performance.now() - started) / 1000
   return {
     perSecond: ok / elapsed,
@@ -164,7 +184,10 @@ const seed = async (url: string, receiverUrl: string) => {
       variant: { type: "http_endpoint", url: receiverUrl }
     })
   }
-  return { eventsPath: `/v1/tenants/${tenant.id}/events`, senderId: sender.id as string }
+  const apiKey = process.env.BENCH_API_KEY === "1"
+    ? (await json(url, "POST", `/v1/tenants/${tenant.id}/api-keys`, { name: "bench" })).key as string
+    : undefined
+  return { eventsPath: `/v1/tenants/${tenant.id}/events`, senderId: sender.id as string, apiKey }
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",")
@@ -219,7 +242,11 @@ const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG
 for (const name of ["bare", "signal", "everything"]) await postgres.server.createDatabase(name)
 const receiver = await forkBench("./receiver.ts")
 const receiverUrl = `${receiver.url}/hook`
-const signalEnv = { SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128" }
+const signalEnv = {
+  SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128",
+  // a key's rate limit (100/s by default) is still counted, but never reached by the bench
+  ...(process.env.BENCH_API_KEY === "1" ? { SIGNAL_API_RATE_LIMIT_PER_SECOND: "1000000" } : {})
+}
 const lines: Array<string> = []
 const say = (line: string) => {
   lines.push(line)
@@ -227,6 +254,7 @@ const say = (line: string) => {
 }
 
 const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "signal-prof-")) : undefined
+if (process.env.BENCH_ONLY === "batches") await batchesAlone()
 if (process.env.BENCH_ONLY !== "backlog") await singlesAndBatches()
 
 async function singlesAndBatches() {
@@ -256,7 +284,9 @@ async function singlesAndBatches() {
   const seeded = await seed(gateway.url, receiverUrl)
   const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
   await warmUp(gatewayTarget)
+  const serialFrom = monotonicMicros()
   const gatewaySerial = await serial(gatewayTarget, 300)
+  const serialWindow = { from: serialFrom, to: monotonicMicros() }
   const concurrentFrom = monotonicMicros()
   const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
   const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
@@ -272,6 +302,8 @@ async function singlesAndBatches() {
   if (process.env.BENCH_ONLY === "singles") {
     await Promise.all([gateway.stop(), dispatcher.stop()])
     if (profileDir) {
+      console.log(`\ngateway CPU profile, 300 serial single publishes (${profileDir}):`)
+      console.log(summarizeProfile(profileDir, serialWindow))
       console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
       console.log(summarizeProfile(profileDir, concurrentWindow))
       console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
@@ -286,16 +318,39 @@ async function singlesAndBatches() {
   const aloneSerial = await serial(gatewayTarget, 300)
   const aloneConcurrent = await concurrent(gatewayTarget, seconds)
   say(`| Signal gateway, dispatcher stopped (nothing delivering) | ${aloneSerial.p50.toFixed(1)} / ${aloneSerial.p95.toFixed(1)} ms | ${fmt(aloneConcurrent.perSecond)} (${(aloneConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(aloneConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
+  await batchTable(gatewayTarget)
+  await gateway.stop()
+}
+
+/** Batches of 1,000 at fan-out 1, 10 and 100, with nothing delivering. */
+async function batchTable(target: Target, rounds = 1) {
   say(``)
   say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
   say(`|---|---|---|---|---|`)
   for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
-    await batches(gatewayTarget, 1, type)
-    const result = await batches(gatewayTarget, count, type)
+    await batches(target, 1, type)
+    const result = await batches(target, count * rounds, type)
     say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
   }
-  say(`gateway RSS after batches: ${fmt(rssMiB(gateway.child.pid!))} MiB`)
+  // One request's events go to Postgres in one transaction, written by one backend (one core); two
+  // producers' batches are written side by side.
+  const two = await batches(target, 10 * rounds, undefined, 2)
+  say(`| fan-out 1, two requests at a time | ${fmt(two.perSecond)} | ${fmt(two.perSecond)} | ${fmt(two.cpuMicrosPerEvent)} µs | ${JSON.stringify(two.statuses)} |`)
+  say(`gateway RSS after batches: ${fmt(rssMiB(target.pid))} MiB`)
+}
+
+/** A gateway alone (no dispatcher): its batches, warmed up with ten batches first. */
+async function batchesAlone() {
+  const gateway = await startSignal({ ...signalEnv, DATABASE_URL: postgres.url("signal"), SIGNAL_ROLE: "gateway" }, profileDir)
+  const target: Target = { name: "gateway", url: gateway.url, ...await seed(gateway.url, receiverUrl), pid: gateway.child.pid! }
+  await batches(target, 10)
+  say(`ingest bench ${new Date().toISOString()}: batches alone`)
+  await batchTable(target, 3)
   await gateway.stop()
+  if (profileDir) console.log(`\ngateway CPU profile (${profileDir}):\n${summarizeProfile(profileDir)}`)
+  receiver.child.disconnect()
+  await postgres.dispose()
+  process.exit(0)
 }
 
 // 3. one `all` process, idle and then delivering a backlog of its own. Measured with events no

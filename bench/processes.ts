@@ -41,7 +41,8 @@ export const startSignal = async (env: Record<string, string>, profileDir?: stri
   const port = await freePort()
   const child = spawn(process.execPath, [
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
-    "packages/server/dist/main.js",
+    // another build of Signal to compare against, e.g. an earlier commit's tree built elsewhere
+    process.env.BENCH_SIGNAL_MAIN ?? "packages/server/dist/main.js",
     "start"
   ], {
     cwd: root,

@@ -62,6 +62,7 @@ export type CreateEvent = typeof CreateEvent.Type
 export const CreateEventBatch = Schema.Struct({
   events: Schema.Array(CreateEvent).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH_EVENTS))
 }).annotations(everyProblem)
+export type CreateEventBatch = typeof CreateEventBatch.Type
 
 export const EventBatchResult = Schema.Struct({
   items: Schema.Array(Event)

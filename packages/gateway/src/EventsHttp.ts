@@ -1,10 +1,20 @@
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
+import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import { decodeCreateEvent, decodeCreateEventBatch } from "@signal/domain/CreateEventDecoder"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { EventRepo } from "@signal/store/EventRepo"
-import { Effect } from "effect"
+import { Effect, type ParseResult } from "effect"
 import { Ingest } from "./Ingest"
 import { atStoreBoundary } from "./StoreBoundary"
 import { orNotFound, TenantGuard } from "./TenantGuard"
+
+/**
+ * The body as the platform reads it (a body that is not JSON is a defect its error handling answers 400),
+ * decoded by the contract's own schema except for the common shape, decoded by hand (`CreateEventDecoder`).
+ */
+const payloadOf = <A>(request: HttpServerRequest, decode: (input: unknown) => Effect.Effect<A, ParseResult.ParseError>) =>
+  Effect.flatMap(Effect.orDie(request.json), decode).pipe(Effect.catchTag("ParseError", HttpApiDecodeError.refailParseError))
 
 const created = (json: string) => HttpServerResponse.text(json, { status: 201, contentType: "application/json" })
 
@@ -15,10 +25,15 @@ export const EventsHttp = HttpApiBuilder.group(SignalApi, "event", (handlers) =>
     const events = yield* atStoreBoundary(EventRepo)
     return handlers
       // Answered with the events' JSON as ingest wrote it: the contract's shape, not encoded again.
-      .handle("create", ({ path, payload }) =>
-        ingest.publish(path.tenantId, [payload]).pipe(Effect.map((created) => created[0]), Effect.map(created)))
-      .handle("createBatch", ({ path, payload }) =>
-        ingest.publish(path.tenantId, payload.events).pipe(
+      .handleRaw("create", ({ path, request }) =>
+        payloadOf(request, decodeCreateEvent).pipe(
+          Effect.flatMap((payload) => ingest.publish(path.tenantId, [payload])),
+          Effect.map((created) => created[0]),
+          Effect.map(created)
+        ))
+      .handleRaw("createBatch", ({ path, request }) =>
+        payloadOf(request, decodeCreateEventBatch).pipe(
+          Effect.flatMap((payload) => ingest.publish(path.tenantId, payload.events)),
           Effect.map((items) => created(`{"items":[${items.join(",")}]}`))
         ))
       .handle("list", ({ path, urlParams }) =>

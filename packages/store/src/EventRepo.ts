@@ -95,25 +95,49 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         for (const { tenantId } of requests) {
           if (!targetsByTenant.has(tenantId)) targetsByTenant.set(tenantId, yield* destinations.routingTargets(tenantId))
         }
-        const drafts = requests.flatMap(({ drafts, tenantId }) => drafts.map((draft) => ({ tenantId, draft })))
+        // Every event of every request, in order, as parallel arrays: a batch of 1,000 allocates per
+        // column, not per event (garbage collection was a quarter of a batch's CPU).
+        const tenantOf: Array<TenantId> = []
+        const draftOf: Array<EventDraft> = []
+        for (const { drafts, tenantId } of requests) {
+          for (const draft of drafts) {
+            tenantOf.push(tenantId)
+            draftOf.push(draft)
+          }
+        }
+        const count = draftOf.length
         // Within one transaction the first use of a tenant's idempotency key wins; later ones answer with it.
         const keyOf = (tenantId: TenantId, key: string) => `${tenantId}\u0000${key}`
         const firstByKey = new Map<string, number>()
-        const owner = drafts.map(({ draft, tenantId }, index) => {
-          if (draft.idempotencyKey === null) return index
-          const key = keyOf(tenantId, draft.idempotencyKey)
-          const first = firstByKey.get(key)
-          if (first !== undefined) return first
-          firstByKey.set(key, index)
-          return index
-        })
-        const unique = drafts.flatMap((item, index) => owner[index] === index ? [{ ...item, index }] : [])
-        const ids = drafts.map(() => makeId.event())
-        const uniqueAt = new Map(unique.map(({ index }, u) => [index, u]))
-        const routes = unique.map(({ draft, tenantId }) =>
-          targetsByTenant.get(tenantId)!.route(draft)
-        )
+        /** The event each one answers with: itself, or the first in this transaction with its key. */
+        const owner: Array<number> = new Array(count)
+        /** Indexes of the events to insert (first uses of keys and events without one), ascending. */
+        const unique: Array<number> = []
+        /** Per event to insert, its new id and the destinations it routes to. */
+        const ids: Array<string> = new Array(count)
+        const routes: Array<ReadonlyArray<DestinationId>> = new Array(count)
+        for (let index = 0; index < count; index++) {
+          const draft = draftOf[index]
+          if (draft.idempotencyKey !== null) {
+            const key = keyOf(tenantOf[index], draft.idempotencyKey)
+            const first = firstByKey.get(key)
+            if (first !== undefined) {
+              owner[index] = first
+              continue
+            }
+            firstByKey.set(key, index)
+          }
+          owner[index] = index
+          unique.push(index)
+          ids[index] = makeId.event()
+          routes[index] = targetsByTenant.get(tenantOf[index])!.route(draft)
+        }
         const now = new Date()
+        const column = <A>(f: (index: number) => A) => {
+          const values: Array<A> = new Array(unique.length)
+          for (let u = 0; u < unique.length; u++) values[u] = f(unique[u])
+          return values
+        }
 
         const insertEvents = (returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
@@ -125,55 +149,76 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
             ${now}::timestamptz
           FROM unnest(
-            ${unique.map(({ index }) => ids[index])}::text[],
-            ${unique.map(({ tenantId }) => tenantId)}::text[],
-            ${unique.map(({ draft }) => draft.senderId)}::text[],
-            ${unique.map(({ draft }) => draft.type)}::text[],
-            ${unique.map(({ draft }) => JSON.stringify(draft.topics))}::text[],
-            ${unique.map(({ draft }) => draft.payloadJson)}::text[],
-            ${unique.map(({ draft }) => JSON.stringify(draft.headers))}::text[],
-            ${unique.map(({ draft }) => draft.idempotencyKey)}::text[],
-            ${unique.map(({ draft }) => draft.orderingKey)}::text[],
-            ${routes.map((route) => route.length)}::int[],
-            ${unique.map(({ draft }) => draft.traceparent)}::text[],
-            ${unique.map(({ draft }) => draft.ttlSeconds)}::int[]
+            ${column((i) => ids[i])}::text[],
+            ${column((i) => tenantOf[i])}::text[],
+            ${column((i) => draftOf[i].senderId)}::text[],
+            ${column((i) => draftOf[i].type)}::text[],
+            ${column((i) => JSON.stringify(draftOf[i].topics))}::text[],
+            ${column((i) => draftOf[i].payloadJson)}::text[],
+            ${column((i) => JSON.stringify(draftOf[i].headers))}::text[],
+            ${column((i) => draftOf[i].idempotencyKey)}::text[],
+            ${column((i) => draftOf[i].orderingKey)}::text[],
+            ${column((i) => routes[i].length)}::int[],
+            ${column((i) => draftOf[i].traceparent)}::text[],
+            ${column((i) => draftOf[i].ttlSeconds)}::int[]
           ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
             destination_count, traceparent, ttl)
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
           ${ingestSql.literal(returning)}`
-        const intentsOf = (insertedIds: ReadonlySet<string> | undefined) =>
-          unique.flatMap(({ draft, index, tenantId }, u) =>
-            insertedIds === undefined || insertedIds.has(ids[index])
-              ? routes[u].map((destinationId) => ({ id: makeId.intent(), eventId: ids[index], index, tenantId, destinationId, draft }))
-              : []
-          )
-        type Intent = ReturnType<typeof intentsOf>[number]
+
+        /** The intents of the inserted events (all unless told which), as the columns they are written from. */
+        const intentsOf = (insertedIds: ReadonlySet<string> | undefined) => {
+          const intents = {
+            id: [] as Array<string>,
+            tenantId: [] as Array<TenantId>,
+            eventId: [] as Array<string>,
+            destinationId: [] as Array<DestinationId>,
+            traceparent: [] as Array<string | null>,
+            orderingKey: [] as Array<string | null>,
+            /** The event each intent belongs to: ascending, as `unique` is. */
+            index: [] as Array<number>
+          }
+          for (const index of unique) {
+            if (insertedIds !== undefined && !insertedIds.has(ids[index])) continue
+            const draft = draftOf[index]
+            for (const destinationId of routes[index]) {
+              intents.id.push(makeId.intent())
+              intents.tenantId.push(tenantOf[index])
+              intents.eventId.push(ids[index])
+              intents.destinationId.push(destinationId)
+              intents.traceparent.push(draft.traceparent)
+              intents.orderingKey.push(draft.orderingKey)
+              intents.index.push(index)
+            }
+          }
+          return intents
+        }
+        type Intents = ReturnType<typeof intentsOf>
         // An intent carries its event's trace context: its attempts, in any process, join the publish's trace.
-        const insertIntents = (intents: ReadonlyArray<Intent>) =>
+        const insertIntents = (intents: Intents) =>
           ingestSql`
             INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
               ordering_key, created_at, updated_at)
             SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
               x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
             FROM unnest(
-              ${intents.map((i) => i.id)}::text[],
-              ${intents.map((i) => i.tenantId)}::text[],
-              ${intents.map((i) => i.eventId)}::text[],
-              ${intents.map((i) => i.destinationId)}::text[],
-              ${intents.map((i) => i.draft.traceparent)}::text[],
-              ${intents.map((i) => i.draft.orderingKey)}::text[]
+              ${intents.id}::text[],
+              ${intents.tenantId}::text[],
+              ${intents.eventId}::text[],
+              ${intents.destinationId}::text[],
+              ${intents.traceparent}::text[],
+              ${intents.orderingKey}::text[]
             ) AS x(id, tenant_id, event_id, destination_id, traceparent, ordering_key)`
-        /** Per request: its events (in its order), the destinations its intents went to, their number. */
         /**
          * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
          * encodes (fields in its order, times as ISO strings), without reading rows back or encoding them.
          */
         const createdAt = now.toISOString()
         const insertedJson = (index: number) => {
-          const { draft, tenantId } = drafts[index]
-          const destinationCount = routes[uniqueAt.get(index)!].length
-          return `{"id":${JSON.stringify(ids[index])},"tenantId":${JSON.stringify(tenantId)},"senderId":${
+          const draft = draftOf[index]
+          const destinationCount = routes[index].length
+          return `{"id":${JSON.stringify(ids[index])},"tenantId":${JSON.stringify(tenantOf[index])},"senderId":${
             JSON.stringify(draft.senderId)
           },"type":${JSON.stringify(draft.type)},"topics":${JSON.stringify(draft.topics)},"payload":${draft.payloadJson},"headers":${
             JSON.stringify(draft.headers)
@@ -183,18 +228,20 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
           },"createdAt":"${createdAt}"}`
         }
-        const answer = (jsonOf: (index: number) => string, intents: ReadonlyArray<Intent>) => {
-          let offset = 0
+        /** Per request: its events (in its order), the destinations its intents went to, their number. */
+        const answer = (jsonOf: (index: number) => string, intents: Intents) => {
+          let from = 0
+          let next = 0
           return requests.map(({ drafts }): IngestResult => {
-            const range = { from: offset, to: offset + drafts.length }
-            offset = range.to
+            const to = from + drafts.length
+            const events: Array<string> = new Array(drafts.length)
+            for (let i = 0; i < drafts.length; i++) events[i] = jsonOf(from + i)
             // intents are made only for first uses of keys, which are the requesting events themselves
-            const own = intents.filter((intent) => intent.index >= range.from && intent.index < range.to)
-            return {
-              events: drafts.map((_, i) => jsonOf(range.from + i)),
-              destinations: new Set(own.map((i) => i.destinationId)),
-              intentCount: own.length
-            }
+            const destinations = new Set<DestinationId>()
+            const first = next
+            while (next < intents.index.length && intents.index[next] < to) destinations.add(intents.destinationId[next++])
+            from = to
+            return { events, destinations, intentCount: next - first }
           })
         }
 
@@ -202,7 +249,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
           // commits on its own (no BEGIN/COMMIT round trips). Intents' foreign keys are checked at its end.
           const intents = intentsOf(undefined)
-          if (intents.length === 0) yield* insertEvents("")
+          if (intents.id.length === 0) yield* insertEvents("")
           else {
             yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${insertIntents(intents)}`
           }
@@ -214,25 +261,24 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           const insertedIds = new Set(inserted.map((row) => row.id))
 
           // Keys that already existed resolve to the stored event.
-          const existingKeys = unique.filter(({ draft, index }) =>
-            !insertedIds.has(ids[index]) && draft.idempotencyKey !== null
+          const existingKeys = unique.filter((index) =>
+            !insertedIds.has(ids[index]) && draftOf[index].idempotencyKey !== null
           )
           const existing = existingKeys.length === 0 ? [] : yield* ingestSql<EventRow>`
             SELECT e.* FROM events e
             JOIN unnest(
-              ${existingKeys.map(({ tenantId }) => tenantId)}::text[],
-              ${existingKeys.map(({ draft }) => draft.idempotencyKey)}::text[]
+              ${existingKeys.map((index) => tenantOf[index])}::text[],
+              ${existingKeys.map((index) => draftOf[index].idempotencyKey)}::text[]
             ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
           const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
 
           const intents = intentsOf(insertedIds)
-          if (intents.length > 0) yield* insertIntents(intents)
+          if (intents.id.length > 0) yield* insertIntents(intents)
 
           // Every answered event is either just inserted or was read as an existing key: no re-read.
           return answer((index) => {
             if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
-            const { draft, tenantId } = drafts[index]
-            return toEventJson(existingByKey.get(keyOf(tenantId, draft.idempotencyKey!))!)
+            return toEventJson(existingByKey.get(keyOf(tenantOf[index], draftOf[index].idempotencyKey!))!)
           }, intents)
         }))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
