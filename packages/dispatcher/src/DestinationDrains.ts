@@ -81,6 +81,7 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
           breaker: undefined,
           persistedHealth: "",
           limiter: undefined,
+          settings: undefined,
           scope,
           idleSince: 0,
           quietUntil: 0
@@ -201,6 +202,8 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       reconfigure: (id: DestinationId) =>
         Effect.sync(() => {
           const worker = turns.get(id)?.worker
+          const standing = remembered.get(id)
+          if (standing !== undefined) standing.settings = undefined
           if (worker !== undefined) worker.reconfigure()
           else wakeNow(id, true)
         }),

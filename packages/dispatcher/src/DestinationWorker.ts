@@ -5,12 +5,12 @@ import { makeId } from "@signal/domain/Ids"
 import { fromTraceparent } from "@signal/domain/TraceContext"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, DateTime, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import { Clock, DateTime, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
-import { DestinationWatch } from "./DestinationWatch"
+import { DESTINATION_REFRESH, DestinationWatch } from "./DestinationWatch"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { failedSend, HttpSender, type SendResult } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
@@ -21,14 +21,10 @@ import { type RequestTemplate, requestTemplate, webhookRequest } from "./Webhook
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
 
+const DESTINATION_REFRESH_MS = Duration.toMillis(DESTINATION_REFRESH)
+
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
-
-/**
- * How long a drain that found nothing due stays for the next wake while no other destination waits
- * for a turn: a steady trickle of events then costs a claim each, not a new turn.
- */
-const LINGER_MS = 250
 
 /** How long a drain keeps its slot while other destinations wait for one. */
 const DRAIN_QUANTUM_MS = 1_000
@@ -45,7 +41,7 @@ type DrainEnd =
   | { readonly _tag: "Yield" }
 
 /** What an attempt is made with: the destination as last read, its request template and rate limit. */
-interface Settings {
+export interface Settings {
   readonly template: RequestTemplate
   readonly limit: RateLimiter.RateLimiter
 }
@@ -78,6 +74,12 @@ export interface Standing {
   limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
   /** Where the limiter lives: closed when the process forgets the destination. */
   readonly scope: Scope.Scope
+  /**
+   * The destination (active) as read at `readAt` (epoch ms), with what attempts are made with: a turn
+   * starting within `DESTINATION_REFRESH` of it reads nothing, so a trickle of events costs no read
+   * each. A change announced through the API drops it.
+   */
+  settings: { readonly value: Settings; readonly readAt: number } | undefined
 }
 
 /** What a worker's run leaves to the process when it ends. */
@@ -219,13 +221,15 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   /** Whether the destination, as last read, delivers in order (its next due time is then a key head's). */
   let ordered = false
+  /** Settings made from a fresh read of the destination, remembered for the next turns. */
   const settingsFor = (destination: DeliveryDestination) =>
     Effect.zipWith(
       limiterFor(destination.rateLimitPerSecond),
       sender.target(destination.variant.url),
       (limit, target): Settings => {
-        ordered = destination.ordering === "fifo"
-        return { template: requestTemplate(destination, target), limit }
+        const settings = { template: requestTemplate(destination, target), limit }
+        standing.settings = { value: settings, readAt: clock.unsafeCurrentTimeMillis() }
+        return settings
       }
     )
 
@@ -393,16 +397,24 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
   const drain = Effect.fn("DestinationWorker.drain")(function*() {
-    const found = yield* loadDestination
-    if (Option.isNone(found)) {
-      // Deleted (or never existed): whatever it still had open ends now, counted on its events.
-      yield* queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
-      return { _tag: "Stopped" } satisfies DrainEnd
+    const remembered = standing.settings
+    let settings: Settings
+    if (remembered !== undefined && clock.unsafeCurrentTimeMillis() - remembered.readAt < DESTINATION_REFRESH_MS) {
+      settings = remembered.value
+    } else {
+      standing.settings = undefined
+      const found = yield* loadDestination
+      if (Option.isNone(found)) {
+        // Deleted (or never existed): whatever it still had open ends now, counted on its events.
+        yield* queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
+        return { _tag: "Stopped" } satisfies DrainEnd
+      }
+      if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
+      settings = yield* settingsFor(found.value)
     }
-    if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
-    let settings = yield* settingsFor(found.value)
+    ordered = settings.template.destination.ordering === "fifo"
     let stopped = false
-    const circuit = yield* breakerFor(found.value)
+    const circuit = yield* breakerFor(settings.template.destination)
     const leaseMs = config.leaseMs
     // The destination as stored, once a second for every drain of the process together, and at once
     // when the API says it changed (a `Reconfigure`); applied at the top of the loop.
@@ -430,11 +442,13 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (read === undefined) return Effect.void
       if (Option.isNone(read) || read.value.status !== "active") {
         stopped = true
+        standing.settings = undefined
         return Effect.void
       }
       if (DateTime.Equivalence(read.value.updatedAt, settings.template.destination.updatedAt)) return Effect.void
       return Effect.map(settingsFor(read.value), (next) => {
         settings = next
+        ordered = next.template.destination.ordering === "fifo"
       })
     })
 
@@ -506,17 +520,20 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       // The next claim is read while the current requests are out, so free slots find work waiting.
       if (ready.length === 0 && !exhausted && !(probing && flying > 0)) {
         const maxConcurrency = settings.template.destination.maxConcurrency
+        const limit = probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2))
         const claims = yield* queue.claim({
           destinationId,
-          limit: probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2)),
+          limit,
           maxBytes: config.claimMaxBytes,
           leaseMs,
           owner,
           held: [...claimed],
           ordered
         }).pipe(retryTransient(), Effect.orDie)
-        if (claims.length === 0) exhausted = true
-        else {
+        // Fewer than asked for: nothing more is due now, so no empty claim is read to learn it (a wake
+        // says when more was committed; what falls due later, or was locked, the next-due check finds).
+        if (claims.length < limit) exhausted = true
+        if (claims.length > 0) {
           claimedAny = true
           for (const claim of claims) claimed.add(claim.intentId)
           ready = claims
@@ -565,17 +582,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const within = (next: Next & { readonly at: number }): Next =>
     next.at - clock.unsafeCurrentTimeMillis() > config.maxSleepMs ? done : next
 
-  /** Waits up to `LINGER_MS` for a wake; false when none came or another destination wants the turn. */
-  const linger = Effect.gen(function*() {
-    const until = clock.unsafeCurrentTimeMillis() + LINGER_MS
-    while (!dirty) {
-      const left = until - clock.unsafeCurrentTimeMillis()
-      if (left <= 0 || contended()) return false
-      yield* Effect.raceFirst(progress, Effect.sleep(left))
-    }
-    return true
-  })
-
   const run: Effect.Effect<Next> = Effect.gen(function*() {
     while (true) {
       dirty = false
@@ -589,7 +595,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         case "CircuitOpen":
           return within({ _tag: "Probe", at: end.until })
         case "Idle": {
-          if (dirty || (yield* linger)) continue
+          if (dirty) continue
           const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
           if (Option.isNone(nextDue)) return done
           // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.
