@@ -3,16 +3,20 @@ import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
-import { Effect, ExecutionStrategy, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
-import { DestinationWatch } from "./DestinationWatch"
+import { Duration, Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
+import { DESTINATION_REFRESH, DestinationWatch } from "./DestinationWatch"
 import { type DestinationWorker, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
 import { OutcomeWriter } from "./OutcomeWriter"
 
-/** How long the process remembers an idle destination's breaker and rate-limit bucket. */
-const STANDING_IDLE_MS = 120_000
+/**
+ * How long the process remembers an idle destination's breaker and rate-limit bucket (its breaker is
+ * also saved with the destination at the end of every turn, so forgetting it loses no state that counts).
+ */
+const STANDING_IDLE_MS = 30_000
+const DESTINATION_REFRESH_MS = Duration.toMillis(DESTINATION_REFRESH)
 
 interface Turn {
   /** Set once the worker is made; a wake before that is covered by its first claim. */
@@ -23,7 +27,6 @@ interface Turn {
 }
 
 interface Remembered extends Standing {
-  readonly scope: Scope.CloseableScope
   /** When its last turn ended (epoch ms); 0 while one runs. */
   idleSince: number
   /** Its circuit is open until then (epoch ms): wakes wait for the probe's timer. */
@@ -70,25 +73,23 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       }
     })
 
-    const standingOf = (id: DestinationId): Effect.Effect<Remembered> => {
+    const standingOf = (id: DestinationId): Remembered => {
       const known = remembered.get(id)
       if (known !== undefined) {
         known.idleSince = 0
-        return Effect.succeed(known)
+        return known
       }
-      return Effect.map(Scope.make(ExecutionStrategy.sequential), (scope) => {
-        const fresh: Remembered = {
-          breaker: undefined,
-          persistedHealth: "",
-          limiter: undefined,
-          settings: undefined,
-          scope,
-          idleSince: 0,
-          quietUntil: 0
-        }
-        remembered.set(id, fresh)
-        return fresh
-      })
+      const fresh: Remembered = {
+        breaker: undefined,
+        persistedHealth: "",
+        limiter: undefined,
+        settings: undefined,
+        scope: undefined,
+        idleSince: 0,
+        quietUntil: 0
+      }
+      remembered.set(id, fresh)
+      return fresh
     }
 
     const cancelTimer = (id: DestinationId) => {
@@ -141,7 +142,7 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       turns.set(id, turn)
       const run = Effect.gen(function*() {
         const worker = yield* makeDestinationWorker(id, {
-          standing: yield* standingOf(id),
+          standing: standingOf(id),
           contended: () => waiting.size > 0,
           owned: () => owns(id)
         })
@@ -169,16 +170,22 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       else waiting.add(id)
     }
 
-    /** Forgets the breakers and buckets of destinations idle for a while. */
-    yield* Effect.forkScoped(Effect.forever(Effect.sleep(STANDING_IDLE_MS / 4).pipe(
+    /**
+     * Drops destination reads past their use (a turn starting later reads again) and forgets the
+     * breakers and buckets of destinations idle for a while, so memory follows recent activity.
+     */
+    yield* Effect.forkScoped(Effect.forever(Effect.sleep(DESTINATION_REFRESH).pipe(
       Effect.zipRight(Effect.suspend(() => {
         const now = clock.unsafeCurrentTimeMillis()
         const forgotten: Array<Scope.CloseableScope> = []
         for (const [id, standing] of remembered) {
+          if (standing.settings !== undefined && now - standing.settings.readAt >= DESTINATION_REFRESH_MS) {
+            standing.settings = undefined
+          }
           if (standing.idleSince === 0 || now - standing.idleSince < STANDING_IDLE_MS) continue
           if (turns.has(id) || waiting.has(id) || timers.has(id)) continue
           remembered.delete(id)
-          forgotten.push(standing.scope as Scope.CloseableScope)
+          if (standing.scope !== undefined) forgotten.push(standing.scope)
         }
         return Effect.forEach(forgotten, (scope) => Scope.close(scope, Exit.void), { discard: true })
       }))

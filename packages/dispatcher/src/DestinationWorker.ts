@@ -23,6 +23,9 @@ const processId = randomUUID().slice(0, 8)
 
 const DESTINATION_REFRESH_MS = Duration.toMillis(DESTINATION_REFRESH)
 
+/** Outside the worker: a closure made inside it, kept in `Standing`, would keep the whole turn alive. */
+const unlimited: RateLimiter.RateLimiter = (effect) => effect
+
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
 
@@ -72,8 +75,8 @@ export interface Standing {
   /** The breaker as last written to the destination, so an unchanged one is not written again. */
   persistedHealth: string
   limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
-  /** Where the limiter lives: closed when the process forgets the destination. */
-  readonly scope: Scope.Scope
+  /** Where the limiter lives (made with it): closed when the process forgets the destination. */
+  scope: Scope.CloseableScope | undefined
   /**
    * The destination (active) as read at `readAt` (epoch ms), with what attempts are made with: a turn
    * starting within `DESTINATION_REFRESH` of it reads nothing, so a trickle of events costs no read
@@ -207,13 +210,12 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   })
 
   // The token bucket outlives the turn (a new turn must not start with a full one), rebuilt only when the limit changes.
-  const unlimited: RateLimiter.RateLimiter = (effect) => effect
   const limiterFor = Effect.fn("DestinationWorker.limiter")(function*(rate: number | null) {
     if (standing.limiter?.rate === rate) return standing.limiter.apply
     const apply = rate === null
       ? unlimited
       : yield* RateLimiter.make({ limit: rate, interval: "1 second", algorithm: "token-bucket" }).pipe(
-        Scope.extend(standing.scope)
+        Scope.extend(standing.scope ??= yield* Scope.make())
       )
     standing.limiter = { rate, apply }
     return apply
