@@ -26,7 +26,9 @@
  *   npm run bench -- [events=20000] [destinations=100] [timeLimitSeconds=300]
  *   BENCH_MODES=signal,raw,graphile (default those three; any of the modes above, in the order
  *   given), BENCH_FAST_PG=1 for a non-durable Postgres,
- *   BENCH_PROFILE_DIR=dir to write a CPU profile of Signal's process there
+ *   BENCH_PROFILE_DIR=dir to write a CPU profile of Signal's process there,
+ *   BENCH_SIGNAL_NODE_OPTIONS='--max-old-space-size=256' to run Signal's processes with Node flags
+ *   (this and BENCH_SIGNAL_MAIN, another build's main.js, apply to every bench that starts Signal)
  *
  * The 1M-pending-intents memory figure is bench/queue-scale.ts's (BENCH_QUEUE_DISPATCHER_SECONDS).
  */
