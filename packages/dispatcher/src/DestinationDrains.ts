@@ -3,8 +3,8 @@ import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
-import { Duration, Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
-import { DESTINATION_REFRESH, DestinationWatch } from "./DestinationWatch"
+import { Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
+import { DestinationWatch } from "./DestinationWatch"
 import { type DestinationWorker, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
@@ -16,7 +16,6 @@ import { OutcomeWriter } from "./OutcomeWriter"
  * also saved with the destination at the end of every turn, so forgetting it loses no state that counts).
  */
 const STANDING_IDLE_MS = 30_000
-const DESTINATION_REFRESH_MS = Duration.toMillis(DESTINATION_REFRESH)
 
 interface Turn {
   /** Set once the worker is made; a wake before that is covered by its first claim. */
@@ -83,7 +82,6 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         breaker: undefined,
         persistedHealth: "",
         limiter: undefined,
-        settings: undefined,
         scope: undefined,
         idleSince: 0,
         quietUntil: 0
@@ -170,18 +168,12 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       else waiting.add(id)
     }
 
-    /**
-     * Drops destination reads past their use (a turn starting later reads again) and forgets the
-     * breakers and buckets of destinations idle for a while, so memory follows recent activity.
-     */
-    yield* Effect.forkScoped(Effect.forever(Effect.sleep(DESTINATION_REFRESH).pipe(
+    /** Forgets the breakers and buckets of destinations idle for a while, so memory follows recent activity. */
+    yield* Effect.forkScoped(Effect.forever(Effect.sleep(STANDING_IDLE_MS / 4).pipe(
       Effect.zipRight(Effect.suspend(() => {
         const now = clock.unsafeCurrentTimeMillis()
         const forgotten: Array<Scope.CloseableScope> = []
         for (const [id, standing] of remembered) {
-          if (standing.settings !== undefined && now - standing.settings.readAt >= DESTINATION_REFRESH_MS) {
-            standing.settings = undefined
-          }
           if (standing.idleSince === 0 || now - standing.idleSince < STANDING_IDLE_MS) continue
           if (turns.has(id) || waiting.has(id) || timers.has(id)) continue
           remembered.delete(id)
@@ -209,8 +201,6 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       reconfigure: (id: DestinationId) =>
         Effect.sync(() => {
           const worker = turns.get(id)?.worker
-          const standing = remembered.get(id)
-          if (standing !== undefined) standing.settings = undefined
           if (worker !== undefined) worker.reconfigure()
           else wakeNow(id, true)
         }),

@@ -5,12 +5,12 @@ import { makeId } from "@signal/domain/Ids"
 import { fromTraceparent } from "@signal/domain/TraceContext"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, DateTime, Duration, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import { Clock, DateTime, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
-import { DESTINATION_REFRESH, DestinationWatch } from "./DestinationWatch"
+import { DestinationWatch } from "./DestinationWatch"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { failedSend, HttpSender, type SendResult } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
@@ -20,8 +20,6 @@ import { type RequestTemplate, requestTemplate, webhookRequest } from "./Webhook
 
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
-
-const DESTINATION_REFRESH_MS = Duration.toMillis(DESTINATION_REFRESH)
 
 /** Outside the worker: a closure made inside it, kept in `Standing`, would keep the whole turn alive. */
 const unlimited: RateLimiter.RateLimiter = (effect) => effect
@@ -44,7 +42,7 @@ type DrainEnd =
   | { readonly _tag: "Yield" }
 
 /** What an attempt is made with: the destination as last read, its request template and rate limit. */
-export interface Settings {
+interface Settings {
   readonly template: RequestTemplate
   readonly limit: RateLimiter.RateLimiter
 }
@@ -77,12 +75,6 @@ export interface Standing {
   limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
   /** Where the limiter lives (made with it): closed when the process forgets the destination. */
   scope: Scope.CloseableScope | undefined
-  /**
-   * The destination (active) as read at `readAt` (epoch ms), with what attempts are made with: a turn
-   * starting within `DESTINATION_REFRESH` of it reads nothing, so a trickle of events costs no read
-   * each. A change announced through the API drops it.
-   */
-  settings: { readonly value: Settings; readonly readAt: number } | undefined
 }
 
 /** What a worker's run leaves to the process when it ends. */
@@ -223,16 +215,11 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   /** Whether the destination, as last read, delivers in order (its next due time is then a key head's). */
   let ordered = false
-  /** Settings made from a fresh read of the destination, remembered for the next turns. */
   const settingsFor = (destination: DeliveryDestination) =>
     Effect.zipWith(
       limiterFor(destination.rateLimitPerSecond),
       sender.target(destination.variant.url),
-      (limit, target): Settings => {
-        const settings = { template: requestTemplate(destination, target), limit }
-        standing.settings = { value: settings, readAt: clock.unsafeCurrentTimeMillis() }
-        return settings
-      }
+      (limit, target): Settings => ({ template: requestTemplate(destination, target), limit })
     )
 
   /** The breaker as the API shows it; written only when it changed. */
@@ -399,21 +386,16 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
   const drain = Effect.fn("DestinationWorker.drain")(function*() {
-    const remembered = standing.settings
-    let settings: Settings
-    if (remembered !== undefined && clock.unsafeCurrentTimeMillis() - remembered.readAt < DESTINATION_REFRESH_MS) {
-      settings = remembered.value
-    } else {
-      standing.settings = undefined
-      const found = yield* loadDestination
-      if (Option.isNone(found)) {
-        // Deleted (or never existed): whatever it still had open ends now, counted on its events.
-        yield* queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
-        return { _tag: "Stopped" } satisfies DrainEnd
-      }
-      if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
-      settings = yield* settingsFor(found.value)
+    // Read at every turn: a change the API has answered (a rotated secret) applies to the next event,
+    // even when the change's `Reconfigure` arrives after that event's wake.
+    const found = yield* loadDestination
+    if (Option.isNone(found)) {
+      // Deleted (or never existed): whatever it still had open ends now, counted on its events.
+      yield* queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
+      return { _tag: "Stopped" } satisfies DrainEnd
     }
+    if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
+    let settings = yield* settingsFor(found.value)
     ordered = settings.template.destination.ordering === "fifo"
     let stopped = false
     const circuit = yield* breakerFor(settings.template.destination)
@@ -444,7 +426,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (read === undefined) return Effect.void
       if (Option.isNone(read) || read.value.status !== "active") {
         stopped = true
-        standing.settings = undefined
         return Effect.void
       }
       if (DateTime.Equivalence(read.value.updatedAt, settings.template.destination.updatedAt)) return Effect.void
