@@ -5,7 +5,7 @@ import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
 import { DestinationWatch } from "./DestinationWatch"
-import { type DestinationWorker, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
+import { type DestinationWorker, done, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
@@ -217,5 +217,3 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
     } as const
   })
 }) {}
-
-const done: Next = { _tag: "Done" }

@@ -605,5 +605,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   } satisfies DestinationWorker
 })
 
-const done: Next = { _tag: "Done" }
+/** A turn that leaves nothing to arrange. */
+export const done: Next = { _tag: "Done" }
 const requeue: Next = { _tag: "Requeue" }
