@@ -184,6 +184,8 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
     )))
 
     return {
+      /** Whether this process owns the destination's shard, so a wake can be handed here directly. */
+      owns,
       /** Work may be due at the destination: it drains now, or in its turn. */
       wake: (id: DestinationId) => Effect.sync(() => wakeNow(id)),
       /** Wakes those of `ids` whose shard this process owns; how many that was. */
