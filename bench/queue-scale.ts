@@ -93,7 +93,7 @@ const program = Effect.gen(function*() {
   console.log(`sweep (oldest due + a slice of 1000 destinations): ${woken} destinations to wake, p50 ${timings[10].toFixed(1)} ms, max ${timings[19].toFixed(1)} ms`)
 
   const destinationId = "dst_bench00000042" as DestinationId
-  const claims = yield* queue.claim({ destinationId, limit: 32, maxBytes: 4 * 1024 * 1024, leaseMs: 4_000, owner: "bench", held: [] })
+  const { intents: claims } = yield* queue.claim({ destinationId, limit: 32, maxBytes: 4 * 1024 * 1024, leaseMs: 4_000, owner: "bench", held: [] })
   const at = new Date()
   yield* queue.complete(claims.map((claim, i) => ({
     claim,

@@ -79,6 +79,7 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         return known
       }
       const fresh: Remembered = {
+        settings: undefined,
         breaker: undefined,
         persistedHealth: "",
         limiter: undefined,

@@ -10,8 +10,8 @@ import { Duration, Effect, Option } from "effect"
 export const DESTINATION_REFRESH = Duration.seconds(1)
 
 export interface Watcher {
-  /** When the destination the watcher works with last changed (epoch ms). */
-  readonly version: () => number
+  /** The version of the destination the watcher works with (`DeliveryDestination.version`). */
+  readonly version: () => string
   readonly seen: (latest: Option.Option<DeliveryDestination>) => void
 }
 
@@ -47,8 +47,8 @@ export class DestinationWatch extends Effect.Service<DestinationWatch>()("@signa
     ))
 
     /**
-     * Calls `seen` whenever `destinationId` is found changed since the version (epoch ms of its last
-     * change) the watcher has, or deleted, for as long as the scope is open.
+     * Calls `seen` whenever `destinationId` is found changed since the version the watcher has, or
+     * deleted, for as long as the scope is open.
      */
     const watch = (destinationId: DestinationId, watcher: Watcher) =>
       Effect.acquireRelease(

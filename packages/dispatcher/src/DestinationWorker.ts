@@ -5,7 +5,7 @@ import { makeId } from "@signal/domain/Ids"
 import { fromTraceparent } from "@signal/domain/TraceContext"
 import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, DateTime, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import { Clock, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
@@ -32,8 +32,11 @@ const DRAIN_QUANTUM_MS = 1_000
 
 /** What a drain pass ended with, and so what the loop does next. */
 type DrainEnd =
-  /** Nothing claimable now; `claimedAny` tells whether the pass did any work. */
-  | { readonly _tag: "Idle"; readonly claimedAny: boolean }
+  /**
+   * Nothing claimable now; `claimedAny` tells whether the pass did any work, `nextDue` when the work
+   * it knows of falls due next (epoch ms; `null`: none; `undefined`: ordered, so it must be asked).
+   */
+  | { readonly _tag: "Idle"; readonly claimedAny: boolean; readonly nextDue: number | null | undefined }
   /** The destination is gone or disabled: nothing to do until something changes it. */
   | { readonly _tag: "Stopped" }
   /** The circuit is open: nothing may be sent before `until` (epoch ms), when one probe goes out. */
@@ -41,8 +44,9 @@ type DrainEnd =
   /** Others wait for a drain slot: this one hands its slot on and queues again. */
   | { readonly _tag: "Yield" }
 
-/** What an attempt is made with: the destination as last read, its request template and rate limit. */
-interface Settings {
+/** What an attempt is made with: the destination as last read (and its version), its request template and rate limit. */
+export interface Settings {
+  readonly version: string
   readonly template: RequestTemplate
   readonly limit: RateLimiter.RateLimiter
 }
@@ -67,8 +71,12 @@ const expiredResult: SendResult = {
   error: { code: "expired", message: "the event's ttl ended before delivery" }
 }
 
-/** What a destination keeps between its drains while the process remembers it: its breaker and its rate limit's bucket. */
+/**
+ * What a destination keeps between its drains while the process remembers it: its breaker, its rate
+ * limit's bucket and its settings (every claim says whether they are still the stored destination's).
+ */
 export interface Standing {
+  settings: Settings | undefined
   breaker: CircuitBreaker.CircuitBreaker | undefined
   /** The breaker as last written to the destination, so an unchanged one is not written again. */
   persistedHealth: string
@@ -135,8 +143,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   const writer = yield* OutcomeWriter
   const watch = yield* DestinationWatch
-  /** Opened when the destination changed, so a running drain re-reads it at once. */
-  const changed = yield* Effect.makeLatch(false)
+  /** Set when the destination changed, so a running drain re-reads it at once. */
+  let reread = false
   /** Intents this worker holds a lease on: renewed while held, never claimed twice. */
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
@@ -151,6 +159,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   let dirty = false
   /** Set by a wake: a drain that found the queue empty looks again. */
   let moreWork = false
+  /** The earliest retry the outcomes of this drain pass scheduled (epoch ms); those of earlier passes are committed, so claims see them. */
+  let earliestRetry = Infinity
 
   /** Requests out now; answers not yet recorded; outcomes handed over but not yet committed. */
   let flying = 0
@@ -219,7 +229,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     Effect.zipWith(
       limiterFor(destination.rateLimitPerSecond),
       sender.target(destination.variant.url),
-      (limit, target): Settings => ({ template: requestTemplate(destination, target), limit })
+      (limit, target): Settings => ({ version: destination.version, template: requestTemplate(destination, target), limit })
     )
 
   /** The breaker as the API shows it; written only when it changed. */
@@ -228,13 +238,18 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     const state = yield* standing.breaker.state
     const key = `${state.status}:${state.consecutiveFailures}`
     if (key === standing.persistedHealth) return
-    yield* destinations.recordHealth(destinationId, {
+    const versions = yield* destinations.recordHealth(destinationId, {
       state: state.status,
       consecutiveFailures: state.consecutiveFailures,
       openedAt: state.openedAtMs === null ? null : new Date(state.openedAtMs),
       failing: state.consecutiveFailures > 0
     })
     standing.persistedHealth = key
+    // Its own write is no change to what it delivers with: settings that were current stay current.
+    const settings = standing.settings
+    if (Option.isSome(versions) && settings?.version === versions.value.before) {
+      standing.settings = { ...settings, version: versions.value.after }
+    }
     if (state.consecutiveFailures > 0 && (yield* destinations.disableIfFailingFor(destinationId, config.autoDisableAfterMs))) {
       yield* Effect.logWarning(`destination ${destinationId} disabled after failing continuously`)
     }
@@ -316,6 +331,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         Effect.gen(function*() {
           if (flight.httpSpan !== null) yield* circuit.record(flight.result.ok)
           const outcome = yield* outcomeOf(flight)
+          if (outcome.next.status === "retrying") earliestRetry = Math.min(earliestRetry, outcome.next.at.getTime())
           const { error, response } = flight.result
           DeliveryMetrics.countAttempt(
             outcome.next.status,
@@ -385,40 +401,40 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const loadDestination = destinations.forDelivery(destinationId).pipe(retryTransient(), Effect.orDie)
 
   /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
+  /** Deleted (or never existed): whatever it still had open ends now, counted on its events. */
+  const endDeleted = queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
+
   const drain = Effect.fn("DestinationWorker.drain")(function*() {
-    // Read at every turn: a change the API has answered (a rotated secret) applies to the next event,
-    // even when the change's `Reconfigure` arrives after that event's wake.
-    const found = yield* loadDestination
-    if (Option.isNone(found)) {
-      // Deleted (or never existed): whatever it still had open ends now, counted on its events.
-      yield* queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
-      return { _tag: "Stopped" } satisfies DrainEnd
+    // The settings of an earlier turn serve as long as every claim finds the destination's version
+    // unchanged: a change the API answered (a rotated secret) applies to the next event's claim.
+    let settings: Settings
+    if (standing.settings !== undefined) settings = standing.settings
+    else {
+      const found = yield* loadDestination
+      if (Option.isNone(found)) {
+        yield* endDeleted
+        return { _tag: "Stopped" } satisfies DrainEnd
+      }
+      if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
+      settings = standing.settings = yield* settingsFor(found.value)
     }
-    if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
-    let settings = yield* settingsFor(found.value)
     ordered = settings.template.destination.ordering === "fifo"
+    earliestRetry = Infinity
     let stopped = false
+    let deleted = false
     const circuit = yield* breakerFor(settings.template.destination)
     const leaseMs = config.leaseMs
     // The destination as stored, once a second for every drain of the process together, and at once
-    // when the API says it changed (a `Reconfigure`); applied at the top of the loop.
+    // when the API says it changed (a `Reconfigure`) or a claim found a newer version; applied at the
+    // top of the loop.
     let latest: Option.Option<DeliveryDestination> | undefined
-    const seen = (read: Option.Option<DeliveryDestination>) => {
-      latest = read
-      nudge()
-    }
     yield* watch.watch(destinationId, {
-      version: () => DateTime.toEpochMillis(settings.template.destination.updatedAt),
-      seen
+      version: () => settings.version,
+      seen: (read) => {
+        latest = read
+        nudge()
+      }
     })
-    yield* Effect.forkScoped(Effect.forever(
-      changed.await.pipe(
-        Effect.zipRight(changed.close),
-        Effect.zipRight(destinations.forDelivery(destinationId)),
-        Effect.map(seen),
-        Effect.catchAllCause((cause) => Effect.logWarning("destination refresh failed", cause))
-      )
-    ))
     /** Applies the last read of the destination: a stop, or new settings when it changed since. */
     const applyLatest = Effect.suspend(() => {
       const read = latest
@@ -426,11 +442,13 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (read === undefined) return Effect.void
       if (Option.isNone(read) || read.value.status !== "active") {
         stopped = true
+        deleted = Option.isNone(read)
+        standing.settings = undefined
         return Effect.void
       }
-      if (DateTime.Equivalence(read.value.updatedAt, settings.template.destination.updatedAt)) return Effect.void
+      if (read.value.version === settings.version) return Effect.void
       return Effect.map(settingsFor(read.value), (next) => {
-        settings = next
+        settings = standing.settings = next
         ordered = next.template.destination.ordering === "fifo"
       })
     })
@@ -453,11 +471,17 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     let ready: Array<ClaimedIntent> = []
     let exhausted = false
     let claimedAny = false
+    /** When the work the last claim left falls due (epoch ms); `null`: none; `undefined`: not told (ordered). */
+    let claimNextDue: number | null | undefined
     const drainStarted = clock.unsafeCurrentTimeMillis()
     let yielding = false
 
     while (true) {
       yield* record
+      if (reread) {
+        reread = false
+        latest = yield* loadDestination
+      }
       yield* applyLatest
       // The shard moved (hand-over or shutdown): nothing new starts here, and what is out lands.
       if (!owned()) stopped = true
@@ -470,6 +494,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (stopped) {
         yield* giveBack(ready.map((claim) => claim.intentId))
         yield* land
+        if (deleted) yield* endDeleted
         return { _tag: "Stopped" } satisfies DrainEnd
       }
       const state = yield* circuit.state
@@ -504,7 +529,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (ready.length === 0 && !exhausted && !(probing && flying > 0)) {
         const maxConcurrency = settings.template.destination.maxConcurrency
         const limit = probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2))
-        const claims = yield* queue.claim({
+        const claim = yield* queue.claim({
           destinationId,
           limit,
           maxBytes: config.claimMaxBytes,
@@ -513,8 +538,18 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
           held: [...claimed],
           ordered
         }).pipe(retryTransient(), Effect.orDie)
+        if (claim.destinationVersion !== settings.version) {
+          // Changed (or deleted) since it was read: what was claimed goes back, to be claimed again
+          // under the destination as it is now.
+          yield* giveBack(claim.intents.map((intent) => intent.intentId))
+          if (claim.destinationVersion === null) latest = Option.none()
+          else reread = true
+          continue
+        }
+        const claims = claim.intents
+        claimNextDue = ordered ? undefined : claim.nextDueAt?.getTime() ?? null
         // Fewer than asked for: nothing more is due now, so no empty claim is read to learn it (a wake
-        // says when more was committed; what falls due later, or was locked, the next-due check finds).
+        // says when more was committed; the claim said when the rest falls due).
         if (claims.length < limit) exhausted = true
         if (claims.length > 0) {
           claimedAny = true
@@ -547,7 +582,12 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (next > 0) ready = ready.slice(next)
       if (unfinished() === 0 && ready.length === 0 && unwritten.length === 0) {
         if (yielding) return { _tag: "Yield" } satisfies DrainEnd
-        if (exhausted) return { _tag: "Idle", claimedAny } satisfies DrainEnd
+        if (exhausted) {
+          const nextDue = claimNextDue === undefined
+            ? undefined
+            : Math.min(claimNextDue ?? Infinity, earliestRetry)
+          return { _tag: "Idle", claimedAny, nextDue: nextDue === Infinity ? null : nextDue } satisfies DrainEnd
+        }
         continue
       }
       const canLaunch = ready.length > 0 && unfinished() < limit
@@ -579,10 +619,15 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
           return within({ _tag: "Probe", at: end.until })
         case "Idle": {
           if (dirty) continue
-          const nextDue = yield* queue.nextDueAt(destinationId, ordered).pipe(retryTransient(), Effect.orDie)
-          if (Option.isNone(nextDue)) return done
+          let nextDue = end.nextDue
+          if (nextDue === undefined) {
+            // Ordered: a key's next intent became claimable as the one before it ended.
+            const asked = yield* queue.nextDueAt(destinationId, true).pipe(retryTransient(), Effect.orDie)
+            nextDue = Option.isNone(asked) ? null : asked.value.getTime()
+          }
+          if (nextDue === null) return done
           // A backlog that could not be claimed just now (rows locked by another transaction) is not spun on.
-          const at = Math.max(nextDue.value.getTime(), end.claimedAny ? 0 : clock.unsafeCurrentTimeMillis() + EMPTY_PASS_PAUSE_MS)
+          const at = Math.max(nextDue, end.claimedAny ? 0 : clock.unsafeCurrentTimeMillis() + EMPTY_PASS_PAUSE_MS)
           if (at <= clock.unsafeCurrentTimeMillis()) continue
           return within({ _tag: "WakeAt", at })
         }
@@ -600,7 +645,10 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       moreWork = true
       nudge()
     },
-    reconfigure: () => changed.unsafeOpen(),
+    reconfigure: () => {
+      reread = true
+      nudge()
+    },
     woken: () => dirty
   } satisfies DestinationWorker
 })

@@ -24,7 +24,10 @@ export interface RequestTemplate {
   readonly keys: (atMs: number) => Array.NonEmptyReadonlyArray<SigningKey>
 }
 
-export const requestTemplate = (destination: DeliveryDestination, target: Target): RequestTemplate => {
+export const requestTemplate = (
+  destination: Destination & Pick<DeliveryDestination, "previousSecrets">,
+  target: Target
+): RequestTemplate => {
   const current = destination.webhook.signingSecret
   const decoded = new Map([current, ...destination.previousSecrets.map((entry) => entry.secret)].map((secret) => [secret, signingKey(secret)]))
   const onlyCurrent = [decoded.get(current)!] as const

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
-import { Clock, Deferred, Effect, Layer, TestClock } from "effect"
+import { Clock, Deferred, Effect, Layer, Option, TestClock } from "effect"
 import { DestinationDrains } from "../src/DestinationDrains"
 import { DestinationWatch } from "../src/DestinationWatch"
 import { DispatcherConfig } from "../src/DispatcherConfig"
@@ -121,7 +121,9 @@ describe("owner-checked completion", () => {
       const sql = yield* SqlClient.SqlClient
       const { destinationId, intentIds } = yield* seedBacklog({ url: "http://127.0.0.1:9/unused", intents: 1 })
       const claimAs = (owner: string) =>
-        queue.claim({ destinationId, limit: 10, maxBytes: 1_000_000, leaseMs: 4_000, owner, held: [] })
+        queue.claim({ destinationId, limit: 10, maxBytes: 1_000_000, leaseMs: 4_000, owner, held: [] }).pipe(
+          Effect.map((claim) => claim.intents)
+        )
 
       const [first] = yield* claimAs("worker-a")
       expect(first.intentId).toBe(intentIds[0])
@@ -159,7 +161,7 @@ describe("OutcomeWriter", () => {
       const writer = yield* OutcomeWriter
       const sql = yield* SqlClient.SqlClient
       const { destinationId } = yield* seedBacklog({ url: "http://127.0.0.1:9/unused", intents: 3 })
-      const claims = yield* queue.claim({ destinationId, limit: 10, maxBytes: 1_000_000, leaseMs: 60_000, owner: "w", held: [] })
+      const { intents: claims } = yield* queue.claim({ destinationId, limit: 10, maxBytes: 1_000_000, leaseMs: 60_000, owner: "w", held: [] })
       expect(claims).toHaveLength(3)
       const at = new Date(yield* Clock.currentTimeMillis)
       const outcomes = claims.map((claim, i): AttemptOutcome => ({
@@ -199,7 +201,9 @@ describe("claims", () => {
         UPDATE events SET payload = jsonb_build_object('blob', repeat('x', 100000))
         WHERE id IN (SELECT event_id FROM delivery_intents WHERE destination_id = ${destinationId})`
       const claimAs = (owner: string, maxBytes: number) =>
-        queue.claim({ destinationId, limit: 10, maxBytes, leaseMs: 60_000, owner, held: [] })
+        queue.claim({ destinationId, limit: 10, maxBytes, leaseMs: 60_000, owner, held: [] }).pipe(
+          Effect.map((claim) => claim.intents)
+        )
       // ~100 KB each: the third starts below 250 KB, the fourth would start above it
       const first = yield* claimAs("a", 250_000)
       expect(first).toHaveLength(3)
@@ -207,4 +211,42 @@ describe("claims", () => {
       expect(yield* claimAs("b", 1)).toHaveLength(1)
       expect(yield* claimAs("c", 100_000_000)).toHaveLength(6)
     }).pipe(Effect.provide(Layer.provideMerge(DeliveryQueue.Default, TestDatabase.layer))))
+
+  it.effect("tell the destination's version as of the claim and when the work left falls due", () =>
+    Effect.gen(function*() {
+      const queue = yield* DeliveryQueue
+      const destinations = yield* DestinationRepo
+      const sql = yield* SqlClient.SqlClient
+      const { destinationId, intentIds } = yield* seedBacklog({ url: "http://127.0.0.1:9/unused", intents: 4 })
+      const now = yield* Clock.currentTimeMillis
+      // Two due, one due in a minute, one in an hour: a claim of one leaves a due one behind.
+      yield* sql`UPDATE delivery_intents SET next_attempt_at = ${new Date(now + 60_000)} WHERE id = ${intentIds[2]}`
+      yield* sql`UPDATE delivery_intents SET next_attempt_at = ${new Date(now + 3_600_000)} WHERE id = ${intentIds[3]}`
+      const claimAs = (owner: string, limit: number, held: ReadonlyArray<string> = []) =>
+        queue.claim({ destinationId, limit, maxBytes: 1_000_000, leaseMs: 60_000, owner, held: held as never })
+      const read = yield* destinations.forDelivery(destinationId)
+      const version = read.pipe(Option.map((destination) => destination.version), Option.getOrThrow)
+
+      const first = yield* claimAs("a", 1)
+      expect(first.intents).toHaveLength(1)
+      expect(first.destinationVersion).toBe(version)
+      expect(first.nextDueAt?.getTime()).toBeLessThanOrEqual(now)
+      const second = yield* claimAs("a", 10, [first.intents[0].intentId])
+      expect(second.intents).toHaveLength(1)
+      // Leased (by either claim) or held, an intent is not what falls due next: the minute's one is.
+      expect(second.nextDueAt?.getTime()).toBe(now + 60_000)
+
+      // Any write to the destination changes its version, the breaker's included (which tells the
+      // versions around it, so a drain can keep its settings); deleted, it has none.
+      const health = yield* destinations.recordHealth(destinationId, { state: "closed", consecutiveFailures: 1, openedAt: null, failing: true })
+      const afterHealth = yield* claimAs("b", 10)
+      expect(afterHealth.intents).toHaveLength(0)
+      expect(afterHealth.destinationVersion).not.toBe(version)
+      expect(Option.getOrThrow(health)).toEqual({ before: version, after: afterHealth.destinationVersion })
+      yield* sql`UPDATE destinations SET deleted_at = now() WHERE id = ${destinationId}`
+      expect((yield* claimAs("b", 10)).destinationVersion).toBeNull()
+    }).pipe(Effect.provide(Layer.provideMerge(
+      Layer.merge(DeliveryQueue.Default, DestinationRepo.Default),
+      TestDatabase.layer
+    ))))
 })

@@ -4,6 +4,7 @@ import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { Clock, Effect, Option } from "effect"
 import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
+import { DESTINATION_VERSION } from "./DestinationRepo"
 import { eventStatusCase } from "./EventStatusSql"
 import { storableText } from "./SqlFailure"
 
@@ -26,6 +27,19 @@ export interface ClaimedIntent {
     readonly createdAt: Date
     readonly expiresAt: Date | null
   }
+}
+
+/** What a claim leased, and what the same statement saw of the destination. */
+export interface Claim {
+  readonly intents: ReadonlyArray<ClaimedIntent>
+  /** The destination's version (`DeliveryDestination.version`) as of the claim; `null`: it was deleted. */
+  readonly destinationVersion: string | null
+  /**
+   * Unordered claims: when the first open intent nobody holds that this claim did not take falls
+   * due (`null`: none). Always `null` for ordered claims: there a key's next intent becomes
+   * claimable only once the one before it has ended.
+   */
+  readonly nextDueAt: Date | null
 }
 
 /** The outcome of one attempt and what becomes of its intent. */
@@ -85,8 +99,11 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           ORDER BY next_attempt_at, seq
           LIMIT ${options.limit}
           FOR UPDATE SKIP LOCKED`
+      // Each row also carries the destination's version (null: deleted), read in the statement that
+      // claims, so a change committed before an intent's event is seen with that intent's claim; and
+      // when the work left after this claim falls due, so a drain needs no statement to learn it.
       const rows = yield* sql<{
-        id: string
+        id: string | null
         tenant_id: string
         event_id: string
         destination_id: string
@@ -99,6 +116,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         headers: Record<string, string>
         created_at: Date
         expires_at: Date | null
+        destination_version: string | null
+        next_due_at: Date | null
       }>`
         WITH due AS (${due}), loaded AS MATERIALIZED (
           SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
@@ -108,17 +127,31 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           SELECT loaded.*, sum(octet_length(payload_json)) OVER (ORDER BY next_attempt_at, seq
             ROWS UNBOUNDED PRECEDING) - octet_length(payload_json) AS bytes_before
           FROM loaded
+        ), claimed AS (
+          UPDATE delivery_intents i
+          SET lease_until = ${at}::timestamptz + make_interval(secs => ${options.leaseMs / 1000}),
+            lease_owner = ${options.owner}
+          FROM sized
+          WHERE i.id = sized.id AND sized.bytes_before < ${options.maxBytes}
+          RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
+            sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
+            sized.expires_at
         )
-        UPDATE delivery_intents i
-        SET lease_until = ${at}::timestamptz + make_interval(secs => ${options.leaseMs / 1000}),
-          lease_owner = ${options.owner}
-        FROM sized
-        WHERE i.id = sized.id AND sized.bytes_before < ${options.maxBytes}
-        RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
-          sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
-          sized.expires_at`
-      return rows
-        .map((row): ClaimedIntent => ({
+        SELECT claimed.*, about.destination_version, about.next_due_at FROM (
+          SELECT (SELECT ${sql.literal(DESTINATION_VERSION)} FROM destinations
+            WHERE id = ${options.destinationId} AND deleted_at IS NULL) AS destination_version,
+          ${options.ordered ? sql`NULL::timestamptz` : sql`(
+            SELECT n.next_attempt_at FROM delivery_intents n
+            WHERE n.destination_id = ${options.destinationId} AND n.status IN ('pending', 'retrying')
+              AND (n.lease_until IS NULL OR n.lease_until < ${at})
+              AND NOT (n.id = ANY(${options.held}::text[])) AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.id = n.id)
+            ORDER BY n.next_attempt_at, n.seq
+            LIMIT 1)`} AS next_due_at
+        ) about LEFT JOIN claimed ON true`
+      const intents: Array<ClaimedIntent> = []
+      for (const row of rows) {
+        if (row.id === null) continue
+        intents.push({
           intentId: row.id as IntentId,
           tenantId: row.tenant_id,
           eventId: row.event_id,
@@ -135,22 +168,30 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
             createdAt: row.created_at,
             expiresAt: row.expires_at
           }
-        }))
-        .sort((a, b) => a.intentId < b.intentId ? -1 : 1)
+        })
+      }
+      intents.sort((a, b) => a.intentId < b.intentId ? -1 : 1)
+      return {
+        intents,
+        destinationVersion: rows[0]?.destination_version ?? null,
+        nextDueAt: rows[0]?.next_due_at ?? null
+      } satisfies Claim
     })
 
     /**
-     * Writes a batch of outcomes: attempts, intents and event counters, three statements in one
-     * transaction. Every attempt is stored; an intent changes only while the outcome's writer still
-     * holds its lease (a worker whose lease lapsed and was taken over records its attempt, nothing
-     * more). Text Postgres cannot hold is stored with a marker in place of the NUL characters.
+     * Writes a batch of outcomes: attempts, intents and event counters, in one statement (so one
+     * round trip, atomic without a transaction of its own). Every attempt is stored; an intent changes
+     * only while the outcome's writer still holds its lease (a worker whose lease lapsed and was taken
+     * over records its attempt, nothing more). Text Postgres cannot hold is stored with a marker in
+     * place of the NUL characters.
      */
     const complete = Effect.fn("DeliveryQueue.complete")(function*(outcomes: ReadonlyArray<AttemptOutcome>) {
       if (outcomes.length === 0) return
       const column = <A>(f: (outcome: AttemptOutcome) => A) => outcomes.map(f)
       const storableOrNull = (text: string | null | undefined) => text == null ? null : storableText(text)
-      yield* sql.withTransaction(Effect.gen(function*() {
-        yield* sql`
+      // Data-modifying CTEs run to completion whether or not anything reads them.
+      yield* sql`
+        WITH attempts AS (
           INSERT INTO delivery_attempts (id, tenant_id, intent_id, event_id, destination_id, attempt_number, status,
             duration_ms, response_status, response_headers, response_body, error_code, error_message, started_at,
             completed_at)
@@ -174,37 +215,35 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
             ${column((o) => o.startedAt)}::timestamptz[],
             ${column((o) => o.completedAt)}::timestamptz[]
           ) AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
-            response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)`
-        yield* sql`
-          WITH x AS (
-            SELECT * FROM unnest(
-              ${column((o) => o.claim.intentId)}::text[],
-              ${column((o) => o.claim.leaseOwner)}::text[],
-              ${column((o) => o.next.status)}::text[],
-              ${column((o) => (o.next.status === "retrying" ? o.next.at : null))}::timestamptz[],
-              ${column((o) => o.claim.attemptNumber)}::int[],
-              ${column((o) => o.error?.code ?? null)}::text[],
-              ${column((o) => storableOrNull(o.error?.message))}::text[],
-              ${column((o) => o.completedAt)}::timestamptz[]
-            ) AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message,
-              attempted_at)
-          ), updated AS (
-            UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
-              attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
-              error_code = x.error_code, error_message = x.error_message,
-              lease_until = NULL, lease_owner = NULL, updated_at = now()
-            FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
-            RETURNING i.event_id, i.status
-          ), counts AS (
-            SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed
-            FROM updated GROUP BY event_id
-          )
-          UPDATE events e SET success_count = e.success_count + counts.succeeded,
-            failure_count = e.failure_count + counts.failed,
-            status = ${eventStatusCase(sql, "e.success_count + counts.succeeded", "e.failure_count + counts.failed")}
-          FROM counts WHERE e.id = counts.event_id AND counts.succeeded + counts.failed > 0`
-      }))
+            response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)
+        ), x AS (
+          SELECT * FROM unnest(
+            ${column((o) => o.claim.intentId)}::text[],
+            ${column((o) => o.claim.leaseOwner)}::text[],
+            ${column((o) => o.next.status)}::text[],
+            ${column((o) => (o.next.status === "retrying" ? o.next.at : null))}::timestamptz[],
+            ${column((o) => o.claim.attemptNumber)}::int[],
+            ${column((o) => o.error?.code ?? null)}::text[],
+            ${column((o) => storableOrNull(o.error?.message))}::text[],
+            ${column((o) => o.completedAt)}::timestamptz[]
+          ) AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message,
+            attempted_at)
+        ), updated AS (
+          UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
+            attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
+            error_code = x.error_code, error_message = x.error_message,
+            lease_until = NULL, lease_owner = NULL, updated_at = now()
+          FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
+          RETURNING i.event_id, i.status
+        ), counts AS (
+          SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'failed')::int AS failed
+          FROM updated GROUP BY event_id
+        )
+        UPDATE events e SET success_count = e.success_count + counts.succeeded,
+          failure_count = e.failure_count + counts.failed,
+          status = ${eventStatusCase(sql, "e.success_count + counts.succeeded", "e.failure_count + counts.failed")}
+        FROM counts WHERE e.id = counts.event_id AND counts.succeeded + counts.failed > 0`
     })
 
     /** Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch, destination disabled). */

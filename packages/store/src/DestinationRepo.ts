@@ -77,14 +77,25 @@ export const toDestination = (row: DestinationRow) =>
     updatedAt: utc(row.updated_at)
   })
 
-/** The dispatcher's view of a destination: also the replaced secrets, which the API never shows. */
+/**
+ * A destination row's version: Postgres's id of the transaction that last wrote the row, so every
+ * write changes it, whatever clock the writer used and however close two writes come.
+ */
+export const DESTINATION_VERSION = "xmin::text"
+
+/**
+ * The dispatcher's view of a destination: also the replaced secrets, which the API never shows, and
+ * the row's version, which tells a drain that what it works with is still what is stored.
+ */
 export interface DeliveryDestination extends Destination {
   readonly previousSecrets: ReadonlyArray<PreviousSecret>
+  readonly version: string
 }
 
-const toDeliveryDestination = (row: DestinationRow): DeliveryDestination =>
+const toDeliveryDestination = (row: DestinationRow & { readonly version: string }): DeliveryDestination =>
   Object.assign(toDestination(row), {
-    previousSecrets: row.previous_secrets.map((entry) => ({ secret: entry.secret, expiresAt: new Date(entry.expiresAt) }))
+    previousSecrets: row.previous_secrets.map((entry) => ({ secret: entry.secret, expiresAt: new Date(entry.expiresAt) })),
+    version: row.version
   })
 
 /**
@@ -227,21 +238,25 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
 
     /** The dispatcher's view: any tenant, deleted ones excluded, previous secrets included. */
     const forDelivery = Effect.fn("DestinationRepo.forDelivery")(function*(id: DestinationId) {
-      const rows = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE id = ${id} AND deleted_at IS NULL`
+      const rows = yield* sql<DestinationRow & { version: string }>`
+        SELECT *, ${sql.literal(DESTINATION_VERSION)} AS version FROM destinations WHERE id = ${id} AND deleted_at IS NULL`
       return Option.map(Option.fromNullable(rows[0]), toDeliveryDestination)
     })
 
     /** The dispatcher's view of many destinations at once, by id; deleted ones are absent. */
     const forDeliveryAll = Effect.fn("DestinationRepo.forDeliveryAll")(function*(ids: ReadonlyArray<DestinationId>) {
-      const rows = yield* sql<DestinationRow>`SELECT * FROM destinations WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
+      const rows = yield* sql<DestinationRow & { version: string }>`
+        SELECT *, ${sql.literal(DESTINATION_VERSION)} AS version FROM destinations
+        WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
       return new Map(rows.map((row) => [row.id as DestinationId, toDeliveryDestination(row)]))
     })
 
-    /** When each of these destinations last changed (epoch ms); deleted ones are absent. */
+    /** The version of each of these destinations (`DeliveryDestination.version`); deleted ones are absent. */
     const versions = Effect.fn("DestinationRepo.versions")(function*(ids: ReadonlyArray<DestinationId>) {
-      const rows = yield* sql<{ id: string; updated_at: Date }>`
-        SELECT id, updated_at FROM destinations WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
-      return new Map(rows.map((row) => [row.id as DestinationId, row.updated_at.getTime()]))
+      const rows = yield* sql<{ id: string; version: string }>`
+        SELECT id, ${sql.literal(DESTINATION_VERSION)} AS version FROM destinations
+        WHERE id = ANY(${ids}::text[]) AND deleted_at IS NULL`
+      return new Map(rows.map((row) => [row.id as DestinationId, row.version]))
     })
 
     /**
@@ -274,18 +289,25 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
       }
     )
 
-    /** Persists the circuit breaker so the API shows it; `failingSince` tracks continuous failure. */
+    /**
+     * Persists the circuit breaker so the API shows it; `failingSince` tracks continuous failure.
+     * Answers the destination's version just before and just after this write, so a drain whose
+     * settings were the version before keeps them (nothing it delivers with changed).
+     */
     const recordHealth = Effect.fn("DestinationRepo.recordHealth")(function*(id: DestinationId, health: {
       readonly state: CircuitState
       readonly consecutiveFailures: number
       readonly openedAt: Date | null
       readonly failing: boolean
     }) {
-      yield* sql`
-        UPDATE destinations SET circuit_state = ${health.state}, circuit_failures = ${health.consecutiveFailures},
+      const rows = yield* sql<{ before: string; after: string }>`
+        WITH before AS (SELECT id, ${sql.literal(DESTINATION_VERSION)} AS version FROM destinations WHERE id = ${id} FOR UPDATE)
+        UPDATE destinations d SET circuit_state = ${health.state}, circuit_failures = ${health.consecutiveFailures},
           circuit_opened_at = ${health.openedAt},
-          failing_since = CASE WHEN ${health.failing} THEN COALESCE(failing_since, now()) ELSE NULL END
-        WHERE id = ${id}`
+          failing_since = CASE WHEN ${health.failing} THEN COALESCE(d.failing_since, now()) ELSE NULL END
+        FROM before WHERE d.id = before.id
+        RETURNING before.version AS before, d.${sql.literal(DESTINATION_VERSION)} AS after`
+      return Option.fromNullable(rows[0])
     })
 
     /** Disables a destination that has failed without a success for longer than `afterMs`. */
