@@ -148,7 +148,6 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         turn.worker = worker
         return yield* worker.run
       }).pipe(
-        Effect.scoped,
         Effect.catchAllCause((cause) =>
           Effect.as(Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause), done)
         ),

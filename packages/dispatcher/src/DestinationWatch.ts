@@ -48,13 +48,14 @@ export class DestinationWatch extends Effect.Service<DestinationWatch>()("@signa
 
     /**
      * Calls `seen` whenever `destinationId` is found changed since the version the watcher has, or
-     * deleted, for as long as the scope is open.
+     * deleted, until the returned function is called (plain calls: a drain watches without a scope).
      */
-    const watch = (destinationId: DestinationId, watcher: Watcher) =>
-      Effect.acquireRelease(
-        Effect.sync(() => watchers.set(destinationId, watcher)),
-        () => Effect.sync(() => watchers.delete(destinationId))
-      )
+    const watch = (destinationId: DestinationId, watcher: Watcher) => {
+      watchers.set(destinationId, watcher)
+      return () => {
+        if (watchers.get(destinationId) === watcher) watchers.delete(destinationId)
+      }
+    }
 
     return { watch } as const
   })

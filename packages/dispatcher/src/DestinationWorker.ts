@@ -149,8 +149,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
   const attempting = new Set<IntentId>()
-  // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
-  yield* (yield* LeaseKeeper).hold(owner, claimed)
+  const leaseKeeper = yield* LeaseKeeper
   const breakerConfig = {
     ...CircuitBreaker.defaultConfig,
     failureThreshold: config.circuitFailureThreshold,
@@ -195,7 +194,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     })
   })
 
-  const breakerFor = Effect.fn("DestinationWorker.breaker")(function*(destination: Destination) {
+  const breakerFor = Effect.fnUntraced(function*(destination: Destination) {
     if (standing.breaker !== undefined) return standing.breaker
     const persisted = destination.circuit
     standing.breaker = yield* CircuitBreaker.make({
@@ -212,7 +211,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   })
 
   // The token bucket outlives the turn (a new turn must not start with a full one), rebuilt only when the limit changes.
-  const limiterFor = Effect.fn("DestinationWorker.limiter")(function*(rate: number | null) {
+  const limiterFor = Effect.fnUntraced(function*(rate: number | null) {
     if (standing.limiter?.rate === rate) return standing.limiter.apply
     const apply = rate === null
       ? unlimited
@@ -233,7 +232,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     )
 
   /** The breaker as the API shows it; written only when it changed. */
-  const persistHealth = Effect.fn("DestinationWorker.persistHealth")(function*() {
+  const persistHealth = Effect.fnUntraced(function*() {
     if (standing.breaker === undefined) return
     const state = yield* standing.breaker.state
     const key = `${state.status}:${state.consecutiveFailures}`
@@ -404,7 +403,17 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   /** Deleted (or never existed): whatever it still had open ends now, counted on its events. */
   const endDeleted = queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
 
-  const drain = Effect.fn("DestinationWorker.drain")(function*() {
+  /** What the current drain pass must do when it ends, however it ends: land what it has out, stop watching. */
+  let landing: Effect.Effect<void> = Effect.void
+  let unwatch: () => void = () => {}
+  const endPass = Effect.suspend(() => landing).pipe(
+    Effect.ensuring(Effect.sync(() => {
+      unwatch()
+      landing = Effect.void
+    }))
+  )
+
+  const pass = Effect.gen(function*() {
     // The settings of an earlier turn serve as long as every claim finds the destination's version
     // unchanged: a change the API answered (a rotated secret) applies to the next event's claim.
     let settings: Settings
@@ -428,7 +437,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     // when the API says it changed (a `Reconfigure`) or a claim found a newer version; applied at the
     // top of the loop.
     let latest: Option.Option<DeliveryDestination> | undefined
-    yield* watch.watch(destinationId, {
+    unwatch = watch.watch(destinationId, {
       version: () => settings.version,
       seen: (read) => {
         latest = read
@@ -465,10 +474,10 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         yield* progress
       }
     })
-    yield* Effect.addFinalizer(() => land)
+    landing = land
 
     /** Claimed here but not started yet, in due order. */
-    let ready: Array<ClaimedIntent> = []
+    let ready: ReadonlyArray<ClaimedIntent> = []
     let exhausted = false
     let claimedAny = false
     /** When the work the last claim left falls due (epoch ms); `null`: none; `undefined`: not told (ordered). */
@@ -529,6 +538,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (ready.length === 0 && !exhausted && !(probing && flying > 0)) {
         const maxConcurrency = settings.template.destination.maxConcurrency
         const limit = probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2))
+        // Not interruptible between its statement and the claims joining `claimed`: whatever it
+        // leased is then either attempted or given back, never left to lapse.
         const claim = yield* queue.claim({
           destinationId,
           limit,
@@ -537,7 +548,16 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
           owner,
           held: [...claimed],
           ordered
-        }).pipe(retryTransient(), Effect.orDie)
+        }).pipe(
+          Effect.tap((claim) =>
+            Effect.sync(() => {
+              for (const intent of claim.intents) claimed.add(intent.intentId)
+            })
+          ),
+          Effect.uninterruptible,
+          retryTransient(),
+          Effect.orDie
+        )
         if (claim.destinationVersion !== settings.version) {
           // Changed (or deleted) since it was read: what was claimed goes back, to be claimed again
           // under the destination as it is now.
@@ -553,7 +573,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         if (claims.length < limit) exhausted = true
         if (claims.length > 0) {
           claimedAny = true
-          for (const claim of claims) claimed.add(claim.intentId)
           ready = claims
         }
       }
@@ -594,7 +613,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       const canClaim = ready.length === 0 && !exhausted && !(probing && flying > 0)
       if (finished.length === 0 && unwritten.length === 0 && !rejected && !canLaunch && !canClaim) yield* progress
     }
-  }, Effect.scoped)
+  })
+  const drain = () => Effect.ensuring(pass, endPass)
 
   /** Gives back what this worker holds but never attempted: on shutdown or hand-over nothing waits for a lease to lapse. */
   const releaseClaims = Effect.suspend(() =>
@@ -605,7 +625,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const within = (next: Next & { readonly at: number }): Next =>
     next.at - clock.unsafeCurrentTimeMillis() > config.maxSleepMs ? done : next
 
-  const run: Effect.Effect<Next> = Effect.gen(function*() {
+  const turn: Effect.Effect<Next> = Effect.gen(function*() {
     while (true) {
       dirty = false
       const end = yield* drain()
@@ -633,10 +653,22 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         }
       }
     }
-  }).pipe(
-    Effect.ensuring(Effect.uninterruptible(saveHealth(retryDatabaseWhileStopping).pipe(Effect.zipRight(releaseClaims)))),
-    Effect.withSpan("DestinationWorker.run", { attributes: { "signal.destination_id": destinationId } })
-  )
+  })
+
+  const run: Effect.Effect<Next> = Effect.suspend(() => {
+    // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
+    const letGo = leaseKeeper.hold(owner, claimed)
+    return Effect.ensuring(
+      turn,
+      Effect.uninterruptible(saveHealth(retryDatabaseWhileStopping).pipe(
+        Effect.zipRight(releaseClaims),
+        Effect.ensuring(Effect.sync(letGo))
+      ))
+    )
+  }).pipe(Effect.withSpan("DestinationWorker.run", {
+    captureStackTrace: false,
+    attributes: { "signal.destination_id": destinationId }
+  }))
 
   return {
     run,

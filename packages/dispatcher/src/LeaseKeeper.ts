@@ -34,12 +34,16 @@ export class LeaseKeeper extends Effect.Service<LeaseKeeper>()("@signal/dispatch
       )
     ))
 
-    /** Renews `held` (read at each renewal) under `owner` for as long as the scope is open. */
-    const hold = (owner: string, held: ReadonlySet<IntentId>) =>
-      Effect.acquireRelease(
-        Effect.sync(() => holders.set(owner, held)),
-        () => Effect.sync(() => holders.delete(owner))
-      )
+    /**
+     * Renews `held` (read at each renewal) under `owner` until the returned function is called. Plain
+     * calls, not a scope: a drain's turn holds and lets go without a finalizer's bookkeeping.
+     */
+    const hold = (owner: string, held: ReadonlySet<IntentId>) => {
+      holders.set(owner, held)
+      return () => {
+        holders.delete(owner)
+      }
+    }
 
     return { hold } as const
   })

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Config, Context, Duration, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Pg from "pg"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as Migrations from "./Migrations"
 
@@ -14,11 +15,40 @@ const poolConfig = (url: Redacted.Redacted<string>, size: Config.Config<number>,
     applicationName: Config.succeed(applicationName)
   })
 
-/** A pool on the given URL; connection failures surface within the connect timeout, never hang. */
+/**
+ * The main pool's `pg` pool itself, for the delivery hot path's prepared statements
+ * (`PreparedStatement`); they share its connections with everything `SqlClient` runs.
+ */
+export class Pool extends Context.Tag("@signal/store/Pool")<Pool, Pg.Pool>() {}
+
+/**
+ * A pool on the given URL, as `SqlClient` and as `Pool`; connection failures surface within the
+ * connect timeout, never hang.
+ */
 export const clientLayer = (url: Redacted.Redacted<string>) =>
-  PgClient.layerConfig(
-    poolConfig(url, Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20)), "signal")
-  )
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const size = yield* Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20))
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const pool = new Pg.Pool({
+          connectionString: Redacted.value(url),
+          max: size,
+          // pg's pool applies this to waiting for a free connection too: callers that can wait limit themselves first
+          connectionTimeoutMillis: 3_000,
+          idleTimeoutMillis: 60_000,
+          application_name: "signal"
+        })
+        // A connection that fails while idle is dropped by the pool; the next statement gets a fresh one.
+        pool.on("error", () => {})
+        return pool
+      }),
+      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption(1_000))
+    )
+    return Layer.merge(
+      Layer.succeed(Pool, pool),
+      PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "signal" })
+    )
+  }))
 
 /** Connections of the ingest pool unless `SIGNAL_DB_INGEST_POOL_SIZE` says otherwise. */
 export const DEFAULT_INGEST_POOL_SIZE = 8

@@ -4,8 +4,8 @@ import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { Clock, Effect, Option } from "effect"
 import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
-import { DESTINATION_VERSION } from "./DestinationRepo"
-import { eventStatusCase } from "./EventStatusSql"
+import { Pool } from "./Database"
+import * as DeliveryStatements from "./DeliveryStatements"
 import { storableText } from "./SqlFailure"
 
 /** A due intent, leased to one worker, with what its request needs. */
@@ -58,6 +58,7 @@ export interface AttemptOutcome {
 export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/store/DeliveryQueue", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const pool = yield* Pool
     // Lease and due times compare with the engine's Clock, so TestClock drives them like every other timer.
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -68,7 +69,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * except for the intents in `held`, which this worker is still working on. Ordered, a key whose
      * first open intent is held, leased, locked or not due yet yields nothing: its next intent waits.
      */
-    const claim = Effect.fn("DeliveryQueue.claim")(function*(options: {
+    const claim = Effect.fn("DeliveryQueue.claim", { captureStackTrace: false, kind: "client" })(function*(options: {
       readonly destinationId: DestinationId
       readonly limit: number
       readonly maxBytes: number
@@ -79,75 +80,13 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       readonly ordered?: boolean
     }) {
       const at = yield* now
-      const due = options.ordered
-        ? sql`
-          SELECT i.id, i.event_id, i.next_attempt_at, i.seq FROM (
-            SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
-            WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
-            ORDER BY coalesce(ordering_key, ''), seq
-          ) head JOIN delivery_intents i ON i.id = head.id
-          WHERE head.next_attempt_at <= ${at} AND (head.lease_until IS NULL OR head.lease_until < ${at})
-            AND NOT (i.id = ANY(${options.held}::text[]))
-          ORDER BY head.next_attempt_at, head.seq
-          LIMIT ${options.limit}
-          FOR UPDATE OF i SKIP LOCKED`
-        : sql`
-          SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
-          WHERE destination_id = ${options.destinationId} AND status IN ('pending', 'retrying')
-            AND next_attempt_at <= ${at} AND (lease_until IS NULL OR lease_until < ${at})
-            AND NOT (id = ANY(${options.held}::text[]))
-          ORDER BY next_attempt_at, seq
-          LIMIT ${options.limit}
-          FOR UPDATE SKIP LOCKED`
       // Each row also carries the destination's version (null: deleted), read in the statement that
       // claims, so a change committed before an intent's event is seen with that intent's claim; and
       // when the work left after this claim falls due, so a drain needs no statement to learn it.
-      const rows = yield* sql<{
-        id: string | null
-        tenant_id: string
-        event_id: string
-        destination_id: string
-        attempt_count: number
-        traceparent: string | null
-        sender_id: string
-        type: string
-        topics: ReadonlyArray<string>
-        payload_json: string
-        headers: Record<string, string>
-        created_at: Date
-        expires_at: Date | null
-        destination_version: string | null
-        next_due_at: Date | null
-      }>`
-        WITH due AS (${due}), loaded AS MATERIALIZED (
-          SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
-            e.headers, e.created_at, e.expires_at
-          FROM due JOIN events e ON e.id = due.event_id
-        ), sized AS (
-          SELECT loaded.*, sum(octet_length(payload_json)) OVER (ORDER BY next_attempt_at, seq
-            ROWS UNBOUNDED PRECEDING) - octet_length(payload_json) AS bytes_before
-          FROM loaded
-        ), claimed AS (
-          UPDATE delivery_intents i
-          SET lease_until = ${at}::timestamptz + make_interval(secs => ${options.leaseMs / 1000}),
-            lease_owner = ${options.owner}
-          FROM sized
-          WHERE i.id = sized.id AND sized.bytes_before < ${options.maxBytes}
-          RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
-            sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
-            sized.expires_at
-        )
-        SELECT claimed.*, about.destination_version, about.next_due_at FROM (
-          SELECT (SELECT ${sql.literal(DESTINATION_VERSION)} FROM destinations
-            WHERE id = ${options.destinationId} AND deleted_at IS NULL) AS destination_version,
-          ${options.ordered ? sql`NULL::timestamptz` : sql`(
-            SELECT n.next_attempt_at FROM delivery_intents n
-            WHERE n.destination_id = ${options.destinationId} AND n.status IN ('pending', 'retrying')
-              AND (n.lease_until IS NULL OR n.lease_until < ${at})
-              AND NOT (n.id = ANY(${options.held}::text[])) AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.id = n.id)
-            ORDER BY n.next_attempt_at, n.seq
-            LIMIT 1)`} AS next_due_at
-        ) about LEFT JOIN claimed ON true`
+      const rows = yield* (options.ordered ? DeliveryStatements.claimOrdered : DeliveryStatements.claimUnordered).run(
+        pool,
+        [options.destinationId, at, options.held, options.limit, options.leaseMs / 1000, options.owner, options.maxBytes]
+      )
       const intents: Array<ClaimedIntent> = []
       for (const row of rows) {
         if (row.id === null) continue
@@ -155,7 +94,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           intentId: row.id as IntentId,
           tenantId: row.tenant_id,
           eventId: row.event_id,
-          destinationId: row.destination_id as DestinationId,
+          destinationId: row.destination_id,
           attemptNumber: row.attempt_count + 1,
           leaseOwner: options.owner,
           traceparent: row.traceparent,
@@ -185,66 +124,36 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * over records its attempt, nothing more). Text Postgres cannot hold is stored with a marker in
      * place of the NUL characters.
      */
-    const complete = Effect.fn("DeliveryQueue.complete")(function*(outcomes: ReadonlyArray<AttemptOutcome>) {
-      if (outcomes.length === 0) return
+    const complete = (outcomes: ReadonlyArray<AttemptOutcome>) => {
+      if (outcomes.length === 0) return Effect.void
       const column = <A>(f: (outcome: AttemptOutcome) => A) => outcomes.map(f)
       const storableOrNull = (text: string | null | undefined) => text == null ? null : storableText(text)
-      // Data-modifying CTEs run to completion whether or not anything reads them.
-      yield* sql`
-        WITH attempts AS (
-          INSERT INTO delivery_attempts (id, tenant_id, intent_id, event_id, destination_id, attempt_number, status,
-            duration_ms, response_status, response_headers, response_body, error_code, error_message, started_at,
-            completed_at)
-          SELECT x.id, x.tenant_id, x.intent_id, x.event_id, x.destination_id, x.attempt_number, x.status,
-            x.duration_ms, x.response_status, x.response_headers::jsonb, x.response_body, x.error_code,
-            x.error_message, x.started_at, x.completed_at
-          FROM unnest(
-            ${column((o) => o.attemptId)}::text[],
-            ${column((o) => o.claim.tenantId)}::text[],
-            ${column((o) => o.claim.intentId)}::text[],
-            ${column((o) => o.claim.eventId)}::text[],
-            ${column((o) => o.claim.destinationId)}::text[],
-            ${column((o) => o.claim.attemptNumber)}::int[],
-            ${column((o) => (o.succeeded ? "succeeded" : "failed"))}::text[],
-            ${column((o) => Math.max(0, o.completedAt.getTime() - o.startedAt.getTime()))}::int[],
-            ${column((o) => o.response?.statusCode ?? null)}::int[],
-            ${column((o) => (o.response ? storableHeaders(o.response.headers) : null))}::text[],
-            ${column((o) => storableOrNull(o.response?.body))}::text[],
-            ${column((o) => o.error?.code ?? null)}::text[],
-            ${column((o) => storableOrNull(o.error?.message))}::text[],
-            ${column((o) => o.startedAt)}::timestamptz[],
-            ${column((o) => o.completedAt)}::timestamptz[]
-          ) AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
-            response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)
-        ), x AS (
-          SELECT * FROM unnest(
-            ${column((o) => o.claim.intentId)}::text[],
-            ${column((o) => o.claim.leaseOwner)}::text[],
-            ${column((o) => o.next.status)}::text[],
-            ${column((o) => (o.next.status === "retrying" ? o.next.at : null))}::timestamptz[],
-            ${column((o) => o.claim.attemptNumber)}::int[],
-            ${column((o) => o.error?.code ?? null)}::text[],
-            ${column((o) => storableOrNull(o.error?.message))}::text[],
-            ${column((o) => o.completedAt)}::timestamptz[]
-          ) AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message,
-            attempted_at)
-        ), updated AS (
-          UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
-            attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
-            error_code = x.error_code, error_message = x.error_message,
-            lease_until = NULL, lease_owner = NULL, updated_at = now()
-          FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
-          RETURNING i.event_id, i.status
-        ), counts AS (
-          SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-            count(*) FILTER (WHERE status = 'failed')::int AS failed
-          FROM updated GROUP BY event_id
-        )
-        UPDATE events e SET success_count = e.success_count + counts.succeeded,
-          failure_count = e.failure_count + counts.failed,
-          status = ${eventStatusCase(sql, "e.success_count + counts.succeeded", "e.failure_count + counts.failed")}
-        FROM counts WHERE e.id = counts.event_id AND counts.succeeded + counts.failed > 0`
-    })
+      return DeliveryStatements.complete.run(pool, [
+        column((o) => o.attemptId),
+        column((o) => o.claim.tenantId),
+        column((o) => o.claim.intentId),
+        column((o) => o.claim.eventId),
+        column((o) => o.claim.destinationId),
+        column((o) => o.claim.attemptNumber),
+        column((o) => (o.succeeded ? "succeeded" : "failed")),
+        column((o) => Math.max(0, o.completedAt.getTime() - o.startedAt.getTime())),
+        column((o) => o.response?.statusCode ?? null),
+        column((o) => (o.response ? storableHeaders(o.response.headers) : null)),
+        column((o) => storableOrNull(o.response?.body)),
+        column((o) => o.error?.code ?? null),
+        column((o) => storableOrNull(o.error?.message)),
+        column((o) => o.startedAt),
+        column((o) => o.completedAt),
+        column((o) => o.claim.leaseOwner),
+        column((o) => o.next.status),
+        column((o) => (o.next.status === "retrying" ? o.next.at : null)),
+        column((o) => o.error?.code ?? null),
+        column((o) => storableOrNull(o.error?.message))
+      ]).pipe(
+        Effect.asVoid,
+        Effect.withSpan("DeliveryQueue.complete", { kind: "client", captureStackTrace: false, attributes: { "signal.outcomes": outcomes.length } })
+      )
+    }
 
     /** Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch, destination disabled). */
     const release = Effect.fn("DeliveryQueue.release")(function*(intentIds: ReadonlyArray<IntentId>, owner: string) {

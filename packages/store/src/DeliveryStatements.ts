@@ -1,0 +1,130 @@
+import type { DestinationId } from "@signal/domain/Ids"
+import { DESTINATION_VERSION } from "./DestinationRepo"
+import { eventStatusText } from "./EventStatusSql"
+import * as PreparedStatement from "./PreparedStatement"
+
+/** A claimed intent as the claim statement returns it; `id` is null on the row of a claim that took nothing. */
+export interface ClaimRow {
+  readonly id: string | null
+  readonly tenant_id: string
+  readonly event_id: string
+  readonly destination_id: DestinationId
+  readonly attempt_count: number
+  readonly traceparent: string | null
+  readonly sender_id: string
+  readonly type: string
+  readonly topics: ReadonlyArray<string>
+  readonly payload_json: string
+  readonly headers: Record<string, string>
+  readonly created_at: Date
+  readonly expires_at: Date | null
+  readonly destination_version: string | null
+  readonly next_due_at: Date | null
+}
+
+/**
+ * Parameters: $1 destination id, $2 now, $3 held intent ids, $4 row limit, $5 lease seconds,
+ * $6 lease owner, $7 payload bytes.
+ */
+const claimWith = (due: string, nextDue: string) => `
+  WITH due AS (${due}), loaded AS MATERIALIZED (
+    SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
+      e.headers, e.created_at, e.expires_at
+    FROM due JOIN events e ON e.id = due.event_id
+  ), sized AS (
+    SELECT loaded.*, sum(octet_length(payload_json)) OVER (ORDER BY next_attempt_at, seq
+      ROWS UNBOUNDED PRECEDING) - octet_length(payload_json) AS bytes_before
+    FROM loaded
+  ), claimed AS (
+    UPDATE delivery_intents i
+    SET lease_until = $2::timestamptz + make_interval(secs => $5::float8), lease_owner = $6::text
+    FROM sized
+    WHERE i.id = sized.id AND sized.bytes_before < $7::bigint
+    RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
+      sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
+      sized.expires_at
+  )
+  SELECT claimed.*, about.destination_version, about.next_due_at FROM (
+    SELECT (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = $1::text AND deleted_at IS NULL)
+      AS destination_version,
+    ${nextDue} AS next_due_at
+  ) about LEFT JOIN claimed ON true`
+
+/** Due intents in due order, each claim leaving the rest for the next. */
+export const claimUnordered = PreparedStatement.make<ClaimRow>(
+  "signal_claim",
+  claimWith(
+    `SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
+    WHERE destination_id = $1::text AND status IN ('pending', 'retrying')
+      AND next_attempt_at <= $2::timestamptz AND (lease_until IS NULL OR lease_until < $2::timestamptz)
+      AND NOT (id = ANY($3::text[]))
+    ORDER BY next_attempt_at, seq
+    LIMIT $4::bigint
+    FOR UPDATE SKIP LOCKED`,
+    `(SELECT n.next_attempt_at FROM delivery_intents n
+      WHERE n.destination_id = $1::text AND n.status IN ('pending', 'retrying')
+        AND (n.lease_until IS NULL OR n.lease_until < $2::timestamptz)
+        AND NOT (n.id = ANY($3::text[])) AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.id = n.id)
+      ORDER BY n.next_attempt_at, n.seq
+      LIMIT 1)`
+  )
+)
+
+/** The first open intent of each ordering key, when due and free; the ones behind it wait for it. */
+export const claimOrdered = PreparedStatement.make<ClaimRow>(
+  "signal_claim_ordered",
+  claimWith(
+    `SELECT i.id, i.event_id, i.next_attempt_at, i.seq FROM (
+      SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
+      WHERE destination_id = $1::text AND status IN ('pending', 'retrying')
+      ORDER BY coalesce(ordering_key, ''), seq
+    ) head JOIN delivery_intents i ON i.id = head.id
+    WHERE head.next_attempt_at <= $2::timestamptz AND (head.lease_until IS NULL OR head.lease_until < $2::timestamptz)
+      AND NOT (i.id = ANY($3::text[]))
+    ORDER BY head.next_attempt_at, head.seq
+    LIMIT $4::bigint
+    FOR UPDATE OF i SKIP LOCKED`,
+    "NULL::timestamptz"
+  )
+)
+
+/**
+ * Attempts, intents and event counters for a batch of outcomes, as arrays with one element per
+ * outcome: $1–$15 the attempts' columns, $16–$20 the intents' lease owner, status, next attempt
+ * time, error code and message (intent id, attempt number and completion time are the attempts').
+ * Data-modifying CTEs run to completion whether or not anything reads them.
+ */
+export const complete = PreparedStatement.make<never>(
+  "signal_complete",
+  `WITH attempts AS (
+    INSERT INTO delivery_attempts (id, tenant_id, intent_id, event_id, destination_id, attempt_number, status,
+      duration_ms, response_status, response_headers, response_body, error_code, error_message, started_at,
+      completed_at)
+    SELECT x.id, x.tenant_id, x.intent_id, x.event_id, x.destination_id, x.attempt_number, x.status,
+      x.duration_ms, x.response_status, x.response_headers::jsonb, x.response_body, x.error_code,
+      x.error_message, x.started_at, x.completed_at
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[],
+      $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+      AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
+      response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)
+  ), x AS (
+    SELECT * FROM unnest($3::text[], $16::text[], $17::text[], $18::timestamptz[], $6::int[], $19::text[],
+      $20::text[], $15::timestamptz[])
+      AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message, attempted_at)
+  ), updated AS (
+    UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
+      attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
+      error_code = x.error_code, error_message = x.error_message,
+      lease_until = NULL, lease_owner = NULL, updated_at = now()
+    FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
+    RETURNING i.event_id, i.status
+  ), counts AS (
+    SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+      count(*) FILTER (WHERE status = 'failed')::int AS failed
+    FROM updated GROUP BY event_id
+  )
+  UPDATE events e SET success_count = e.success_count + counts.succeeded,
+    failure_count = e.failure_count + counts.failed,
+    status = ${eventStatusText("e.success_count + counts.succeeded", "e.failure_count + counts.failed")}
+  FROM counts WHERE e.id = counts.event_id AND counts.succeeded + counts.failed > 0`
+)
