@@ -27,6 +27,7 @@
  *   BENCH_MODES=signal,raw,graphile (default those three; any of the modes above, in the order
  *   given), BENCH_FAST_PG=1 for a non-durable Postgres,
  *   BENCH_PROFILE_DIR=dir to write a CPU profile of Signal's process there,
+ *   BENCH_PG_STATEMENTS=1 to print, after each Signal run, the statements Postgres spent most time on,
  *   BENCH_SIGNAL_NODE_OPTIONS='--max-old-space-size=256' to run Signal's processes with Node flags
  *   (this and BENCH_SIGNAL_MAIN, another build's main.js, apply to every bench that starts Signal)
  *
@@ -46,7 +47,12 @@ const modes = (process.env.BENCH_MODES ?? "signal,raw,graphile").split(",")
 const MAX_CONCURRENCY = 16
 const filler = "x".repeat(640)
 
-const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
+/** BENCH_PG_STATEMENTS=1: Postgres counts its statements (pg_stat_statements), and each Signal run prints its top ones. */
+const countStatements = process.env.BENCH_PG_STATEMENTS === "1"
+const postgres = await startScratchPostgres({
+  durable: process.env.BENCH_FAST_PG !== "1",
+  flags: countStatements ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"] : []
+})
 const postmaster = Number(readFileSync(join(postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
 const receiver = await startReceiver()
 const ask = receiver.ask
@@ -222,6 +228,7 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
     await Promise.all(processes.map((proc) => proc.stop()))
     const db = new pg.Client({ connectionString: env.DATABASE_URL })
     await db.connect()
+    if (countStatements) await printStatements(db)
     const { rows } = await db.query<{ code: string; n: number }>(
       `SELECT coalesce(error_code, status) AS code, count(*)::int AS n FROM delivery_attempts
        WHERE status <> 'succeeded' GROUP BY 1 ORDER BY 2 DESC`
@@ -234,6 +241,24 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
     return `failed attempts: ${failed === "" ? "none" : failed}`
   }
   return { env, addDestination, publish, cpu, peak, stop }
+}
+
+/**
+ * What Postgres spent its time on in this database since the run began (BENCH_PG_STATEMENTS=1): the
+ * statements with the most execution time, with their calls and mean time, then started afresh.
+ */
+const printStatements = async (db: pg.Client) => {
+  await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+  const { rows } = await db.query<{ calls: string; total: number; mean: number; query: string }>(
+    `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, regexp_replace(query, '\\s+', ' ', 'g') AS query
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time DESC LIMIT 10`
+  )
+  console.log("  Postgres statements, by execution time (total ms, calls, mean µs):")
+  for (const row of rows) {
+    console.log(`    ${row.total.toFixed(0).padStart(7)} ${row.calls.padStart(7)} ${(row.mean * 1000).toFixed(0).padStart(6)}  ${row.query.slice(0, 110)}`)
+  }
+  await db.query("SELECT pg_stat_statements_reset()")
 }
 
 /** Every tenth destination hangs in the isolation run. */
