@@ -4,6 +4,7 @@ import type { DestinationId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
+import { ClaimBatcher } from "./ClaimBatcher"
 import { DestinationWatch } from "./DestinationWatch"
 import { type DestinationWorker, done, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
@@ -42,12 +43,20 @@ interface Remembered extends Standing {
  * destination's shard, and when the process stops every drain lands what it has out.
  */
 export class DestinationDrains extends Effect.Service<DestinationDrains>()("@signal/dispatcher/DestinationDrains", {
+  dependencies: [ClaimBatcher.Default],
   scoped: Effect.gen(function*() {
     const config = yield* DispatcherConfig
     const sharding = yield* Effect.serviceOption(Sharding.Sharding)
     const clock = yield* Effect.clock
     const runFork = yield* FiberSet.makeRuntime<
-      DeliveryQueue | DestinationRepo | HttpSender | DispatcherConfig | OutcomeWriter | DestinationWatch | LeaseKeeper
+      | ClaimBatcher
+      | DeliveryQueue
+      | DestinationRepo
+      | HttpSender
+      | DispatcherConfig
+      | OutcomeWriter
+      | DestinationWatch
+      | LeaseKeeper
     >()
     const turns = new Map<DestinationId, Turn>()
     /** Destinations waiting for a turn, first come first served. */

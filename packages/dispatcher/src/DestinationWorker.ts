@@ -8,6 +8,7 @@ import { type DeliveryDestination, DestinationRepo } from "@signal/store/Destina
 import { Clock, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import * as CircuitBreaker from "./CircuitBreaker"
+import { ClaimBatcher } from "./ClaimBatcher"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DestinationWatch } from "./DestinationWatch"
@@ -136,6 +137,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 ) {
   const { contended, owned, standing } = options
   const queue = yield* DeliveryQueue
+  const batcher = yield* ClaimBatcher
   const destinations = yield* DestinationRepo
   const sender = yield* HttpSender
   const config = yield* DispatcherConfig
@@ -540,7 +542,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         const limit = probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2))
         // Not interruptible between its statement and the claims joining `claimed`: whatever it
         // leased is then either attempted or given back, never left to lapse.
-        const claim = yield* queue.claim({
+        const claim = yield* batcher.claim({
           destinationId,
           limit,
           maxBytes: config.claimMaxBytes,

@@ -36,9 +36,13 @@ const CountedQueue = Layer.effect(
   Effect.map(DeliveryQueue, (queue) =>
     DeliveryQueue.make({
       ...queue,
-      claim: (options) => Effect.suspend(() => {
+      claim: (request) => Effect.suspend(() => {
         claims++
-        return queue.claim(options)
+        return queue.claim(request)
+      }),
+      claimMany: (requests) => Effect.suspend(() => {
+        claims += requests.length
+        return queue.claimMany(requests)
       })
     }))
 ).pipe(Layer.provide(DeliveryQueue.Default))

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import type { DeliveryError } from "@signal/domain/DeliveryIntent"
 import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
@@ -27,6 +28,18 @@ export interface ClaimedIntent {
     readonly createdAt: Date
     readonly expiresAt: Date | null
   }
+}
+
+/** What one destination's claim asks for. */
+export interface ClaimRequest {
+  readonly destinationId: DestinationId
+  readonly limit: number
+  readonly maxBytes: number
+  readonly leaseMs: number
+  readonly owner: string
+  readonly held: ReadonlyArray<IntentId>
+  /** FIFO: only the first open intent of each ordering key (in publish order) may be claimed. */
+  readonly ordered?: boolean
 }
 
 /** What a claim leased, and what the same statement saw of the destination. */
@@ -62,41 +75,25 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     // Lease and due times compare with the engine's Clock, so TestClock drives them like every other timer.
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
-    /**
-     * Leases due intents in due order: at most `limit` rows, and no more rows than fit in `maxBytes`
-     * of payload (always at least one), so a claim's memory is bounded by bytes as well as rows.
-     * SKIP LOCKED keeps concurrent claimers off each other's rows; an expired lease is taken over,
-     * except for the intents in `held`, which this worker is still working on. Ordered, a key whose
-     * first open intent is held, leased, locked or not due yet yields nothing: its next intent waits.
-     */
-    const claim = Effect.fn("DeliveryQueue.claim", { captureStackTrace: false, kind: "client" })(function*(options: {
-      readonly destinationId: DestinationId
-      readonly limit: number
-      readonly maxBytes: number
-      readonly leaseMs: number
-      readonly owner: string
-      readonly held: ReadonlyArray<IntentId>
-      /** FIFO: only the first open intent of each ordering key (in publish order) may be claimed. */
-      readonly ordered?: boolean
-    }) {
-      const at = yield* now
-      // Each row also carries the destination's version (null: deleted), read in the statement that
-      // claims, so a change committed before an intent's event is seen with that intent's claim; and
-      // when the work left after this claim falls due, so a drain needs no statement to learn it.
-      const rows = yield* (options.ordered ? DeliveryStatements.claimOrdered : DeliveryStatements.claimUnordered).run(
-        pool,
-        [options.destinationId, at, options.held, options.limit, options.leaseMs / 1000, options.owner, options.maxBytes]
-      )
-      const intents: Array<ClaimedIntent> = []
+    /** Each request's claim from the claim statement's rows (`requested` says whose a row is). */
+    const claimsOf = (requests: ReadonlyArray<ClaimRequest>, rows: ReadonlyArray<DeliveryStatements.ClaimRow>) => {
+      const claims = new Map<DestinationId, { intents: Array<ClaimedIntent>; destinationVersion: string | null; nextDueAt: Date | null }>()
+      const owners = new Map<DestinationId, string>()
+      for (const request of requests) owners.set(request.destinationId, request.owner)
       for (const row of rows) {
+        let claim = claims.get(row.requested)
+        if (claim === undefined) {
+          claim = { intents: [], destinationVersion: row.destination_version, nextDueAt: row.next_due_at }
+          claims.set(row.requested, claim)
+        }
         if (row.id === null) continue
-        intents.push({
+        claim.intents.push({
           intentId: row.id as IntentId,
           tenantId: row.tenant_id,
           eventId: row.event_id,
-          destinationId: row.destination_id,
+          destinationId: row.requested,
           attemptNumber: row.attempt_count + 1,
-          leaseOwner: options.owner,
+          leaseOwner: owners.get(row.requested)!,
           traceparent: row.traceparent,
           event: {
             senderId: row.sender_id,
@@ -109,13 +106,64 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
           }
         })
       }
-      intents.sort((a, b) => a.intentId < b.intentId ? -1 : 1)
-      return {
-        intents,
-        destinationVersion: rows[0]?.destination_version ?? null,
-        nextDueAt: rows[0]?.next_due_at ?? null
-      } satisfies Claim
-    })
+      for (const claim of claims.values()) claim.intents.sort((a, b) => a.intentId < b.intentId ? -1 : 1)
+      return claims as ReadonlyMap<DestinationId, Claim>
+    }
+
+    /**
+     * Leases due intents of many destinations in one statement, each request's in due order: at
+     * most its `limit` rows, and no more than fit in its `maxBytes` of payload (always at least one),
+     * so a claim's memory is bounded by bytes as well as rows. SKIP LOCKED keeps concurrent claimers
+     * off each other's rows; an expired lease is taken over, except for a request's `held` intents,
+     * which its worker is still working on. Each claim also tells the destination's version (`null`:
+     * deleted), read in the statement that claims, so a change committed before an intent's event is
+     * seen with that intent's claim; and when the work left falls due, so a drain needs no statement
+     * to learn it. Requests are unordered destinations', one per destination.
+     */
+    const claimMany = (requests: ReadonlyArray<ClaimRequest>) =>
+      Effect.flatMap(now, (at) =>
+        DeliveryStatements.claimMany.run(pool, [
+          requests.map((request) => request.destinationId),
+          requests.map((request) => request.limit),
+          requests.map((request) => request.maxBytes),
+          requests.map((request) => request.owner),
+          requests.map((request) => request.held.join(",")),
+          at,
+          (requests[0]?.leaseMs ?? 0) / 1000
+        ])).pipe(
+          Effect.map((rows) => claimsOf(requests, rows)),
+          Effect.withSpan("DeliveryQueue.claimMany", {
+            kind: "client",
+            captureStackTrace: false,
+            attributes: { "signal.requests": requests.length }
+          })
+        )
+
+    /**
+     * One destination's claim, as `claimMany` makes it. Ordered (FIFO), a key whose first open intent
+     * is held, leased, locked or not due yet yields nothing: its next intent waits, and no next due
+     * time is told.
+     */
+    const claim = (request: ClaimRequest): Effect.Effect<Claim, SqlError> =>
+      request.ordered
+        ? Effect.flatMap(now, (at) =>
+          DeliveryStatements.claimOrdered.run(pool, [
+            request.destinationId,
+            at,
+            request.held,
+            request.limit,
+            request.leaseMs / 1000,
+            request.owner,
+            request.maxBytes
+          ])).pipe(
+            Effect.map((rows) => claimsOf([request], rows).get(request.destinationId)!),
+            Effect.withSpan("DeliveryQueue.claim", {
+              kind: "client",
+              captureStackTrace: false,
+              attributes: { "signal.destination_id": request.destinationId }
+            })
+          )
+        : Effect.map(claimMany([request]), (claims) => claims.get(request.destinationId)!)
 
     /**
      * Writes a batch of outcomes: attempts, intents and event counters, in one statement (so one
@@ -273,7 +321,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       return rows[0]?.ended ?? 0
     })
 
-    return { claim, complete, release, extendLeases, nextDueAt, dueDestinations, dueInSlice, endDeleted } as const
+    return { claim, claimMany, complete, release, extendLeases, nextDueAt, dueDestinations, dueInSlice, endDeleted } as const
   })
 }) {}
 

@@ -3,12 +3,17 @@ import { DESTINATION_VERSION } from "./DestinationRepo"
 import { eventStatusText } from "./EventStatusSql"
 import * as PreparedStatement from "./PreparedStatement"
 
-/** A claimed intent as the claim statement returns it; `id` is null on the row of a claim that took nothing. */
+/**
+ * A claim statement's row: one per claimed intent, or one with `id` null for a request that took
+ * nothing; each carries its request's destination, that destination's version and next due time.
+ */
 export interface ClaimRow {
+  readonly requested: DestinationId
+  readonly destination_version: string | null
+  readonly next_due_at: Date | null
   readonly id: string | null
   readonly tenant_id: string
   readonly event_id: string
-  readonly destination_id: DestinationId
   readonly attempt_count: number
   readonly traceparent: string | null
   readonly sender_id: string
@@ -18,63 +23,84 @@ export interface ClaimRow {
   readonly headers: Record<string, string>
   readonly created_at: Date
   readonly expires_at: Date | null
-  readonly destination_version: string | null
-  readonly next_due_at: Date | null
 }
 
 /**
- * Parameters: $1 destination id, $2 now, $3 held intent ids, $4 row limit, $5 lease seconds,
- * $6 lease owner, $7 payload bytes.
+ * The claim's common part: `due` (id, event_id, next_attempt_at, seq, destination_id, max_bytes,
+ * owner, one row per intent to lease, in due order per destination) loaded with its events, cut at
+ * each request's payload bytes, leased until `now + lease` (`$now`, `$lease`), and answered per
+ * request (`requests`: destination_id, held) with the destination's version and when the work
+ * left falls due (`nextDue`, a scalar subquery over `r` and `claimed`).
  */
-const claimWith = (due: string, nextDue: string) => `
+const claimFrom = (due: string, requests: string, nextDue: string, now: string, lease: string) => `
   WITH due AS (${due}), loaded AS MATERIALIZED (
-    SELECT due.id, due.next_attempt_at, due.seq, e.sender_id, e.type, e.topics, e.payload::text AS payload_json,
-      e.headers, e.created_at, e.expires_at
+    SELECT due.*, e.sender_id, e.type, e.topics, e.payload::text AS payload_json, e.headers, e.created_at, e.expires_at
     FROM due JOIN events e ON e.id = due.event_id
   ), sized AS (
-    SELECT loaded.*, sum(octet_length(payload_json)) OVER (ORDER BY next_attempt_at, seq
+    SELECT loaded.*, sum(octet_length(payload_json)) OVER (PARTITION BY destination_id ORDER BY next_attempt_at, seq
       ROWS UNBOUNDED PRECEDING) - octet_length(payload_json) AS bytes_before
     FROM loaded
   ), claimed AS (
     UPDATE delivery_intents i
-    SET lease_until = $2::timestamptz + make_interval(secs => $5::float8), lease_owner = $6::text
+    SET lease_until = ${now} + make_interval(secs => ${lease}), lease_owner = sized.owner
     FROM sized
-    WHERE i.id = sized.id AND sized.bytes_before < $7::bigint
+    WHERE i.id = sized.id AND sized.bytes_before < sized.max_bytes
     RETURNING i.id, i.tenant_id, i.event_id, i.destination_id, i.attempt_count, i.traceparent,
       sized.sender_id, sized.type, sized.topics, sized.payload_json, sized.headers, sized.created_at,
       sized.expires_at
+  ), about AS (
+    SELECT r.destination_id,
+      (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = r.destination_id AND deleted_at IS NULL)
+        AS destination_version,
+      ${nextDue} AS next_due_at
+    FROM (${requests}) r
   )
-  SELECT claimed.*, about.destination_version, about.next_due_at FROM (
-    SELECT (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = $1::text AND deleted_at IS NULL)
-      AS destination_version,
-    ${nextDue} AS next_due_at
-  ) about LEFT JOIN claimed ON true`
+  SELECT about.destination_id AS requested, about.destination_version, about.next_due_at, claimed.id,
+    claimed.tenant_id, claimed.event_id, claimed.attempt_count, claimed.traceparent, claimed.sender_id, claimed.type,
+    claimed.topics, claimed.payload_json, claimed.headers, claimed.created_at, claimed.expires_at
+  FROM about LEFT JOIN claimed ON claimed.destination_id = about.destination_id`
 
-/** Due intents in due order, each claim leaving the rest for the next. */
-export const claimUnordered = PreparedStatement.make<ClaimRow>(
-  "signal_claim",
-  claimWith(
-    `SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
-    WHERE destination_id = $1::text AND status IN ('pending', 'retrying')
-      AND next_attempt_at <= $2::timestamptz AND (lease_until IS NULL OR lease_until < $2::timestamptz)
-      AND NOT (id = ANY($3::text[]))
-    ORDER BY next_attempt_at, seq
-    LIMIT $4::bigint
-    FOR UPDATE SKIP LOCKED`,
+/**
+ * Due intents of many destinations in due order, each request leaving the rest for its next claim.
+ * Parameters, one element per request: $1 destination id, $2 row limit, $3 payload bytes, $4 lease
+ * owner, $5 held intent ids (comma-separated); then $6 now, $7 lease seconds.
+ */
+export const claimMany = PreparedStatement.make<ClaimRow>(
+  "signal_claim_many",
+  claimFrom(
+    `SELECT d.id, d.event_id, d.next_attempt_at, d.seq, r.destination_id, r.max_bytes, r.owner
+    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS r(destination_id, lim, max_bytes, owner, held)
+    CROSS JOIN LATERAL (
+      SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
+      WHERE destination_id = r.destination_id AND status IN ('pending', 'retrying')
+        AND next_attempt_at <= $6::timestamptz AND (lease_until IS NULL OR lease_until < $6::timestamptz)
+        AND NOT (id = ANY(string_to_array(r.held, ',')))
+      ORDER BY next_attempt_at, seq
+      LIMIT r.lim
+      FOR UPDATE SKIP LOCKED
+    ) d`,
+    "SELECT * FROM unnest($1::text[], $5::text[]) AS r(destination_id, held)",
     `(SELECT n.next_attempt_at FROM delivery_intents n
-      WHERE n.destination_id = $1::text AND n.status IN ('pending', 'retrying')
-        AND (n.lease_until IS NULL OR n.lease_until < $2::timestamptz)
-        AND NOT (n.id = ANY($3::text[])) AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.id = n.id)
+      WHERE n.destination_id = r.destination_id AND n.status IN ('pending', 'retrying')
+        AND (n.lease_until IS NULL OR n.lease_until < $6::timestamptz)
+        AND NOT (n.id = ANY(string_to_array(r.held, ','))) AND NOT EXISTS (SELECT 1 FROM claimed c WHERE c.id = n.id)
       ORDER BY n.next_attempt_at, n.seq
-      LIMIT 1)`
+      LIMIT 1)`,
+    "$6::timestamptz",
+    "$7::float8"
   )
 )
 
-/** The first open intent of each ordering key, when due and free; the ones behind it wait for it. */
+/**
+ * The first open intent of each ordering key of one destination, when due and free; the ones behind
+ * it wait for it (so no next due time is told). Parameters: $1 destination id, $2 now, $3 held intent
+ * ids, $4 row limit, $5 lease seconds, $6 lease owner, $7 payload bytes.
+ */
 export const claimOrdered = PreparedStatement.make<ClaimRow>(
   "signal_claim_ordered",
-  claimWith(
-    `SELECT i.id, i.event_id, i.next_attempt_at, i.seq FROM (
+  claimFrom(
+    `SELECT i.id, i.event_id, i.next_attempt_at, i.seq, i.destination_id, $7::bigint AS max_bytes, $6::text AS owner
+    FROM (
       SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
       WHERE destination_id = $1::text AND status IN ('pending', 'retrying')
       ORDER BY coalesce(ordering_key, ''), seq
@@ -84,7 +110,10 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
     ORDER BY head.next_attempt_at, head.seq
     LIMIT $4::bigint
     FOR UPDATE OF i SKIP LOCKED`,
-    "NULL::timestamptz"
+    "SELECT $1::text AS destination_id",
+    "NULL::timestamptz",
+    "$2::timestamptz",
+    "$5::float8"
   )
 )
 

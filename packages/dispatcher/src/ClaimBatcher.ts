@@ -1,0 +1,74 @@
+import type { SqlError } from "@effect/sql/SqlError"
+import type { DestinationId } from "@signal/domain/Ids"
+import { type Claim, type ClaimRequest, DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { Effect, Exit, FiberSet } from "effect"
+
+/** Claim statements in flight at once: while they run, the next requests gather into one. */
+const MAX_IN_FLIGHT = 2
+
+/** Destinations one statement claims for at most. */
+const MAX_BATCH = 64
+
+interface Waiting {
+  readonly request: ClaimRequest
+  readonly resume: (effect: Effect.Effect<Claim, SqlError>) => void
+}
+
+/**
+ * The claims of every drain in the process, unordered destinations' gathered into one statement
+ * while others are in flight (as group commit gathers publishes): a burst of published events wakes
+ * many destinations at once, and their claims cost Postgres one statement instead of one each.
+ * A claim that finds nothing in flight goes out at once. Ordered destinations claim alone.
+ */
+export class ClaimBatcher extends Effect.Service<ClaimBatcher>()("@signal/dispatcher/ClaimBatcher", {
+  scoped: Effect.gen(function*() {
+    const queue = yield* DeliveryQueue
+    const runFork = yield* FiberSet.makeRuntime<never>()
+    let waiting: Array<Waiting> = []
+    let inFlight = 0
+
+    const send = (batch: ReadonlyArray<Waiting>) => {
+      inFlight++
+      runFork(queue.claimMany(batch.map((item) => item.request)).pipe(
+        // Interrupted (the process stops) or failed, every claim in it hears so: none waits forever.
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            inFlight--
+            for (const item of batch) {
+              item.resume(
+                Exit.isSuccess(exit) ? Effect.succeed(exit.value.get(item.request.destinationId)!) : Exit.failCause(exit.cause)
+              )
+            }
+            pump()
+          })
+        )
+      ))
+    }
+
+    const pump = () => {
+      while (inFlight < MAX_IN_FLIGHT && waiting.length > 0) {
+        // A destination claims once per statement (a second request waits for the next one).
+        const batch: Array<Waiting> = []
+        const rest: Array<Waiting> = []
+        const seen = new Set<DestinationId>()
+        for (const item of waiting) {
+          if (batch.length < MAX_BATCH && !seen.has(item.request.destinationId)) {
+            seen.add(item.request.destinationId)
+            batch.push(item)
+          } else rest.push(item)
+        }
+        waiting = rest
+        send(batch)
+      }
+    }
+
+    /** Leases due intents for one destination, in the next statement that goes out. */
+    const claim = (request: ClaimRequest): Effect.Effect<Claim, SqlError> =>
+      request.ordered ? queue.claim(request) : Effect.async<Claim, SqlError>((resume) => {
+        waiting.push({ request, resume })
+        pump()
+      })
+
+    return { claim } as const
+  })
+}) {}
