@@ -1,6 +1,7 @@
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
-import { Context, Duration, Effect, FiberSet, Layer } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Option } from "effect"
+import { LocalDrains } from "./LocalDrains"
 
 /**
  * How long one wake may wait for a live runner. A send to a shard whose runner just died retries
@@ -16,6 +17,9 @@ const MAX_CLIENTS = 10_000
  * Wakes go out in the background so no API answer waits on the cluster, and at most one is in
  * flight per destination: a wake asked for meanwhile is sent once that one is done, so an entity
  * always hears of work committed before it was asked for.
+ *
+ * In a process that also dispatches (`LocalDrains`), destinations whose shard it owns are handed to
+ * its drains at once instead: no message, and nothing in flight to wait for. The others still get theirs.
  */
 export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
   readonly wake: (destinationIds: Iterable<DestinationId>) => Effect.Effect<void>
@@ -55,7 +59,7 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
           }))
         )
 
-      const reconfigured = (id: DestinationId) =>
+      const reconfiguredRemote = (id: DestinationId) =>
         FiberSet.run(
           fibers,
           client(id).Reconfigure(undefined, { discard: true }).pipe(
@@ -64,17 +68,38 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
           )
         ).pipe(Effect.asVoid)
 
+      const wakeRemote = (id: DestinationId) => {
+        if (inFlight.has(id)) {
+          inFlight.set(id, true)
+          return Effect.void
+        }
+        inFlight.set(id, false)
+        return FiberSet.run(fibers, send(id))
+      }
+
+      const local = yield* Effect.serviceOption(LocalDrains)
+      if (Option.isNone(local)) {
+        return Waker.of({
+          reconfigured: reconfiguredRemote,
+          wake: (destinationIds) => Effect.forEach(destinationIds, wakeRemote, { discard: true })
+        })
+      }
+      const drains = local.value
       return Waker.of({
-        reconfigured,
+        reconfigured: (id) => drains.owns(id) ? drains.reconfigure(id) : reconfiguredRemote(id),
         wake: (destinationIds) =>
-          Effect.forEach(destinationIds, (id) => {
-            if (inFlight.has(id)) {
-              inFlight.set(id, true)
-              return Effect.void
+          Effect.suspend(() => {
+            const here: Array<DestinationId> = []
+            let elsewhere: Array<DestinationId> | undefined
+            for (const id of destinationIds) {
+              if (drains.owns(id)) here.push(id)
+              else (elsewhere ??= []).push(id)
             }
-            inFlight.set(id, false)
-            return FiberSet.run(fibers, send(id))
-          }, { discard: true })
+            const handed = here.length === 0 ? Effect.void : drains.wake(here)
+            return elsewhere === undefined
+              ? handed
+              : Effect.zipRight(handed, Effect.forEach(elsewhere, wakeRemote, { discard: true }))
+          })
       })
     })
   )
