@@ -1,23 +1,8 @@
-import { freePort } from "@signal/server/TestServer"
-import * as TestDatabase from "@signal/store/TestDatabase"
-import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { api, eventually, seedTenant } from "../support/http"
-import { spawnSignal, type SignalProcess } from "../support/process"
+import { eventually, seedTenant } from "../support/http"
 import { startReceiver } from "../support/receiver"
 import { useTestServer } from "../support/server"
-import { deliveryHelpers } from "./shared"
-
-/** The sweeper out of reach: only the wakes sent at publish (or on a change) can start a delivery. */
-const NO_SWEEP = { SIGNAL_SWEEP_INTERVAL_MS: "600000" }
-
-/** Destination entities alive in a process, from its `/metrics` (the cluster refreshes it every second). */
-const destinationEntities = async (url: string) => {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  const line = /^effect_cluster_entities\{type="Destination"\} (\d+)$/m.exec(text)
-  expect(line, "the cluster's entity gauge is exported").not.toBeNull()
-  return Number(line![1])
-}
+import { deliveryHelpers, entitiesOf, NO_SWEEP } from "./shared"
 
 const running = useTestServer({ env: NO_SWEEP })
 const receiver = startReceiver()
@@ -51,44 +36,7 @@ describe("wakes in one process (npm start)", () => {
     expect(Math.max(...waits)).toBeLessThan(5_000)
     // Entities idle out only after 10 s, so one made by any wake or change above would still count here.
     await new Promise((resolve) => setTimeout(resolve, 1_500))
-    expect(await destinationEntities(running.server.url)).toBe(0)
+    expect(await entitiesOf(running.server.url, "Destination")).toBe(0)
+    expect(await entitiesOf(running.server.url, "DestinationWakes")).toBe(0)
   }, 60_000)
-})
-
-describe("wakes from a gateway process", () => {
-  const processes: Array<SignalProcess> = []
-  afterAll(() => {
-    for (const process of processes) process.kill("SIGKILL")
-  })
-
-  it("reach a destination whose shard another process owns, through its entity", async () => {
-    const { url, requests } = await startReceiver()
-    const databaseUrl = await Effect.runPromise(TestDatabase.createDatabase())
-    const common = { ...NO_SWEEP, DATABASE_URL: databaseUrl, SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8" }
-    const gateway = await spawnSignal({ ...common, SIGNAL_ROLE: "gateway", PORT: String(await freePort()) })
-    processes.push(gateway)
-    const dispatcher = await spawnSignal({
-      ...common,
-      SIGNAL_ROLE: "dispatcher",
-      PORT: String(await freePort()),
-      SIGNAL_RUNNER_PORT: String(await freePort())
-    })
-    processes.push(dispatcher)
-    const client = api(gateway.url)
-    const { createDestination, publish } = deliveryHelpers(client)
-    const { tenantId, senderId } = await seedTenant(client)
-    await createDestination(tenantId, url)
-    // until the dispatcher has taken its shards, a wake waits for their owner
-    const publishedAt = Date.now()
-    await publish(tenantId, senderId)
-    await eventually(async () => (requests.length >= 1 ? true : undefined), { intervalMs: 10, timeoutMs: 30_000 })
-    const firstWait = Date.now() - publishedAt
-    const again = Date.now()
-    await publish(tenantId, senderId)
-    await eventually(async () => (requests.length >= 2 ? true : undefined), { intervalMs: 10, timeoutMs: 30_000 })
-    expect(Date.now() - again).toBeLessThan(5_000)
-    expect(firstWait).toBeLessThan(30_000)
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
-    expect(await destinationEntities(dispatcher.url)).toBeGreaterThanOrEqual(1)
-  }, 120_000)
 })

@@ -24,6 +24,7 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
 import * as Dashboard from "./Dashboard"
+import { DestinationWakesLive } from "./DestinationWakesLive"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
@@ -55,7 +56,9 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
  * drains are part of what it gives, for a gateway in the same process to hand its wakes to.
  */
 const DispatcherLive = Layer.mergeAll(
-  Layer.merge(DestinationEntityLive, SweeperLive).pipe(Layer.provideMerge(DestinationDrains.Default)),
+  Layer.mergeAll(DestinationEntityLive, DestinationWakesLive, SweeperLive).pipe(
+    Layer.provideMerge(DestinationDrains.Default)
+  ),
   ClusterJanitorLive,
   RetentionLive
 ).pipe(
