@@ -1,11 +1,7 @@
-import { freePort } from "@signal/server/TestServer"
-import * as TestDatabase from "@signal/store/TestDatabase"
-import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { shardsOf, TOTAL_SHARDS } from "../fault/cluster"
-import { api, eventually, seedTenant } from "../support/http"
-import { spawnSignal, type SignalProcess } from "../support/process"
-import { startReceiver } from "../support/receiver"
+import { type ClusterUnderTest, senderOf, shardsOf, startCluster, TOTAL_SHARDS } from "../fault/cluster"
+import { eventually } from "../support/http"
+import type { SignalProcess } from "../support/process"
 import { deliveryHelpers, entitiesOf, NO_SWEEP } from "./shared"
 
 /** Successful deliveries a dispatcher process made, from its `/metrics`. */
@@ -15,28 +11,13 @@ const deliveredBy = async (dispatcher: SignalProcess) => {
   return line === null ? 0 : Number(line[1])
 }
 
-const processes: Array<SignalProcess> = []
-afterAll(() => {
-  for (const process of processes) process.kill("SIGKILL")
-})
+let cluster: ClusterUnderTest | undefined
+afterAll(() => cluster?.stop())
 
 describe("wakes from a gateway process to two dispatchers", () => {
   it("a fan-out reaches the destinations of both runners in one message per runner; a single wake through its entity", async () => {
-    const receiver = await startReceiver()
-    const databaseUrl = await Effect.runPromise(TestDatabase.createDatabase())
-    const common = { ...NO_SWEEP, DATABASE_URL: databaseUrl, SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8" }
-    const gateway = await spawnSignal({ ...common, SIGNAL_ROLE: "gateway", PORT: String(await freePort()) })
-    processes.push(gateway)
-    const dispatchers = await Promise.all([0, 1].map(async () => {
-      const dispatcher = await spawnSignal({
-        ...common,
-        SIGNAL_ROLE: "dispatcher",
-        PORT: String(await freePort()),
-        SIGNAL_RUNNER_PORT: String(await freePort())
-      })
-      processes.push(dispatcher)
-      return dispatcher
-    }))
+    cluster = await startCluster({ dispatchers: 2, env: NO_SWEEP })
+    const { client, dispatchers, receiver, tenantId } = cluster
     await eventually(async () => {
       // the gauge counts shards taken (one taken from another runner shows on the new owner only)
       const [a, b] = await Promise.all(dispatchers.map(shardsOf))
@@ -45,9 +26,8 @@ describe("wakes from a gateway process to two dispatchers", () => {
     // the gateway learns the assignments every 500 ms
     await new Promise((resolve) => setTimeout(resolve, 1_500))
 
-    const client = api(gateway.url)
     const { createDestination, publish } = deliveryHelpers(client)
-    const { tenantId, senderId } = await seedTenant(client)
+    const senderId = await senderOf(client)
     // 20 destinations take "fan"; over 300 shards split in two, both runners own some of them
     for (let i = 0; i < 20; i++) await createDestination(tenantId, `${receiver.url}?d=${i}`, { eventTypes: ["fan"] })
     await createDestination(tenantId, `${receiver.url}?d=single`, { eventTypes: ["single"] })
@@ -77,6 +57,5 @@ describe("wakes from a gateway process to two dispatchers", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     const after = await Promise.all(dispatchers.map((dispatcher) => entitiesOf(dispatcher.url, "Destination")))
     expect(after[0] + after[1]).toBe(1)
-    await receiver.close()
   }, 180_000)
 })
