@@ -19,6 +19,8 @@
  *   BENCH_ONLY=backlog runs the `npm start` part alone;
  *   BENCH_ONLY=batches runs the batches of part 2 alone, three times as many (a gateway, no dispatcher;
  *   profiled with BENCH_PROFILE);
+ *   BENCH_SINGLES_FANOUT=10,100 adds single-publish rows for the gateway whose events go to that many
+ *   destinations each (fan10, fan100), delivered meanwhile: what the wakes of one publish cost;
  *   BENCH_API_KEY=1 makes Signal's publishes carry a tenant API key (`Authorization: Bearer`), so each
  *   one authenticates as a tenant would, instead of the anonymous admin of a gateway without an admin key
  *   (its per-key rate limit raised out of reach, still counted).
@@ -93,10 +95,21 @@ interface Target {
   readonly apiKey?: string
   /** Publish events of a type no destination takes. */
   readonly unrouted?: boolean
+  /** Publish events of this type (`fan10`: ten destinations take it, `fan100`: all). */
+  readonly type?: string
 }
+
+/** The event type a target publishes: its own, none taken, or each destination's in turn. */
+const typeOf = (target: Target) => target.type ?? (target.unrouted ? "unrouted" : undefined)
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+
+/**
+ * Fan-outs of extra single-publish rows for the gateway while the dispatcher delivers
+ * (`BENCH_SINGLES_FANOUT=10,100`): each publish then wakes that many destinations.
+ */
+const singlesFanOut = (process.env.BENCH_SINGLES_FANOUT ?? "").split(",").filter((n) => n !== "").map(Number)
 
 /** A pause after each serial publish (`BENCH_SERIAL_GAP_MS`): lets the delivery of one finish before the next. */
 const serialGapMs = Number(process.env.BENCH_SERIAL_GAP_MS ?? 0)
@@ -105,7 +118,7 @@ const serial = async (target: Target, count: number) => {
   const latencies: Array<number> = []
   for (let i = 0; i < count; i++) {
     const started = performance.now()
-    const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
+    const response = await post(target.url, target.eventsPath, event(target.senderId, typeOf(target)), target.apiKey)
     if (response.status >= 300) throw new Error(`${target.name}: ${response.status} ${response.body}`)
     latencies.push(performance.now() - started)
     if (serialGapMs > 0) await new Promise((resolve) => setTimeout(resolve, serialGapMs))
@@ -123,7 +136,7 @@ const concurrent = async (target: Target, forSeconds: number) => {
   let ok = 0
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (performance.now() < until) {
-      const response = await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
+      const response = await post(target.url, target.eventsPath, event(target.senderId, typeOf(target)), target.apiKey)
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
       if (response.status < 300) ok++
     }
@@ -145,7 +158,7 @@ const warmUp = async (target: Target) => {
   let left = 4000
   await Promise.all(Array.from({ length: CLIENTS }, async () => {
     while (left-- > 0 && performance.now() < until) {
-      await post(target.url, target.eventsPath, event(target.senderId, target.unrouted ? "unrouted" : undefined), target.apiKey)
+      await post(target.url, target.eventsPath, event(target.senderId, typeOf(target)), target.apiKey)
     }
   }))
 }
@@ -299,6 +312,15 @@ async function singlesAndBatches() {
   say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
   say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
   say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
+  const fannedWindows: Array<{ readonly fanOut: number; readonly from: number; readonly to: number }> = []
+  for (const fanOut of singlesFanOut) {
+    const fanned: Target = { ...gatewayTarget, type: `fan${fanOut}` }
+    const from = monotonicMicros()
+    const fannedSerial = await serial(fanned, 100)
+    fannedWindows.push({ fanOut, from, to: monotonicMicros() })
+    const fannedConcurrent = await concurrent(fanned, seconds)
+    say(`| Signal gateway, fan-out ${fanOut} (each delivered) | ${fannedSerial.p50.toFixed(1)} / ${fannedSerial.p95.toFixed(1)} ms | ${fmt(fannedConcurrent.perSecond)} | ${fmt(fannedConcurrent.cpuMicrosPerPublish)} µs | ${fmt(rssMiB(gateway.child.pid!))} MiB |`)
+  }
   if (process.env.BENCH_ONLY === "singles") {
     await Promise.all([gateway.stop(), dispatcher.stop()])
     if (profileDir) {
@@ -306,7 +328,10 @@ async function singlesAndBatches() {
       console.log(summarizeProfile(profileDir, serialWindow))
       console.log(`\ngateway CPU profile, ${CLIENTS} concurrent single publishes (${profileDir}):`)
       console.log(summarizeProfile(profileDir, concurrentWindow))
-      console.log(`window ${concurrentWindow.from} ${concurrentWindow.to}`)
+      for (const window of fannedWindows) {
+        console.log(`\ngateway CPU profile, 100 serial single publishes at fan-out ${window.fanOut} (${profileDir}):`)
+        console.log(summarizeProfile(profileDir, window))
+      }
     }
     receiver.child.disconnect()
     await postgres.dispose()
@@ -362,6 +387,10 @@ const unrouted = (target: Target): Target => ({ ...target, unrouted: true })
 await warmUp(unrouted(allTarget))
 const idleSingles = await concurrent(unrouted(allTarget), seconds)
 const idleBatches = await batches(allTarget, 5, "unrouted")
+// fan-out 1, each event delivered by the same process: its wake goes to the drains beside the API
+const deliveringSerial = await serial(allTarget, 300)
+const deliveringSingles = await concurrent(allTarget, seconds)
+await new Promise((resolve) => setTimeout(resolve, 2000))
 for (let b = 0; b < 3; b++) await batches(allTarget, 1, "fan100")
 await new Promise((resolve) => setTimeout(resolve, 2000))
 const requestsBefore = (await progress()).requests
@@ -376,6 +405,10 @@ say(`| \`npm start\` (one process), fan-out 0 publishes | single publishes/s, ${
 say(`|---|---|---|---|`)
 say(`| idle | ${fmt(idleSingles.perSecond)} | ${fmt(idleBatches.perSecond)} | ${JSON.stringify(idleSingles.statuses)} ${JSON.stringify(idleBatches.statuses)} |`)
 say(`| delivering a backlog of 300,000 intents (${fmt(deliveredDuring / busySeconds)} deliveries/s meanwhile, ~${fmt(Math.max(0, backlog))} left) | ${fmt(busySingles.perSecond)} (${(busySingles.perSecond / idleSingles.perSecond).toFixed(2)}×) | ${fmt(busyBatches.perSecond)} (${(busyBatches.perSecond / idleBatches.perSecond).toFixed(2)}×) | ${JSON.stringify(busySingles.statuses)} ${JSON.stringify(busyBatches.statuses)} |`)
+say(``)
+say(`| \`npm start\`, fan-out 1 publishes, each delivered by the same process | serial p50 / p95 | publishes/s, ${CLIENTS} concurrent | process CPU per publish (its delivery included) | statuses |`)
+say(`|---|---|---|---|---|`)
+say(`| before the backlog | ${deliveringSerial.p50.toFixed(1)} / ${deliveringSerial.p95.toFixed(1)} ms | ${fmt(deliveringSingles.perSecond)} | ${fmt(deliveringSingles.cpuMicrosPerPublish)} µs | ${JSON.stringify(deliveringSingles.statuses)} |`)
 say(`all-process RSS: ${fmt(rssMiB(all.child.pid!))} MiB`)
 await all.stop()
 

@@ -1,6 +1,17 @@
 import { expect } from "vitest"
 import { type Api, eventually } from "../support/http"
 
+/** The sweeper out of reach: only the wakes sent at publish (or on a change) can start a delivery. */
+export const NO_SWEEP = { SIGNAL_SWEEP_INTERVAL_MS: "600000" }
+
+/** Entities of a type alive in a Signal process, from its `/metrics` (the cluster refreshes it every second). */
+export const entitiesOf = async (url: string, type: string) => {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = new RegExp(`^effect_cluster_entities\\{type="${type}"\\} (\\d+)$`, "m").exec(text)
+  expect(line, `the cluster's entity gauge for ${type} is exported`).not.toBeNull()
+  return Number(line![1])
+}
+
 /** Small helpers shared by the delivery tests: create, publish, wait. */
 export const deliveryHelpers = (client: Api) => {
   const createDestination = async (tenantId: string, url: string, fields: Record<string, unknown> = {}) => {

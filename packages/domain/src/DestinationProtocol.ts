@@ -1,5 +1,7 @@
 import { ClusterSchema, Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
+import { Schema } from "effect"
+import { DestinationId } from "./Ids"
 
 /**
  * A wake tells a destination's entity that due work may be waiting in Postgres.
@@ -13,4 +15,27 @@ export const Wake = Rpc.make("Wake").annotate(ClusterSchema.Persisted, false)
  */
 export const Reconfigure = Rpc.make("Reconfigure").annotate(ClusterSchema.Persisted, false)
 
-export const DestinationEntity = Entity.make("Destination", [Wake, Reconfigure])
+/**
+ * No client span per message: a publish sends one wake per destination, and what an operator follows
+ * is the delivery, whose attempts are children of the publish through the intent's stored trace context.
+ */
+export const DestinationEntity = Entity.make("Destination", [Wake, Reconfigure]).annotate(
+  ClusterSchema.ClientTracingEnabled,
+  false
+)
+
+/**
+ * Wakes for many destinations in one message, sent to the entity of the first of them. The runner
+ * that receives it wakes those whose shards it owns and answers with the others, which the sender
+ * passes on the same way: a publish that fans out costs a message per runner, not per destination.
+ */
+export const WakeMany = Rpc.make("WakeMany", {
+  payload: { destinationIds: Schema.Array(DestinationId) },
+  success: Schema.Array(DestinationId)
+}).annotate(ClusterSchema.Persisted, false)
+
+/** Carries `WakeMany`; its instances hold nothing. Untraced like `DestinationEntity`. */
+export const DestinationWakes = Entity.make("DestinationWakes", [WakeMany]).annotate(
+  ClusterSchema.ClientTracingEnabled,
+  false
+)

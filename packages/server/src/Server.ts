@@ -13,6 +13,7 @@ import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
 import * as TestDelivery from "@signal/dispatcher/TestDelivery"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
+import { LocalDrains } from "@signal/gateway/LocalDrains"
 import { Waker } from "@signal/gateway/Waker"
 import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
@@ -23,6 +24,7 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
 import * as Dashboard from "./Dashboard"
+import { DestinationWakesLive } from "./DestinationWakesLive"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
@@ -49,9 +51,14 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   )
 }))
 
-/** Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. */
+/**
+ * Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. Its
+ * drains are part of what it gives, for a gateway in the same process to hand its wakes to.
+ */
 const DispatcherLive = Layer.mergeAll(
-  Layer.merge(DestinationEntityLive, SweeperLive).pipe(Layer.provide(DestinationDrains.Default)),
+  Layer.mergeAll(DestinationEntityLive, DestinationWakesLive, SweeperLive).pipe(
+    Layer.provideMerge(DestinationDrains.Default)
+  ),
   ClusterJanitorLive,
   RetentionLive
 ).pipe(
@@ -64,6 +71,17 @@ const DispatcherLive = Layer.mergeAll(
   ]),
   Layer.provide(DestinationRepo.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])
+)
+
+/** The gateway's hand-off to the drains of its own process (`SIGNAL_ROLE=all`). */
+const LocalDrainsLive = Layer.effect(
+  LocalDrains,
+  Effect.map(DestinationDrains, (drains) =>
+    LocalDrains.of({
+      owns: drains.owns,
+      wake: (ids) => Effect.asVoid(drains.wakeOwned(ids)),
+      reconfigure: drains.reconfigure
+    }))
 )
 
 /**
@@ -79,7 +97,8 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
     ? HttpLive
     : role === "dispatcher"
     ? Layer.merge(DispatcherLive, DispatcherHttpLive)
-    : Layer.merge(HttpLive, DispatcherLive)
+    // the API on top of the dispatcher: built after it, and stopped before it
+    : HttpLive.pipe(Layer.provide(LocalDrainsLive), Layer.provideMerge(DispatcherLive))
 })).pipe(
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
