@@ -401,7 +401,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   const loadDestination = destinations.forDelivery(destinationId).pipe(retryTransient(), Effect.orDie)
 
-  /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
   /** Deleted (or never existed): whatever it still had open ends now, counted on its events. */
   const endDeleted = queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
 
@@ -415,6 +414,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     }))
   )
 
+  /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
   const pass = Effect.gen(function*() {
     // The settings of an earlier turn serve as long as every claim finds the destination's version
     // unchanged: a change the API answered (a rotated secret) applies to the next event's claim.

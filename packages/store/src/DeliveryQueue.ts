@@ -118,7 +118,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * which its worker is still working on. Each claim also tells the destination's version (`null`:
      * deleted), read in the statement that claims, so a change committed before an intent's event is
      * seen with that intent's claim; and when the work left falls due, so a drain needs no statement
-     * to learn it. Requests are unordered destinations', one per destination.
+     * to learn it. Requests are unordered destinations', one per destination, all with the same
+     * lease time.
      */
     const claimMany = (requests: ReadonlyArray<ClaimRequest>) =>
       Effect.flatMap(now, (at) =>
