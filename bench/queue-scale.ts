@@ -105,7 +105,7 @@ const program = Effect.gen(function*() {
     completedAt: at,
     next: i % 4 === 0 ? { status: "retrying" as const, at: new Date(at.getTime() + 30_000) } : { status: "succeeded" as const }
   })))
-  yield* queue.nextDueAt(destinationId)
+  yield* queue.nextOrderedDueAt(destinationId)
   yield* sql`SET auto_explain.log_min_duration = -1`
   console.log(`claimed and completed ${claims.length} intents of ${destinationId}`)
 })
@@ -175,11 +175,9 @@ for (const entry of plans) {
     : query.includes("FOR UPDATE SKIP LOCKED")
     ? "claim"
     : query.includes("INSERT INTO delivery_attempts")
-    ? "complete: attempts"
-    : query.includes("UPDATE delivery_intents i SET status")
-    ? "complete: intents and events"
-    : query.includes("SELECT next_attempt_at AS at")
-    ? "nextDueAt"
+    ? "complete: attempts, intents and events"
+    : query.includes("SELECT min(head.next_attempt_at)")
+    ? "nextOrderedDueAt"
     : undefined
   if (kind === undefined || seen.has(kind)) continue
   seen.add(kind)

@@ -644,7 +644,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
           let nextDue = end.nextDue
           if (nextDue === undefined) {
             // Ordered: a key's next intent became claimable as the one before it ended.
-            const asked = yield* queue.nextDueAt(destinationId, true).pipe(retryTransient(), Effect.orDie)
+            const asked = yield* queue.nextOrderedDueAt(destinationId).pipe(retryTransient(), Effect.orDie)
             nextDue = Option.isNone(asked) ? null : asked.value.getTime()
           }
           if (nextDue === null) return done

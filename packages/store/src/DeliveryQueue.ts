@@ -195,9 +195,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         column((o) => o.completedAt),
         column((o) => o.claim.leaseOwner),
         column((o) => o.next.status),
-        column((o) => (o.next.status === "retrying" ? o.next.at : null)),
-        column((o) => o.error?.code ?? null),
-        column((o) => storableOrNull(o.error?.message))
+        column((o) => (o.next.status === "retrying" ? o.next.at : null))
       ]).pipe(
         Effect.asVoid,
         Effect.withSpan("DeliveryQueue.complete", { kind: "client", captureStackTrace: false, attributes: { "signal.outcomes": outcomes.length } })
@@ -233,26 +231,19 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     )
 
     /**
-     * When this destination next has work nobody holds: the first open intent in due order whose
-     * lease is free, read from the head of the due index.
+     * When an ordered (FIFO) destination next has work nobody holds: the earliest due time among the
+     * first open intent of each key whose lease is free (the ones behind it wait for it). An unordered
+     * destination's claim tells this itself (`Claim.nextDueAt`).
      */
-    const nextDueAt = Effect.fn("DeliveryQueue.nextDueAt")(function*(destinationId: DestinationId, ordered = false) {
+    const nextOrderedDueAt = Effect.fn("DeliveryQueue.nextOrderedDueAt")(function*(destinationId: DestinationId) {
       const at = yield* now
-      const rows = ordered
-        // FIFO: only the first open intent of each key can be due; the ones behind it wait for it.
-        ? yield* sql<{ at: Date }>`
-          SELECT min(head.next_attempt_at) AS at FROM (
-            SELECT DISTINCT ON (coalesce(ordering_key, '')) next_attempt_at, lease_until FROM delivery_intents
-            WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
-            ORDER BY coalesce(ordering_key, ''), seq
-          ) head
-          WHERE head.lease_until IS NULL OR head.lease_until < ${at}`
-        : yield* sql<{ at: Date }>`
-          SELECT next_attempt_at AS at FROM delivery_intents
+      const rows = yield* sql<{ at: Date }>`
+        SELECT min(head.next_attempt_at) AS at FROM (
+          SELECT DISTINCT ON (coalesce(ordering_key, '')) next_attempt_at, lease_until FROM delivery_intents
           WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
-            AND (lease_until IS NULL OR lease_until < ${at})
-          ORDER BY next_attempt_at, seq
-          LIMIT 1`
+          ORDER BY coalesce(ordering_key, ''), seq
+        ) head
+        WHERE head.lease_until IS NULL OR head.lease_until < ${at}`
       return Option.fromNullable(rows[0]?.at)
     })
 
@@ -322,7 +313,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       return rows[0]?.ended ?? 0
     })
 
-    return { claim, claimMany, complete, release, extendLeases, nextDueAt, dueDestinations, dueInSlice, endDeleted } as const
+    return { claim, claimMany, complete, release, extendLeases, nextOrderedDueAt, dueDestinations, dueInSlice, endDeleted } as const
   })
 }) {}
 

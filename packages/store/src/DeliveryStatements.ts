@@ -122,8 +122,8 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
 
 /**
  * Attempts, intents and event counters for a batch of outcomes, as arrays with one element per
- * outcome: $1–$15 the attempts' columns, $16–$20 the intents' lease owner, status, next attempt
- * time, error code and message (intent id, attempt number and completion time are the attempts').
+ * outcome: $1–$15 the attempts' columns, $16–$18 the intents' lease owner, status and next attempt
+ * time (intent id, attempt number, error and completion time are the attempts').
  * Data-modifying CTEs run to completion whether or not anything reads them.
  */
 export const complete = PreparedStatement.make<never>(
@@ -140,8 +140,8 @@ export const complete = PreparedStatement.make<never>(
       AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
       response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)
   ), x AS (
-    SELECT * FROM unnest($3::text[], $16::text[], $17::text[], $18::timestamptz[], $6::int[], $19::text[],
-      $20::text[], $15::timestamptz[])
+    SELECT * FROM unnest($3::text[], $16::text[], $17::text[], $18::timestamptz[], $6::int[], $12::text[],
+      $13::text[], $15::timestamptz[])
       AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message, attempted_at)
   ), updated AS (
     UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
