@@ -5,13 +5,16 @@ import * as Pg from "pg"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as Migrations from "./Migrations"
 
+/** pg's pool applies this to waiting for a free connection too: callers that can wait limit themselves first. */
+const CONNECT_TIMEOUT = Duration.seconds(3)
+const IDLE_TIMEOUT = Duration.seconds(60)
+
 const poolConfig = (url: Redacted.Redacted<string>, size: Config.Config<number>, applicationName: string) =>
   ({
     url: Config.succeed(url),
     maxConnections: size,
-    // pg's pool applies this to waiting for a free connection too: callers that can wait limit themselves first
-    connectTimeout: Config.succeed(Duration.seconds(3)),
-    idleTimeout: Config.succeed(Duration.seconds(60)),
+    connectTimeout: Config.succeed(CONNECT_TIMEOUT),
+    idleTimeout: Config.succeed(IDLE_TIMEOUT),
     applicationName: Config.succeed(applicationName)
   })
 
@@ -33,9 +36,8 @@ export const clientLayer = (url: Redacted.Redacted<string>) =>
         const pool = new Pg.Pool({
           connectionString: Redacted.value(url),
           max: size,
-          // pg's pool applies this to waiting for a free connection too: callers that can wait limit themselves first
-          connectionTimeoutMillis: 3_000,
-          idleTimeoutMillis: 60_000,
+          connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
+          idleTimeoutMillis: Duration.toMillis(IDLE_TIMEOUT),
           application_name: "signal"
         })
         // A connection that fails while idle is dropped by the pool; the next statement gets a fresh one.
