@@ -3,8 +3,11 @@ import type { DestinationId } from "@signal/domain/Ids"
 import { type Claim, type ClaimRequest, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { Effect, Exit, FiberSet } from "effect"
 
-/** Claim statements in flight at once: while they run, the next requests gather into one. */
-const MAX_IN_FLIGHT = 2
+/**
+ * Claim statements in flight at once: while one runs, the next requests gather into one. One beat two
+ * here both in deliveries/s and in open-loop latency: fewer, larger statements contend less in Postgres.
+ */
+const MAX_IN_FLIGHT = 1
 
 /** Destinations one statement claims for at most. */
 const MAX_BATCH = 64
@@ -16,7 +19,7 @@ interface Waiting {
 
 /**
  * The claims of every drain in the process, unordered destinations' gathered into one statement
- * while others are in flight (as group commit gathers publishes): a burst of published events wakes
+ * while another is in flight (as group commit gathers publishes): a burst of published events wakes
  * many destinations at once, and their claims cost Postgres one statement instead of one each.
  * A claim that finds nothing in flight goes out at once. Ordered destinations claim alone.
  */
