@@ -7,6 +7,7 @@ import dueOrderIndex from "./migrations/0004_due_order_index"
 import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
 import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
 import orderedDelivery from "./migrations/0007_ordered_delivery"
+import lighterHotWrites from "./migrations/0008_lighter_hot_writes"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -17,7 +18,8 @@ export const run = Migrator.make({})({
     "0004_due_order_index": dueOrderIndex,
     "0005_recovery_and_retention": recoveryAndRetention,
     "0006_hot_lease_updates": hotLeaseUpdates,
-    "0007_ordered_delivery": orderedDelivery
+    "0007_ordered_delivery": orderedDelivery,
+    "0008_lighter_hot_writes": lighterHotWrites
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
