@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"
@@ -133,83 +133,80 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           routes[index] = targetsByTenant.get(tenantOf[index])!.route(draft)
         }
         const now = new Date()
-        const column = <A>(f: (index: number) => A) => {
-          const values: Array<A> = new Array(unique.length)
-          for (let u = 0; u < unique.length; u++) values[u] = f(unique[u])
-          return values
-        }
 
-        const insertEvents = (returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
+        /**
+         * The events to insert, one element per event in each column, with the intents each fans out to
+         * (their ids and destinations, comma-joined: ids hold neither commas nor spaces). Ids go as
+         * space-separated strings, payloads, headers and topics as JSON arrays (the payloads' text joined
+         * as it came): as `text[]` elements every one went through the driver's array escaping, a third
+         * of a batch's CPU, and Postgres reads them faster.
+         */
+        const rows = (() => {
+          const column = <A>(f: (index: number) => A) => {
+            const values: Array<A> = new Array(unique.length)
+            for (let u = 0; u < unique.length; u++) values[u] = f(unique[u])
+            return values
+          }
+          let payloads = "["
+          for (let u = 0; u < unique.length; u++) payloads += `${u === 0 ? "" : ","}${draftOf[unique[u]].payloadJson}`
+          const intentIdsOf = (index: number) => {
+            let joined = ""
+            for (let r = 0; r < routes[index].length; r++) joined += r === 0 ? makeId.intent() : `,${makeId.intent()}`
+            return joined
+          }
+          /** Ids, space-separated: one string parameter, which the driver sends as it is. */
+          const idList = (f: (index: number) => string) => {
+            let joined = ""
+            for (let u = 0; u < unique.length; u++) joined += u === 0 ? f(unique[u]) : ` ${f(unique[u])}`
+            return joined
+          }
+          return ingestSql`ROWS FROM (
+            unnest(
+              string_to_array(${idList((i) => ids[i])}, ' '),
+              string_to_array(${idList((i) => tenantOf[i])}, ' '),
+              string_to_array(${idList((i) => draftOf[i].senderId)}, ' '),
+              ${column((i) => draftOf[i].type)}::text[],
+              ${column((i) => draftOf[i].idempotencyKey)}::text[],
+              ${column((i) => draftOf[i].orderingKey)}::text[],
+              ${column((i) => draftOf[i].traceparent)}::text[],
+              ${column((i) => draftOf[i].ttlSeconds)}::int[],
+              ${column((i) => routes[i].length)}::int[],
+              string_to_array(${idList(intentIdsOf)}, ' '),
+              string_to_array(${idList((i) => routes[i].join(","))}, ' ')
+            ),
+            jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].topics))}::jsonb),
+            jsonb_array_elements(${`${payloads}]`}::jsonb),
+            jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].headers))}::jsonb)
+          ) AS x(id, tenant_id, sender_id, type, idempotency_key, ordering_key, traceparent, ttl, destination_count,
+            intent_ids, destination_ids, topics, payload, headers)`
+        })()
+
+        const insertEvents = (from: Statement.Fragment, returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
           INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
             status, destination_count, traceparent, expires_at, created_at)
-          SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics::jsonb)),
-            x.payload::jsonb, x.headers::jsonb, x.idempotency_key, x.ordering_key,
+          SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics)), x.payload,
+            x.headers, x.idempotency_key, x.ordering_key,
             CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
             x.destination_count, x.traceparent,
             CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
             ${now}::timestamptz
-          FROM unnest(
-            ${column((i) => ids[i])}::text[],
-            ${column((i) => tenantOf[i])}::text[],
-            ${column((i) => draftOf[i].senderId)}::text[],
-            ${column((i) => draftOf[i].type)}::text[],
-            ${column((i) => JSON.stringify(draftOf[i].topics))}::text[],
-            ${column((i) => draftOf[i].payloadJson)}::text[],
-            ${column((i) => JSON.stringify(draftOf[i].headers))}::text[],
-            ${column((i) => draftOf[i].idempotencyKey)}::text[],
-            ${column((i) => draftOf[i].orderingKey)}::text[],
-            ${column((i) => routes[i].length)}::int[],
-            ${column((i) => draftOf[i].traceparent)}::text[],
-            ${column((i) => draftOf[i].ttlSeconds)}::int[]
-          ) AS x(id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
-            destination_count, traceparent, ttl)
+          FROM ${from}
           ORDER BY x.id
           ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
           ${ingestSql.literal(returning)}`
 
-        /** The intents of the inserted events (all unless told which), as the columns they are written from. */
-        const intentsOf = (insertedIds: ReadonlySet<string> | undefined) => {
-          const intents = {
-            id: [] as Array<string>,
-            tenantId: [] as Array<TenantId>,
-            eventId: [] as Array<string>,
-            destinationId: [] as Array<DestinationId>,
-            traceparent: [] as Array<string | null>,
-            orderingKey: [] as Array<string | null>,
-            /** The event each intent belongs to: ascending, as `unique` is. */
-            index: [] as Array<number>
-          }
-          for (const index of unique) {
-            if (insertedIds !== undefined && !insertedIds.has(ids[index])) continue
-            const draft = draftOf[index]
-            for (const destinationId of routes[index]) {
-              intents.id.push(makeId.intent())
-              intents.tenantId.push(tenantOf[index])
-              intents.eventId.push(ids[index])
-              intents.destinationId.push(destinationId)
-              intents.traceparent.push(draft.traceparent)
-              intents.orderingKey.push(draft.orderingKey)
-              intents.index.push(index)
-            }
-          }
-          return intents
-        }
-        type Intents = ReturnType<typeof intentsOf>
         // An intent carries its event's trace context: its attempts, in any process, join the publish's trace.
-        const insertIntents = (intents: Intents) =>
+        const insertIntents = (from: Statement.Fragment, inserted: Statement.Fragment) =>
           ingestSql`
             INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
               ordering_key, created_at, updated_at)
-            SELECT x.id, x.tenant_id, x.event_id, x.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
+            SELECT i.id, x.tenant_id, x.id, i.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
               x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
-            FROM unnest(
-              ${intents.id}::text[],
-              ${intents.tenantId}::text[],
-              ${intents.eventId}::text[],
-              ${intents.destinationId}::text[],
-              ${intents.traceparent}::text[],
-              ${intents.orderingKey}::text[]
-            ) AS x(id, tenant_id, event_id, destination_id, traceparent, ordering_key)`
+            FROM ${from}
+            CROSS JOIN LATERAL unnest(string_to_array(x.intent_ids, ','), string_to_array(x.destination_ids, ','))
+              AS i(id, destination_id)
+            WHERE x.destination_count > 0 AND ${inserted}`
+
         /**
          * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
          * encodes (fields in its order, times as ISO strings), without reading rows back or encoding them.
@@ -228,36 +225,37 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
           },"createdAt":"${createdAt}"}`
         }
-        /** Per request: its events (in its order), the destinations its intents went to, their number. */
-        const answer = (jsonOf: (index: number) => string, intents: Intents) => {
+        /** Per request: its events (in its order), the destinations its new intents went to, their number. */
+        const answer = (jsonOf: (index: number) => string, inserted: (index: number) => boolean) => {
           let from = 0
-          let next = 0
           return requests.map(({ drafts }): IngestResult => {
-            const to = from + drafts.length
             const events: Array<string> = new Array(drafts.length)
-            for (let i = 0; i < drafts.length; i++) events[i] = jsonOf(from + i)
-            // intents are made only for first uses of keys, which are the requesting events themselves
             const destinations = new Set<DestinationId>()
-            const first = next
-            while (next < intents.index.length && intents.index[next] < to) destinations.add(intents.destinationId[next++])
-            from = to
-            return { events, destinations, intentCount: next - first }
+            let intentCount = 0
+            for (let i = 0; i < drafts.length; i++) {
+              const index = from + i
+              events[i] = jsonOf(index)
+              // intents are made only for first uses of keys, which are the requesting events themselves
+              if (owner[index] !== index || !inserted(index)) continue
+              for (const destinationId of routes[index]) destinations.add(destinationId)
+              intentCount += routes[index].length
+            }
+            from += drafts.length
+            return { events, destinations, intentCount }
           })
         }
 
         if (firstByKey.size === 0) {
           // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
-          // commits on its own (no BEGIN/COMMIT round trips). Intents' foreign keys are checked at its end.
-          const intents = intentsOf(undefined)
-          if (intents.id.length === 0) yield* insertEvents("")
-          else {
-            yield* ingestSql`WITH inserted AS (${insertEvents("")}) ${insertIntents(intents)}`
-          }
-          return answer(insertedJson, intents)
+          // commits on its own (no BEGIN/COMMIT round trips).
+          yield* ingestSql`WITH x AS MATERIALIZED (SELECT * FROM ${rows}), inserted AS (${
+            insertEvents(ingestSql`x`, "")
+          }) ${insertIntents(ingestSql`x`, ingestSql`TRUE`)}`
+          return answer(insertedJson, () => true)
         }
 
         return yield* ingestSql.withTransaction(Effect.gen(function*() {
-          const inserted = yield* insertEvents("RETURNING id")
+          const inserted = yield* insertEvents(rows, "RETURNING id")
           const insertedIds = new Set(inserted.map((row) => row.id))
 
           // Keys that already existed resolve to the stored event.
@@ -272,14 +270,15 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
           const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
 
-          const intents = intentsOf(insertedIds)
-          if (intents.id.length > 0) yield* insertIntents(intents)
+          if (inserted.length > 0) {
+            yield* insertIntents(rows, ingestSql`x.id = ANY(${inserted.map((row) => row.id)}::text[])`)
+          }
 
           // Every answered event is either just inserted or was read as an existing key: no re-read.
           return answer((index) => {
             if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
             return toEventJson(existingByKey.get(keyOf(tenantOf[index], draftOf[index].idempotencyKey!))!)
-          }, intents)
+          }, (index) => insertedIds.has(ids[index]))
         }))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
         captureStackTrace: false,
