@@ -1,8 +1,8 @@
 /**
  * Per-destination circuit breaker: a pure state machine (so the state can be persisted with the
- * destination and shown to operators) plus a small `Ref`-backed wrapper for the entity.
+ * destination and shown to operators) plus a small stateful wrapper for the destination's drain.
  */
-import { Clock, Effect, Ref } from "effect"
+import { Effect } from "effect"
 
 export interface Config {
   /** Consecutive failures that open the circuit. */
@@ -95,6 +95,9 @@ export const record = (state: State, success: boolean, nowMs: number, config: Co
       // Late results of requests sent before the circuit opened neither close nor extend it.
       return state
     case "closed": {
+      // A healthy destination's success changes nothing: no new state (this runs per delivery).
+      if (success && state.consecutiveFailures === 0 && state.recentFailures.length >= config.windowSize &&
+        !state.recentFailures.includes(true)) return state
       const recentFailures = [...state.recentFailures, !success].slice(-config.windowSize)
       const next: State = {
         ...state,
@@ -113,7 +116,8 @@ export const record = (state: State, success: boolean, nowMs: number, config: Co
 /** A circuit breaker for one destination, timed by the Effect `Clock` (so `TestClock` drives it). */
 export interface CircuitBreaker {
   readonly decide: Effect.Effect<Decision>
-  readonly record: (success: boolean) => Effect.Effect<void>
+  /** Hears how a delivery went; a plain call, as the drain records answers in a loop of its own. */
+  readonly record: (success: boolean) => void
   readonly state: Effect.Effect<State>
 }
 
@@ -124,12 +128,19 @@ export const make = (options?: {
 }): Effect.Effect<CircuitBreaker> =>
   Effect.gen(function*() {
     const config: Config = { ...defaultConfig, ...options?.config }
-    const ref = yield* Ref.make(options?.state ?? initialState)
+    const clock = yield* Effect.clock
+    // Read and changed only in synchronous steps, so callers on several fibers still see one probe.
+    let state = options?.state ?? initialState
     // Per delivery, so no spans of their own: the caller records the decision on the attempt's span.
     return {
-      decide: Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.modify(ref, (state) => decide(state, now, config))),
-      record: (success: boolean) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(ref, (state) => record(state, success, now, config))),
-      state: Ref.get(ref)
+      decide: Effect.sync(() => {
+        const [decision, next] = decide(state, clock.unsafeCurrentTimeMillis(), config)
+        state = next
+        return decision
+      }),
+      record: (success: boolean) => {
+        state = record(state, success, clock.unsafeCurrentTimeMillis(), config)
+      },
+      state: Effect.sync(() => state)
     }
   })

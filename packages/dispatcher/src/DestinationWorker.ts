@@ -278,27 +278,30 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       Effect.ensuring(forget(intentIds))
     )
 
-  const outcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> => {
-    const { claim, destination, result } = flight
-    const outcome = (next: AttemptOutcome["next"]): AttemptOutcome => ({
-      claim,
-      attemptId: makeId.attempt(),
-      succeeded: result.ok,
-      response: result.response,
-      error: result.error,
-      startedAt: new Date(flight.startedAt),
-      completedAt: new Date(flight.completedAt),
-      next
-    })
-    if (result.ok) return Effect.succeed(outcome({ status: "succeeded" }))
-    // The destination's retry schedule says when; past the event's ttl there is no next attempt.
-    const expiresAt = claim.event.expiresAt
-    return Effect.map(nextAttemptAt(destination.retry, claim.attemptNumber, new Date(flight.completedAt)), (retryAt) =>
-      outcome(
-        retryAt === null || (expiresAt !== null && retryAt > expiresAt)
-          ? { status: "failed" }
-          : { status: "retrying", at: retryAt }
-      ))
+  const outcomeOf = (flight: Flight, next: AttemptOutcome["next"]): AttemptOutcome => ({
+    claim: flight.claim,
+    attemptId: makeId.attempt(),
+    succeeded: flight.result.ok,
+    response: flight.result.response,
+    error: flight.result.error,
+    startedAt: new Date(flight.startedAt),
+    completedAt: new Date(flight.completedAt),
+    next
+  })
+
+  /** A failed attempt's outcome: the destination's retry schedule says when; past the event's ttl there is no next attempt. */
+  const failedOutcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> => {
+    const expiresAt = flight.claim.event.expiresAt
+    return Effect.map(
+      nextAttemptAt(flight.destination.retry, flight.claim.attemptNumber, new Date(flight.completedAt)),
+      (retryAt) =>
+        outcomeOf(
+          flight,
+          retryAt === null || (expiresAt !== null && retryAt > expiresAt)
+            ? { status: "failed" }
+            : { status: "retrying", at: retryAt }
+        )
+    )
   }
 
   /** Heard from the writer for each outcome: committed, the intent is no longer held; failed, its lease goes back. */
@@ -318,37 +321,47 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     nudge()
   }
 
+  /** The attempt's outcome recorded on its metrics and span, and made ready for the writer. */
+  const submissionOf = (flight: Flight, outcome: AttemptOutcome): Submission => {
+    if (outcome.next.status === "retrying") earliestRetry = Math.min(earliestRetry, outcome.next.at.getTime())
+    const { error, response } = flight.result
+    DeliveryMetrics.countAttempt(outcome.next.status, flight.httpSpan === null ? null : flight.completedAt - flight.startedAt)
+    const span = flight.span
+    span.attribute("signal.outcome", outcome.next.status)
+    if (response !== null) span.attribute("http.response.status_code", response.statusCode)
+    if (error !== null) {
+      span.attribute("signal.error_code", error.code)
+      if (flight.httpSpan !== null) span.attribute("error.type", error.code)
+    }
+    span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
+    uncommitted++
+    return { outcome, written: writtenFor(flight.claim.intentId) }
+  }
+
+  const succeeded: AttemptOutcome["next"] = { status: "succeeded" }
+
   /**
    * Records what finished since the last call: the breaker hears each answer, the retry schedule
-   * dates each failure, and the outcomes go to the writer in one offer. Not interruptible, so an
-   * answer once in is always handed over.
+   * dates each failure, and the outcomes go to the writer in one offer. Successes take no effect of
+   * their own (this runs per delivery). Not interruptible, so an answer once in is always handed over.
    */
   const recordFinished = (circuit: CircuitBreaker.CircuitBreaker) =>
     Effect.uninterruptible(Effect.suspend(() => {
       const flights = finished
       if (flights.length === 0) return Effect.void
       finished = []
-      return Effect.forEach(flights, (flight) =>
-        Effect.gen(function*() {
-          if (flight.httpSpan !== null) yield* circuit.record(flight.result.ok)
-          const outcome = yield* outcomeOf(flight)
-          if (outcome.next.status === "retrying") earliestRetry = Math.min(earliestRetry, outcome.next.at.getTime())
-          const { error, response } = flight.result
-          DeliveryMetrics.countAttempt(
-            outcome.next.status,
-            flight.httpSpan === null ? null : flight.completedAt - flight.startedAt
-          )
-          const span = flight.span
-          span.attribute("signal.outcome", outcome.next.status)
-          if (response !== null) span.attribute("http.response.status_code", response.statusCode)
-          if (error !== null) {
-            span.attribute("signal.error_code", error.code)
-            if (flight.httpSpan !== null) span.attribute("error.type", error.code)
-          }
-          span.end(clock.unsafeCurrentTimeNanos(), Exit.void)
-          uncommitted++
-          return { outcome, written: writtenFor(flight.claim.intentId) } satisfies Submission
-        })).pipe(Effect.flatMap(writer.submit))
+      const submissions: Array<Submission> = []
+      let failed: Array<Flight> | undefined
+      for (const flight of flights) {
+        if (flight.httpSpan !== null) circuit.record(flight.result.ok)
+        if (flight.result.ok) submissions.push(submissionOf(flight, outcomeOf(flight, succeeded)))
+        else (failed ??= []).push(flight)
+      }
+      if (failed === undefined) return writer.submit(submissions)
+      return Effect.forEach(failed, (flight) =>
+        Effect.map(failedOutcomeOf(flight), (outcome) => {
+          submissions.push(submissionOf(flight, outcome))
+        }), { discard: true }).pipe(Effect.zipRight(Effect.suspend(() => writer.submit(submissions))))
     }))
 
   /** The attempt's span: a child of the trace its event was published in, when it was. */

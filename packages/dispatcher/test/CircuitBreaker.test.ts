@@ -57,6 +57,19 @@ describe("CircuitBreaker (pure)", () => {
     expect(state.recentFailures).toHaveLength(8)
   })
 
+  it("a success leaves a full, healthy window as it is (the same state), and a failure still counts", () => {
+    const config = { ...defaultConfig, windowSize: 10 }
+    const healthy = recordAll(initialState, Array.from({ length: 10 }, () => true), 0, config)
+    expect(record(healthy, true, 5, config)).toBe(healthy)
+    const failed = record(healthy, false, 5, config)
+    expect(failed.consecutiveFailures).toBe(1)
+    expect(failed.recentFailures).toEqual([...Array.from({ length: 9 }, () => false), true])
+    // With a failure in the window, a success moves the window on.
+    const next = record(failed, true, 6, config)
+    expect(next).not.toBe(failed)
+    expect(next.recentFailures).toEqual([...Array.from({ length: 8 }, () => false), true, false])
+  })
+
   it("the ratio is computed over the last windowSize outcomes only", () => {
     const config = { ...defaultConfig, windowSize: 10, minimumRequests: 10, failureThreshold: 100 }
     // 40 successes long ago, then 4 failures in the last 10 outcomes.
@@ -128,15 +141,15 @@ describe("CircuitBreaker.make", () => {
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({ config: { failureThreshold: 2, coolDownMs: 1_000 } })
       expect(yield* breaker.decide).toBe("allow")
-      yield* breaker.record(false)
-      yield* breaker.record(false)
+      breaker.record(false)
+      breaker.record(false)
       expect((yield* breaker.state).status).toBe("open")
       expect(yield* breaker.decide).toBe("reject")
 
       yield* TestClock.adjust("1 second")
       expect(yield* breaker.decide).toBe("probe")
       expect(yield* breaker.decide).toBe("reject")
-      yield* breaker.record(true)
+      breaker.record(true)
       expect(yield* breaker.state).toEqual(CircuitBreaker.initialState)
       expect(yield* breaker.decide).toBe("allow")
     }))
@@ -157,7 +170,7 @@ describe("CircuitBreaker.make", () => {
       expect(yield* breaker.decide).toBe("reject")
       yield* TestClock.adjust("20 seconds")
       expect(yield* breaker.decide).toBe("probe")
-      yield* breaker.record(false)
+      breaker.record(false)
       const state = yield* breaker.state
       expect(state.status).toBe("open")
       expect(state.openedAtMs).toBe(30_000)
