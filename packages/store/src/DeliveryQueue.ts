@@ -176,26 +176,32 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     const complete = (outcomes: ReadonlyArray<AttemptOutcome>) => {
       if (outcomes.length === 0) return Effect.void
       const column = <A>(f: (outcome: AttemptOutcome) => A) => outcomes.map(f)
+      /** One string of the outcomes' values, space-separated (ids, numbers and statuses hold no spaces). */
+      const joined = (f: (outcome: AttemptOutcome) => string | number) => {
+        let text = ""
+        for (let i = 0; i < outcomes.length; i++) text += i === 0 ? f(outcomes[i]) : ` ${f(outcomes[i])}`
+        return text
+      }
       const storableOrNull = (text: string | null | undefined) => text == null ? null : storableText(text)
       return DeliveryStatements.complete.run(pool, [
-        column((o) => o.attemptId),
-        column((o) => o.claim.tenantId),
-        column((o) => o.claim.intentId),
-        column((o) => o.claim.eventId),
-        column((o) => o.claim.destinationId),
-        column((o) => o.claim.attemptNumber),
-        column((o) => (o.succeeded ? "succeeded" : "failed")),
-        column((o) => Math.max(0, o.completedAt.getTime() - o.startedAt.getTime())),
-        column((o) => o.response?.statusCode ?? null),
-        column((o) => (o.response ? storableHeaders(o.response.headers) : null)),
+        joined((o) => o.attemptId),
+        joined((o) => o.claim.tenantId),
+        joined((o) => o.claim.intentId),
+        joined((o) => o.claim.eventId),
+        joined((o) => o.claim.destinationId),
+        joined((o) => o.claim.leaseOwner),
+        joined((o) => o.claim.attemptNumber),
+        joined((o) => Math.max(0, o.completedAt.getTime() - o.startedAt.getTime())),
+        joined((o) => o.startedAt.getTime()),
+        joined((o) => o.completedAt.getTime()),
+        joined((o) => (o.succeeded ? "succeeded" : "failed")),
+        joined((o) => o.next.status),
+        JSON.stringify(column((o) => o.response?.statusCode ?? null)),
+        JSON.stringify(column((o) => (o.next.status === "retrying" ? o.next.at.getTime() : null))),
+        JSON.stringify(column((o) => (o.response ? storableHeaders(o.response.headers) : null))),
         column((o) => storableOrNull(o.response?.body)),
         column((o) => o.error?.code ?? null),
-        column((o) => storableOrNull(o.error?.message)),
-        column((o) => o.startedAt),
-        column((o) => o.completedAt),
-        column((o) => o.claim.leaseOwner),
-        column((o) => o.next.status),
-        column((o) => (o.next.status === "retrying" ? o.next.at : null))
+        column((o) => storableOrNull(o.error?.message))
       ]).pipe(
         Effect.asVoid,
         Effect.withSpan("DeliveryQueue.complete", { kind: "client", captureStackTrace: false, attributes: { "signal.outcomes": outcomes.length } })
@@ -318,11 +324,9 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
 }) {}
 
 /** Response headers as JSON Postgres can hold: NUL characters in names or values replaced by a marker. */
-const storableHeaders = (headers: Readonly<Record<string, string>>): string => {
+const storableHeaders = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
   const entries = Object.entries(headers)
-  return JSON.stringify(
-    entries.some(([name, value]) => name.includes("\u0000") || value.includes("\u0000"))
-      ? Object.fromEntries(entries.map(([name, value]) => [storableText(name), storableText(value)]))
-      : headers
-  )
+  return entries.some(([name, value]) => name.includes("\u0000") || value.includes("\u0000"))
+    ? Object.fromEntries(entries.map(([name, value]) => [storableText(name), storableText(value)]))
+    : headers
 }

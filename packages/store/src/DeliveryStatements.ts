@@ -121,31 +121,39 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
 )
 
 /**
- * Attempts, intents and event counters for a batch of outcomes, as arrays with one element per
- * outcome: $1–$15 the attempts' columns, $16–$18 the intents' lease owner, status and next attempt
- * time (intent id, attempt number, error and completion time are the attempts').
+ * Attempts, intents and event counters for a batch of outcomes, one element per outcome in each
+ * parameter. Ids, numbers and statuses come space-separated in one string each and times as epoch
+ * milliseconds, which the driver sends as they are (as array elements it escaped every one):
+ * $1 attempt, $2 tenant, $3 intent, $4 event, $5 destination ids, $6 lease owners; $7 attempt numbers,
+ * $8 durations (ms), $9 start and $10 completion times; $11 attempt and $12 intent statuses. JSON
+ * arrays (with nulls): $13 response status codes, $14 next attempt times, $15 response headers.
+ * Arrays: $16 response bodies, $17 error codes, $18 error messages.
  * Data-modifying CTEs run to completion whether or not anything reads them.
  */
 export const complete = PreparedStatement.make<never>(
   "signal_complete",
-  `WITH attempts AS (
+  `WITH x AS MATERIALIZED (
+    SELECT * FROM ROWS FROM (
+      unnest(string_to_array($1, ' '), string_to_array($2, ' '), string_to_array($3, ' '), string_to_array($4, ' '),
+        string_to_array($5, ' '), string_to_array($6, ' '), string_to_array($7, ' ')::int[],
+        string_to_array($8, ' ')::int[], string_to_array($9, ' ')::float8[], string_to_array($10, ' ')::float8[],
+        string_to_array($11, ' '), string_to_array($12, ' '), $16::text[], $17::text[], $18::text[]),
+      json_array_elements_text($13::json), json_array_elements_text($14::json), json_array_elements($15::json)
+    ) AS x(id, tenant_id, intent_id, event_id, destination_id, lease_owner, attempt_number, duration_ms, started_ms,
+      completed_ms, status, next_status, response_body, error_code, error_message, response_status, next_attempt_ms,
+      response_headers)
+  ), attempts AS (
     INSERT INTO delivery_attempts (id, tenant_id, intent_id, event_id, destination_id, attempt_number, status,
       duration_ms, response_status, response_headers, response_body, error_code, error_message, started_at,
       completed_at)
     SELECT x.id, x.tenant_id, x.intent_id, x.event_id, x.destination_id, x.attempt_number, x.status,
-      x.duration_ms, x.response_status, x.response_headers::jsonb, x.response_body, x.error_code,
-      x.error_message, x.started_at, x.completed_at
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[],
-      $9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
-      AS x(id, tenant_id, intent_id, event_id, destination_id, attempt_number, status, duration_ms,
-      response_status, response_headers, response_body, error_code, error_message, started_at, completed_at)
-  ), x AS (
-    SELECT * FROM unnest($3::text[], $16::text[], $17::text[], $18::timestamptz[], $6::int[], $12::text[],
-      $13::text[], $15::timestamptz[])
-      AS x(intent_id, lease_owner, status, next_attempt_at, attempt_count, error_code, error_message, attempted_at)
+      x.duration_ms, x.response_status::int, nullif(x.response_headers::jsonb, 'null'), x.response_body, x.error_code,
+      x.error_message, to_timestamp(x.started_ms / 1000), to_timestamp(x.completed_ms / 1000)
+    FROM x
   ), updated AS (
-    UPDATE delivery_intents i SET status = x.status, next_attempt_at = x.next_attempt_at,
-      attempt_count = GREATEST(i.attempt_count, x.attempt_count), last_attempt_at = x.attempted_at,
+    UPDATE delivery_intents i SET status = x.next_status,
+      next_attempt_at = to_timestamp(x.next_attempt_ms::float8 / 1000),
+      attempt_count = GREATEST(i.attempt_count, x.attempt_number), last_attempt_at = to_timestamp(x.completed_ms / 1000),
       error_code = x.error_code, error_message = x.error_message,
       lease_until = NULL, lease_owner = NULL, updated_at = now()
     FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
