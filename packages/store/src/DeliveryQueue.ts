@@ -7,6 +7,7 @@ import { Clock, Effect, Option } from "effect"
 import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
 import { Pool } from "./Database"
 import * as DeliveryStatements from "./DeliveryStatements"
+import { spaceSeparated } from "./SpaceSeparated"
 import { storableText } from "./SqlFailure"
 
 /** A due intent, leased to one worker, with what its request needs. */
@@ -124,11 +125,11 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     const claimMany = (requests: ReadonlyArray<ClaimRequest>) =>
       Effect.flatMap(now, (at) =>
         DeliveryStatements.claimMany.run(pool, [
-          requests.map((request) => request.destinationId),
-          requests.map((request) => request.limit),
-          requests.map((request) => request.maxBytes),
-          requests.map((request) => request.owner),
-          requests.map((request) => request.held.join(",")),
+          spaceSeparated(requests.length, (i) => requests[i].destinationId),
+          spaceSeparated(requests.length, (i) => requests[i].limit),
+          spaceSeparated(requests.length, (i) => requests[i].maxBytes),
+          spaceSeparated(requests.length, (i) => requests[i].owner),
+          spaceSeparated(requests.length, (i) => requests[i].held.join(",")),
           at,
           (requests[0]?.leaseMs ?? 0) / 1000
         ])).pipe(
@@ -176,12 +177,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     const complete = (outcomes: ReadonlyArray<AttemptOutcome>) => {
       if (outcomes.length === 0) return Effect.void
       const column = <A>(f: (outcome: AttemptOutcome) => A) => outcomes.map(f)
-      /** One string of the outcomes' values, space-separated (ids, numbers and statuses hold no spaces). */
-      const joined = (f: (outcome: AttemptOutcome) => string | number) => {
-        let text = ""
-        for (let i = 0; i < outcomes.length; i++) text += i === 0 ? f(outcomes[i]) : ` ${f(outcomes[i])}`
-        return text
-      }
+      const joined = (f: (outcome: AttemptOutcome) => string | number) =>
+        spaceSeparated(outcomes.length, (i) => f(outcomes[i]))
       const storableOrNull = (text: string | null | undefined) => text == null ? null : storableText(text)
       return DeliveryStatements.complete.run(pool, [
         joined((o) => o.attemptId),

@@ -65,14 +65,19 @@ const claimFrom = (due: string, requests: string, nextDue: string, now: string, 
 
 /**
  * Due intents of many destinations in due order, each request leaving the rest for its next claim.
- * Parameters, one element per request: $1 destination id, $2 row limit, $3 payload bytes, $4 lease
- * owner, $5 held intent ids (comma-separated); then $6 now, $7 lease seconds.
+ * Parameters, one element per request, space-separated: $1 destination id, $2 row limit, $3 payload
+ * bytes, $4 lease owner, $5 held intent ids (comma-separated); then $6 now, $7 lease seconds.
  */
 export const claimMany = PreparedStatement.make<ClaimRow>(
   "signal_claim_many",
   claimFrom(
     `SELECT d.id, d.event_id, d.next_attempt_at, d.seq, r.destination_id, r.max_bytes, r.owner
-    FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS r(destination_id, lim, max_bytes, owner, held)
+    FROM (
+      -- one request holding nothing sends '' for $5, which string_to_array reads as no element at all
+      SELECT u.destination_id, u.lim, u.max_bytes, u.owner, coalesce(u.held, '') AS held
+      FROM unnest(string_to_array($1, ' '), string_to_array($2, ' ')::bigint[], string_to_array($3, ' ')::bigint[],
+        string_to_array($4, ' '), string_to_array($5, ' ')) AS u(destination_id, lim, max_bytes, owner, held)
+    ) r
     CROSS JOIN LATERAL (
       SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
       WHERE destination_id = r.destination_id AND status IN ('pending', 'retrying')
@@ -82,7 +87,8 @@ export const claimMany = PreparedStatement.make<ClaimRow>(
       LIMIT r.lim
       FOR UPDATE SKIP LOCKED
     ) d`,
-    "SELECT * FROM unnest($1::text[], $5::text[]) AS r(destination_id, held)",
+    `SELECT u.destination_id, coalesce(u.held, '') AS held
+      FROM unnest(string_to_array($1, ' '), string_to_array($5, ' ')) AS u(destination_id, held)`,
     `(SELECT n.next_attempt_at FROM delivery_intents n
       WHERE n.destination_id = r.destination_id AND n.status IN ('pending', 'retrying')
         AND (n.lease_until IS NULL OR n.lease_until < $6::timestamptz)

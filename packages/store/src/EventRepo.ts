@@ -6,6 +6,7 @@ import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
+import { spaceSeparated } from "./SpaceSeparated"
 
 interface EventRow {
   readonly seq: string
@@ -154,12 +155,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             for (let r = 0; r < routes[index].length; r++) joined += r === 0 ? makeId.intent() : `,${makeId.intent()}`
             return joined
           }
-          /** Ids, space-separated: one string parameter, which the driver sends as it is. */
-          const idList = (f: (index: number) => string) => {
-            let joined = ""
-            for (let u = 0; u < unique.length; u++) joined += u === 0 ? f(unique[u]) : ` ${f(unique[u])}`
-            return joined
-          }
+          const idList = (f: (index: number) => string) => spaceSeparated(unique.length, (u) => f(unique[u]))
           return ingestSql`ROWS FROM (
             unnest(
               string_to_array(${idList((i) => ids[i])}, ' '),
