@@ -670,6 +670,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     }
   })
 
+  // No span of its own: a turn is as short as one delivery under light load, and its attempts join
+  // their events' traces (a turn's span was a root trace of its own, next to empty, per turn).
   const run: Effect.Effect<Next> = Effect.suspend(() => {
     // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
     const letGo = leaseKeeper.hold(owner, claimed)
@@ -680,10 +682,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         Effect.ensuring(Effect.sync(letGo))
       ))
     )
-  }).pipe(Effect.withSpan("DestinationWorker.run", {
-    captureStackTrace: false,
-    attributes: { "signal.destination_id": destinationId }
-  }))
+  })
 
   return {
     run,
