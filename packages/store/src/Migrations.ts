@@ -7,7 +7,7 @@ import dueOrderIndex from "./migrations/0004_due_order_index"
 import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
 import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
 import orderedDelivery from "./migrations/0007_ordered_delivery"
-import lighterHotWrites from "./migrations/0008_lighter_hot_writes"
+import noHotForeignKeys from "./migrations/0008_no_hot_foreign_keys"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -19,7 +19,7 @@ export const run = Migrator.make({})({
     "0005_recovery_and_retention": recoveryAndRetention,
     "0006_hot_lease_updates": hotLeaseUpdates,
     "0007_ordered_delivery": orderedDelivery,
-    "0008_lighter_hot_writes": lighterHotWrites
+    "0008_no_hot_foreign_keys": noHotForeignKeys
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
