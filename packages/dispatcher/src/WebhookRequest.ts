@@ -10,7 +10,8 @@ export interface WebhookRequest {
   readonly url: string
   readonly method: Destination["variant"]["method"]
   readonly headers: Record<string, string>
-  readonly body: string
+  /** The body's bytes: encoded once, for the signatures and the request alike. */
+  readonly body: Buffer
   readonly timeoutMs: number
 }
 
@@ -57,7 +58,7 @@ export const webhookBody = (claim: ClaimedIntent): string =>
  * intent id, stable across retries.
  */
 export const webhookRequest = (template: RequestTemplate, claim: ClaimedIntent, nowMs: number): WebhookRequest => {
-  const body = webhookBody(claim)
+  const body = Buffer.from(webhookBody(claim))
   const destination = template.destination
   const headers = withLowerCaseNames({}, claim.event.headers)
   Object.assign(headers, template.headers)
