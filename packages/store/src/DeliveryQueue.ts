@@ -320,7 +320,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
   })
 }) {}
 
-/** Response headers as JSON Postgres can hold: NUL characters in names or values replaced by a marker. */
+/** Response headers Postgres can hold as JSON: NUL characters in names or values replaced by a marker. */
 const storableHeaders = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
   const entries = Object.entries(headers)
   return entries.some(([name, value]) => name.includes("\u0000") || value.includes("\u0000"))
