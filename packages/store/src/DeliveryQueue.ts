@@ -239,14 +239,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * destination's claim tells this itself (`Claim.nextDueAt`).
      */
     const nextOrderedDueAt = Effect.fn("DeliveryQueue.nextOrderedDueAt")(function*(destinationId: DestinationId) {
-      const at = yield* now
-      const rows = yield* sql<{ at: Date }>`
-        SELECT min(head.next_attempt_at) AS at FROM (
-          SELECT DISTINCT ON (coalesce(ordering_key, '')) next_attempt_at, lease_until FROM delivery_intents
-          WHERE destination_id = ${destinationId} AND status IN ('pending', 'retrying')
-          ORDER BY coalesce(ordering_key, ''), seq
-        ) head
-        WHERE head.lease_until IS NULL OR head.lease_until < ${at}`
+      const rows = yield* DeliveryStatements.nextOrderedDue.run(pool, [destinationId, yield* now])
       return Option.fromNullable(rows[0]?.at)
     })
 

@@ -106,6 +106,15 @@ export const claimMany = PreparedStatement.make<ClaimRow>(
 )
 
 /**
+ * The first open intent of each ordering key of `destination` (a parameter): in a FIFO destination
+ * only these may be claimed, and the ones behind each wait for it.
+ */
+const keyHeads = (destination: string) => `
+  SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
+  WHERE destination_id = ${destination} AND status IN ('pending', 'retrying')
+  ORDER BY coalesce(ordering_key, ''), seq`
+
+/**
  * The first open intent of each ordering key of one destination, when due and free; the ones behind
  * it wait for it (so no next due time is told). Parameters: $1 destination id, $2 now, $3 held intent
  * ids, $4 row limit, $5 lease seconds, $6 lease owner, $7 payload bytes.
@@ -114,11 +123,7 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
   "signal_claim_ordered",
   claimFrom(
     `SELECT i.id, i.event_id, i.next_attempt_at, i.seq, i.destination_id, $7::bigint AS max_bytes, $6::text AS owner
-    FROM (
-      SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
-      WHERE destination_id = $1::text AND status IN ('pending', 'retrying')
-      ORDER BY coalesce(ordering_key, ''), seq
-    ) head JOIN delivery_intents i ON i.id = head.id
+    FROM (${keyHeads("$1::text")}) head JOIN delivery_intents i ON i.id = head.id
     WHERE head.next_attempt_at <= $2::timestamptz AND (head.lease_until IS NULL OR head.lease_until < $2::timestamptz)
       AND NOT (i.id = ANY($3::text[]))
     ORDER BY head.next_attempt_at, head.seq
@@ -178,4 +183,14 @@ export const complete = PreparedStatement.make<never>(
     failure_count = e.failure_count + counts.failed,
     status = ${eventStatusText("e.success_count + counts.succeeded", "e.failure_count + counts.failed")}
   FROM counts WHERE e.id = counts.event_id AND counts.succeeded + counts.failed > 0`
+)
+
+/**
+ * When a FIFO destination next has work nobody holds: the earliest due time among its key heads
+ * whose lease is free. Parameters: $1 destination id, $2 now.
+ */
+export const nextOrderedDue = PreparedStatement.make<{ readonly at: Date | null }>(
+  "signal_next_ordered_due",
+  `SELECT min(head.next_attempt_at) AS at FROM (${keyHeads("$1::text")}) head
+  WHERE head.lease_until IS NULL OR head.lease_until < $2::timestamptz`
 )
