@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from "vitest"
 import { eventually, seedTenant } from "../support/http"
 import { startReceiver } from "../support/receiver"
 import { useTestServer } from "../support/server"
-import { deliveryHelpers } from "./shared"
+import { deliveryHelpers, NO_SWEEP } from "./shared"
 
 // The sweeper is pushed out of reach, so only the wakes sent at publish can start deliveries.
-const running = useTestServer({ env: { SIGNAL_SWEEP_INTERVAL_MS: "600000" } })
+const running = useTestServer({ env: NO_SWEEP })
 const receiver = startReceiver()
 afterAll(async () => (await receiver).close())
 
