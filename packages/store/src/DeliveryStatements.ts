@@ -32,10 +32,6 @@ export interface ClaimRow {
  * request (`requests`: destination_id, held) with the destination's version and when the work
  * left falls due (`nextDue`, a scalar subquery over `r` and `taken`, the ids each request leased:
  * one small array per request, so the look past them costs no scan of every request's claims).
- *
- * A claim commits without waiting for the WAL flush (its transaction's `synchronous_commit` is off): it
- * writes only leases, and one lost with a crash of Postgres is a lease that lapsed, claimed again. Any
- * later write that waits for the flush (an outcome) makes the claim before it durable too.
  */
 const claimFrom = (due: string, requests: string, nextDue: string, now: string, lease: string) => `
   WITH due AS (${due}), loaded AS MATERIALIZED (
@@ -65,8 +61,7 @@ const claimFrom = (due: string, requests: string, nextDue: string, now: string, 
   SELECT about.destination_id AS requested, about.destination_version, about.next_due_at, claimed.id,
     claimed.tenant_id, claimed.event_id, claimed.attempt_count, claimed.traceparent, claimed.sender_id, claimed.type,
     claimed.topics, claimed.payload_json, claimed.headers, claimed.created_at, claimed.expires_at
-  FROM about LEFT JOIN claimed ON claimed.destination_id = about.destination_id
-    CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed`
+  FROM about LEFT JOIN claimed ON claimed.destination_id = about.destination_id`
 
 /**
  * Due intents of many destinations in due order, each request leaving the rest for its next claim.
