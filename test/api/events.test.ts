@@ -1,6 +1,8 @@
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { seedTenant } from "../support/http"
 import { useTestServer } from "../support/server"
+import { withSql } from "../support/sql"
 import { createDestination, expectError, ids, publish, sorted, walk } from "./helpers"
 
 const running = useTestServer()
@@ -449,6 +451,22 @@ describe("GET /v1/tenants/:tenantId/events", () => {
     expect(await query("status=pending,failed")).toEqual([e4.id])
     expect(await query(`eventTypes=a,b&topics=blue&senderIds=${s2}`)).toEqual([e2.id])
     expect(await query(`eventTypes=a&senderIds=${s2}`)).toEqual([])
+  })
+
+  it("keeps the columns a finished delivery updates out of every index of events, so that update is HOT", async () => {
+    const { indexes, options } = await withSql(running.server.databaseUrl, (sql) =>
+      Effect.all({
+        indexes: sql<{ readonly definition: string }>`
+          SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indrelid = 'events'::regclass`,
+        options: sql<{ readonly options: ReadonlyArray<string> | null }>`
+          SELECT reloptions AS options FROM pg_class WHERE oid = 'events'::regclass`
+      })
+    )
+    // the ids, seq, tenant and the like are indexed; what completions write is not
+    expect(indexes.length).toBeGreaterThan(3)
+    for (const { definition } of indexes) expect(definition).not.toMatch(/\b(status|success_count|failure_count)\b/)
+    // room on each page for the row's next version
+    expect(options[0].options).toContain("fillfactor=80")
   })
 
   it("filters by createdAfter (inclusive) and createdBefore (exclusive)", async () => {

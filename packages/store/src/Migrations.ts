@@ -8,6 +8,7 @@ import recoveryAndRetention from "./migrations/0005_recovery_and_retention"
 import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
 import orderedDelivery from "./migrations/0007_ordered_delivery"
 import noHotForeignKeys from "./migrations/0008_no_hot_foreign_keys"
+import hotEventCounters from "./migrations/0009_hot_event_counters"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -19,7 +20,8 @@ export const run = Migrator.make({})({
     "0005_recovery_and_retention": recoveryAndRetention,
     "0006_hot_lease_updates": hotLeaseUpdates,
     "0007_ordered_delivery": orderedDelivery,
-    "0008_no_hot_foreign_keys": noHotForeignKeys
+    "0008_no_hot_foreign_keys": noHotForeignKeys,
+    "0009_hot_event_counters": hotEventCounters
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
