@@ -7,6 +7,7 @@ import { DispatcherConfig } from "@signal/dispatcher/DispatcherConfig"
 import { HttpSender } from "@signal/dispatcher/HttpSender"
 import { LeaseKeeper } from "@signal/dispatcher/LeaseKeeper"
 import { OutcomeWriter } from "@signal/dispatcher/OutcomeWriter"
+import { QueueStatisticsKeeperLive } from "@signal/dispatcher/QueueStatisticsKeeper"
 import { RetentionLive } from "@signal/dispatcher/Retention"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
 import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
@@ -19,6 +20,7 @@ import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
@@ -52,7 +54,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 /**
- * Destination entities, the sweeper and the retention pruner: what makes a process a dispatcher. Its
+ * Destination entities, the sweeper, the retention pruner and the queue statistics keeper: what makes a process a dispatcher. Its
  * drains are part of what it gives, for a gateway in the same process to hand its wakes to.
  */
 const DispatcherLive = Layer.mergeAll(
@@ -60,14 +62,16 @@ const DispatcherLive = Layer.mergeAll(
     Layer.provideMerge(DestinationDrains.Default)
   ),
   ClusterJanitorLive,
-  RetentionLive
+  RetentionLive,
+  QueueStatisticsKeeperLive
 ).pipe(
   Layer.provide([
     HttpSender.Default,
     DestinationWatch.Default,
     LeaseKeeper.Default,
     ClusterTables.Default,
-    RetentionRepo.Default
+    RetentionRepo.Default,
+    QueueStatistics.Default
   ]),
   Layer.provide(DestinationRepo.Default),
   Layer.provide([SsrfGuard.layerFromConfig, DispatcherConfig.layer])

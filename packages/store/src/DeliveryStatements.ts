@@ -32,6 +32,7 @@ export interface ClaimRow {
  * request (`requests`: destination_id, held) with the destination's version and when the work
  * left falls due (`nextDue`, a scalar subquery over `r` and `taken`, the ids each request leased:
  * one small array per request, so the look past them costs no scan of every request's claims).
+ * `about` is materialized so that those subqueries run once per request, not once per claimed row.
  */
 const claimFrom = (due: string, requests: string, nextDue: string, now: string, lease: string) => `
   WITH due AS (${due}), loaded AS MATERIALIZED (
@@ -51,7 +52,7 @@ const claimFrom = (due: string, requests: string, nextDue: string, now: string, 
       sized.expires_at
   ), taken AS (
     SELECT destination_id, array_agg(id) AS ids FROM claimed GROUP BY destination_id
-  ), about AS (
+  ), about AS MATERIALIZED (
     SELECT r.destination_id,
       (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = r.destination_id AND deleted_at IS NULL)
         AS destination_version,

@@ -1,0 +1,39 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Schedule, TestServices } from "effect"
+import { QueueStatistics } from "../src/QueueStatistics"
+import * as TestDatabase from "../src/TestDatabase"
+
+const layer = Layer.provideMerge(QueueStatistics.Default, TestDatabase.layer)
+
+describe("QueueStatistics.refreshIfStale", () => {
+  it.layer(layer, { timeout: 120_000 })((it) => {
+    it.effect("analyzes the queue table once a burst of intents changed it, and not again until the next", () =>
+      Effect.gen(function*() {
+        const statistics = yield* QueueStatistics
+        const sql = yield* SqlClient.SqlClient
+        const plannerRows = Effect.map(
+          sql<{ readonly rows: number }>`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'delivery_intents'::regclass`,
+          ([row]) => row.rows
+        )
+        expect(yield* statistics.refreshIfStale).toBe(false)
+        expect(yield* plannerRows).toBeLessThan(1)
+
+        // a burst of publishes; its backend reports the changed rows as it commits
+        yield* sql.withTransaction(Effect.gen(function*() {
+          yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
+            SELECT 'int_' || n, 'ten_1', 'evt_' || n, 'dst_' || (n % 10), now() FROM generate_series(1, 12000) n`
+          yield* sql`SELECT pg_stat_force_next_flush()`
+        }))
+        // shared statistics arrive a moment after the commit
+        const refreshed = yield* statistics.refreshIfStale.pipe(
+          Effect.filterOrFail((analyzed) => analyzed, () => "not analyzed yet"),
+          Effect.retry({ schedule: Schedule.spaced("200 millis"), times: 50 }),
+          TestServices.provideLive
+        )
+        expect(refreshed).toBe(true)
+        expect(yield* plannerRows).toBe(12000)
+        expect(yield* statistics.refreshIfStale).toBe(false)
+      }))
+  })
+})
