@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { IntentId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { IngestLoad } from "@signal/store/IngestLoad"
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { Effect, Layer } from "effect"
 import { ClaimBatcher } from "../src/ClaimBatcher"
@@ -21,7 +22,7 @@ const CountedQueue = Layer.effect(
 ).pipe(Layer.provide(DeliveryQueue.Default))
 
 const BatcherLive = ClaimBatcher.Default.pipe(
-  Layer.provideMerge(CountedQueue),
+  Layer.provideMerge(Layer.merge(CountedQueue, IngestLoad.Default)),
   Layer.provideMerge(TestDatabase.layer)
 )
 
@@ -66,5 +67,35 @@ describe("ClaimBatcher", () => {
           held: claims[i].intents.map((intent) => intent.intentId) as Array<IntentId>
         }), { concurrency: "unbounded" })
       expect(again.map((claim) => claim.intents.length)).toEqual([1, 0, 0, 0, 0, 0, 0, 0])
+    }).pipe(Effect.provide(BatcherLive)))
+
+  it.live("claims in small steps while ingest in the process is heavy, and in full once it is not", () =>
+    Effect.gen(function*() {
+      const batcher = yield* ClaimBatcher
+      const load = yield* IngestLoad
+      const seeded = yield* Effect.forEach(
+        Array.from({ length: 10 }, () => undefined),
+        () => seedBacklog({ url: "http://127.0.0.1:9/unused", intents: 6 })
+      )
+      const claimAll = Effect.forEach(seeded, ({ destinationId }, i) =>
+        batcher.claim({ destinationId, limit: 10, maxBytes: 1_000_000, leaseMs: 60_000, owner: `owner-${i}`, held: [] }), {
+        concurrency: "unbounded"
+      })
+
+      load.begin(1_000) // a bulk load in progress
+      statements.length = 0
+      const small = yield* claimAll
+      // at most 8 destinations per statement, 4 intents each, the rest left due for later
+      expect(statements).toEqual([1, 8, 1])
+      expect(small.map((claim) => claim.intents.length)).toEqual(Array(10).fill(4))
+      expect(small.every((claim) => claim.nextDueAt !== null)).toBe(true)
+
+      load.end(1_000)
+      statements.length = 0
+      const rest = yield* claimAll
+      // wide statements again (all ten together when the last small step's pause was still running)
+      expect(statements.reduce((sum, n) => sum + n, 0)).toBe(10)
+      expect(Math.max(...statements)).toBeGreaterThan(8)
+      expect(rest.map((claim) => claim.intents.length)).toEqual(Array(10).fill(2))
     }).pipe(Effect.provide(BatcherLive)))
 })

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { IngestLoad } from "@signal/store/IngestLoad"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { Effect, Layer } from "effect"
@@ -38,7 +39,7 @@ const DrainsLive = DestinationDrains.Default.pipe(
       clusterRetentionMs: 3_600_000
     })
   )),
-  Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, DeliveryQueue.Default)),
+  Layer.provideMerge(Layer.merge(Layer.provideMerge(OutcomeWriter.Default, DeliveryQueue.Default), IngestLoad.Default)),
   Layer.provideMerge(TestDatabase.layer)
 )
 

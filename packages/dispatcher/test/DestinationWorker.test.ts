@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { describe, expect, it } from "@effect/vitest"
 import { type AttemptOutcome, DeliveryQueue } from "@signal/store/DeliveryQueue"
+import { IngestLoad } from "@signal/store/IngestLoad"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
 import * as TestDatabase from "@signal/store/TestDatabase"
 import { Clock, Deferred, Effect, Layer, Option, TestClock } from "effect"
@@ -54,7 +55,7 @@ const WorkerLive = DestinationDrains.Default.pipe(
     LeaseKeeper.Default
   )),
   Layer.provideMerge(Layer.mergeAll(DestinationRepo.Default, config)),
-  Layer.provideMerge(Layer.provideMerge(OutcomeWriter.Default, CountedQueue)),
+  Layer.provideMerge(Layer.merge(Layer.provideMerge(OutcomeWriter.Default, CountedQueue), IngestLoad.Default)),
   Layer.provideMerge(TestDatabase.layer)
 )
 

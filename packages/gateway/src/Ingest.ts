@@ -5,6 +5,7 @@ import type { DestinationId, SenderId, TenantId } from "@signal/domain/Ids"
 import { currentTraceparent } from "@signal/domain/TraceContext"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
+import { IngestLoad } from "@signal/store/IngestLoad"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { Cause, Chunk, Deferred, Effect, Metric, Option, Queue, Tracer } from "effect"
 import { TenantGuard } from "./TenantGuard"
@@ -105,6 +106,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
     const events = yield* EventRepo
     const senders = yield* SenderRepo
     const waker = yield* Waker
+    const load = yield* IngestLoad
     const pool = yield* Effect.serviceOption(Database.IngestClient)
     // Never more transactions than connections: callers wait here, not in the pool (which times out).
     const permits = yield* Effect.makeSemaphore(
@@ -185,7 +187,7 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
      * Validates, writes events + intents in one transaction (woken after it), answers after commit. Its span
      * is made with `withSpan`: `Effect.fn` captures a call-site stack on every call, even when told not to.
      */
-    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
+    const accept = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
       Effect.gen(function*() {
         yield* guard.require(tenantId)
         yield* requireSenders(inputs.map((input) => input.senderId))
@@ -195,6 +197,13 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
         yield* Metric.incrementBy(eventsIngested, inputs.length)
         return result.events
       }).pipe(Effect.withSpan("Ingest.publish", { captureStackTrace: false }))
+
+    /** `accept`, counted in the process's ingest load while in progress. */
+    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
+      Effect.suspend(() => {
+        load.begin(inputs.length)
+        return Effect.ensuring(accept(tenantId, inputs), Effect.sync(() => load.end(inputs.length)))
+      })
 
     return { publish } as const
   })

@@ -20,6 +20,7 @@ import { ClusterTables } from "@signal/store/ClusterTables"
 import * as Database from "@signal/store/Database"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
+import { IngestLoad } from "@signal/store/IngestLoad"
 import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { Effect, Layer } from "effect"
@@ -106,7 +107,8 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
 })).pipe(
   Layer.merge(Metrics.layer),
   Layer.provide(Cluster.layer),
-  Layer.provide(OutcomesLive),
+  // one for the whole process: its API counts the publishes in progress, its drains make room for them
+  Layer.provide([OutcomesLive, IngestLoad.Default]),
   Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ migrate, role }) =>
     // dispatchers serve no API: no ingest pool
     Database.layer({ migrate, ingestPool: role !== "dispatcher" })))),
