@@ -7,7 +7,7 @@ const HEAVY_REQUESTS = 8
 const HEAVY_EVENTS = 500
 
 /** How long ingest counts as heavy after it last was: producers send their next request. */
-const HOLD_MS = 100
+export const HEAVY_HOLD_MS = 100
 
 /**
  * The publishing in progress in this process, which its dispatcher (`npm start`) makes room for: while
@@ -34,7 +34,7 @@ export class IngestLoad extends Effect.Service<IngestLoad>()("@signal/store/Inge
       },
       /** Whether deliveries should make room for ingest now. */
       heavy: () =>
-        requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS || clock.unsafeCurrentTimeMillis() - heavyAt < HOLD_MS
+        requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS || clock.unsafeCurrentTimeMillis() - heavyAt < HEAVY_HOLD_MS
     } as const
   })
 }) {}
