@@ -55,8 +55,9 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
 }))
 
 /**
- * Destination entities, the sweeper, the retention pruner and the queue statistics keeper: what makes a process a dispatcher. Its
- * drains are part of what it gives, for a gateway in the same process to hand its wakes to.
+ * Destination entities, the sweeper, the retention pruner and the queue statistics keeper: what makes
+ * a process a dispatcher. Its drains are part of what it gives, for a gateway in the same process to
+ * hand its wakes to.
  */
 const DispatcherLive = Layer.mergeAll(
   Layer.mergeAll(DestinationEntityLive, DestinationWakesLive, SweeperLive).pipe(

@@ -20,12 +20,13 @@ export class IngestLoad extends Effect.Service<IngestLoad>()("@signal/store/Inge
     let requests = 0
     let events = 0
     let heavyAt = Number.NEGATIVE_INFINITY
+    const heavyNow = () => requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS
     return {
       /** A publish of `count` events started. */
       begin: (count: number) => {
         requests++
         events += count
-        if (requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS) heavyAt = clock.unsafeCurrentTimeMillis()
+        if (heavyNow()) heavyAt = clock.unsafeCurrentTimeMillis()
       },
       /** A publish of `count` events ended, whichever way. */
       end: (count: number) => {
@@ -33,8 +34,7 @@ export class IngestLoad extends Effect.Service<IngestLoad>()("@signal/store/Inge
         events -= count
       },
       /** Whether deliveries should make room for ingest now. */
-      heavy: () =>
-        requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS || clock.unsafeCurrentTimeMillis() - heavyAt < HEAVY_HOLD_MS
+      heavy: () => heavyNow() || clock.unsafeCurrentTimeMillis() - heavyAt < HEAVY_HOLD_MS
     } as const
   })
 }) {}
