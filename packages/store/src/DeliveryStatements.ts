@@ -26,16 +26,17 @@ export interface ClaimRow {
 }
 
 /**
- * The claim's common part: `due` (id, event_id, next_attempt_at, seq, destination_id, max_bytes,
+ * The claim's common part: the requests (`r`: destination_id and what the statement's `due` and
+ * `nextDue` read of them), `due` (id, event_id, next_attempt_at, seq, destination_id, max_bytes,
  * owner, one row per intent to lease, in due order per destination) loaded with its events, cut at
  * each request's payload bytes, leased until `now + lease` (`$now`, `$lease`), and answered per
- * request (`requests`: destination_id, held) with the destination's version and when the work
- * left falls due (`nextDue`, a scalar subquery over `r` and `taken`, the ids each request leased:
- * one small array per request, so the look past them costs no scan of every request's claims).
- * `about` is materialized so that those subqueries run once per request, not once per claimed row.
+ * request with the destination's version and when the work left falls due (`nextDue`, a scalar
+ * subquery over `r` and `taken`, the ids each request leased: one small array per request, so the
+ * look past them costs no scan of every request's claims). `about` is materialized so that those
+ * subqueries run once per request, not once per claimed row.
  */
-const claimFrom = (due: string, requests: string, nextDue: string, now: string, lease: string) => `
-  WITH due AS (${due}), loaded AS MATERIALIZED (
+const claimFrom = (requests: string, due: string, nextDue: string, now: string, lease: string) => `
+  WITH r AS (${requests}), due AS (${due}), loaded AS MATERIALIZED (
     SELECT due.*, e.sender_id, e.type, e.topics, e.payload::text AS payload_json, e.headers, e.created_at, e.expires_at
     FROM due JOIN events e ON e.id = due.event_id
   ), sized AS (
@@ -57,7 +58,7 @@ const claimFrom = (due: string, requests: string, nextDue: string, now: string, 
       (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = r.destination_id AND deleted_at IS NULL)
         AS destination_version,
       ${nextDue} AS next_due_at
-    FROM (${requests}) r LEFT JOIN taken ON taken.destination_id = r.destination_id
+    FROM r LEFT JOIN taken ON taken.destination_id = r.destination_id
   )
   SELECT about.destination_id AS requested, about.destination_version, about.next_due_at, claimed.id,
     claimed.tenant_id, claimed.event_id, claimed.attempt_count, claimed.traceparent, claimed.sender_id, claimed.type,
@@ -72,14 +73,12 @@ const claimFrom = (due: string, requests: string, nextDue: string, now: string, 
 export const claimMany = PreparedStatement.make<ClaimRow>(
   "signal_claim_many",
   claimFrom(
+    // one request holding nothing sends '' for $5, which string_to_array reads as no element at all
+    `SELECT u.destination_id, u.lim, u.max_bytes, u.owner, coalesce(u.held, '') AS held
+    FROM unnest(string_to_array($1, ' '), string_to_array($2, ' ')::bigint[], string_to_array($3, ' ')::bigint[],
+      string_to_array($4, ' '), string_to_array($5, ' ')) AS u(destination_id, lim, max_bytes, owner, held)`,
     `SELECT d.id, d.event_id, d.next_attempt_at, d.seq, r.destination_id, r.max_bytes, r.owner
-    FROM (
-      -- one request holding nothing sends '' for $5, which string_to_array reads as no element at all
-      SELECT u.destination_id, u.lim, u.max_bytes, u.owner, coalesce(u.held, '') AS held
-      FROM unnest(string_to_array($1, ' '), string_to_array($2, ' ')::bigint[], string_to_array($3, ' ')::bigint[],
-        string_to_array($4, ' '), string_to_array($5, ' ')) AS u(destination_id, lim, max_bytes, owner, held)
-    ) r
-    CROSS JOIN LATERAL (
+    FROM r CROSS JOIN LATERAL (
       SELECT id, event_id, next_attempt_at, seq FROM delivery_intents
       WHERE destination_id = r.destination_id AND status IN ('pending', 'retrying')
         AND next_attempt_at <= $6::timestamptz AND (lease_until IS NULL OR lease_until < $6::timestamptz)
@@ -88,8 +87,6 @@ export const claimMany = PreparedStatement.make<ClaimRow>(
       LIMIT r.lim
       FOR UPDATE SKIP LOCKED
     ) d`,
-    `SELECT u.destination_id, coalesce(u.held, '') AS held
-      FROM unnest(string_to_array($1, ' '), string_to_array($5, ' ')) AS u(destination_id, held)`,
     `(SELECT n.next_attempt_at FROM delivery_intents n
       WHERE n.destination_id = r.destination_id AND n.status IN ('pending', 'retrying')
         AND (n.lease_until IS NULL OR n.lease_until < $6::timestamptz)
@@ -118,6 +115,7 @@ const keyHeads = (destination: string) => `
 export const claimOrdered = PreparedStatement.make<ClaimRow>(
   "signal_claim_ordered",
   claimFrom(
+    "SELECT $1::text AS destination_id",
     `SELECT i.id, i.event_id, i.next_attempt_at, i.seq, i.destination_id, $7::bigint AS max_bytes, $6::text AS owner
     FROM (${keyHeads("$1::text")}) head JOIN delivery_intents i ON i.id = head.id
     WHERE head.next_attempt_at <= $2::timestamptz AND (head.lease_until IS NULL OR head.lease_until < $2::timestamptz)
@@ -125,7 +123,6 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
     ORDER BY head.next_attempt_at, head.seq
     LIMIT $4::bigint
     FOR UPDATE OF i SKIP LOCKED`,
-    "SELECT $1::text AS destination_id",
     "NULL::timestamptz",
     "$2::timestamptz",
     "$5::float8"
