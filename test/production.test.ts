@@ -69,6 +69,18 @@ describe("the build", () => {
     }
   })
 
+  // An `@effect/*` package's index evaluates every module of it: `@effect/platform`'s holds a ~16 MB
+  // API reference page (Scalar) in every process's heap, served by none.
+  it("imports the @effect/* packages module by module, never through their index", () => {
+    for (const workspace of emitting) {
+      for (const file of filesUnder(join(root, workspace, "dist")).filter((f) => f.endsWith(".js"))) {
+        for (const { fileName } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+          expect(fileName, `${relative(root, file)} imports ${fileName}`).not.toMatch(/^@effect\/[^/]+$/)
+        }
+      }
+    }
+  })
+
   it("declares every runtime import in the importing package's dependencies", () => {
     const builtins = new Set(builtinModules)
     for (const workspace of emitting) {

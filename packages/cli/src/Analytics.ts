@@ -1,5 +1,5 @@
 /** `signal analytics`: delivery figures of the tenant, or of one of its destinations. */
-import { Command } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DeliveryAnalytics } from "@signal/client/Types"
 import { Effect, Option } from "effect"

@@ -1,5 +1,5 @@
 /** `signal api-keys …`: a tenant's API keys (managed with the admin key). */
-import { Command } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { ApiKey } from "@signal/client/Types"
 import { Effect, Option } from "effect"

@@ -9,7 +9,8 @@
  * Extra commands sit next to the built-in ones (`signal start`, `signal migrate`); they may read
  * the global flags with `yield* rootCommand` or resolve them fully with `withSettings(flags)`.
  */
-import { CliConfig, Command } from "@effect/cli"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"

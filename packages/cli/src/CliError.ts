@@ -1,4 +1,4 @@
-import { ValidationError } from "@effect/cli"
+import * as ValidationError from "@effect/cli/ValidationError"
 import { isSignalClientError } from "@signal/client/SignalClientError"
 import { Cause, Console, Data, Effect, Option } from "effect"
 

@@ -1,5 +1,5 @@
 /** `signal intents …` and `signal attempts …`. */
-import { Command } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DeliveryAttempt, DeliveryIntent } from "@signal/client/Types"
 import { Effect } from "effect"

@@ -5,7 +5,9 @@
  *
  *   signal <group> <operation> [path ids…] [--query-param …] [--data '<json body>']
  */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { methodOf, type Operation, operations } from "@signal/client/Operations"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { Effect, Option } from "effect"

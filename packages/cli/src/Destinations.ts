@@ -1,5 +1,6 @@
 /** `signal destinations …`. */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DestinationListItem } from "@signal/client/Types"
 import { Effect, Option } from "effect"

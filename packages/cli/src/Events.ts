@@ -1,6 +1,7 @@
 /** `signal events …`. */
-import { Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { Event } from "@signal/client/Types"
 import { Effect, Option } from "effect"

@@ -1,5 +1,6 @@
 /** Options shared by several commands. */
-import { Args, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Options from "@effect/cli/Options"
 import { Effect, Option } from "effect"
 import { UsageError } from "./CliError"
 

@@ -3,15 +3,14 @@
  * `verifyWebhook`; verified ones are forwarded to `--forward-to` and the local app's status and
  * body are relayed back to Signal, so retries behave as they would in production.
  */
-import { Command, Options } from "@effect/cli"
-import {
-  FetchHttpClient,
-  HttpClient,
-  HttpClientRequest,
-  HttpServer,
-  HttpServerRequest,
-  HttpServerResponse
-} from "@effect/platform"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { inspectWebhook } from "@signal/client/verifyWebhook"

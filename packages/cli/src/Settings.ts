@@ -5,8 +5,10 @@
  * › default. The root command's options fall back to `Config` (@effect/cli's own fallback), and
  * the config file is a `ConfigProvider` behind the environment, so both are read the same way.
  */
-import { Command, Options } from "@effect/cli"
-import { FetchHttpClient, FileSystem } from "@effect/platform"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { DEFAULT_ENDPOINT, SignalClient } from "@signal/client/SignalClient"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { Config, ConfigProvider, Context, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"

@@ -1,5 +1,6 @@
 /** `signal events tail`: follow delivery attempts as they happen. */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import type { SignalClientError } from "@signal/client/SignalClientError"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import type { DeliveryAttempt, Page } from "@signal/client/Types"

@@ -1,5 +1,7 @@
 /** `signal tenants …` and `signal senders …`. */
-import { Args, Command, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
 import { Effect, Option } from "effect"
 import { groupCommand } from "./Derived"

@@ -6,7 +6,10 @@
  * Each operation takes one flat object (the seed-000 shape): path parameters by their client name,
  * query parameters, and the body's fields, all side by side.
  */
-import { type HttpApi, type HttpApiEndpoint, type HttpApiGroup, OpenApi } from "@effect/platform"
+import type * as HttpApi from "@effect/platform/HttpApi"
+import type * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { operationDocs } from "@signal/domain/ApiDocs"
 import type * as Analytics from "@signal/domain/Analytics"
 import type * as ApiKey from "@signal/domain/ApiKey"

@@ -1,4 +1,4 @@
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { type HttpClientError, isHttpClientError } from "@effect/platform/HttpClientError"
 import { problems, problemsMessage, problemsOfParseError } from "@signal/domain/Problems"

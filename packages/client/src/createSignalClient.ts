@@ -1,4 +1,4 @@
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import { SignalClient, type SignalClientOptions } from "./SignalClient"
 import { SignalClientError } from "./SignalClientError"

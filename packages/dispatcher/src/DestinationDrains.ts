@@ -1,4 +1,5 @@
-import { EntityId, Sharding } from "@effect/cluster"
+import * as EntityId from "@effect/cluster/EntityId"
+import * as Sharding from "@effect/cluster/Sharding"
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"

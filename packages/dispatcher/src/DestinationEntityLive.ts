@@ -1,4 +1,5 @@
-import { Entity, Sharding } from "@effect/cluster"
+import * as Entity from "@effect/cluster/Entity"
+import * as Sharding from "@effect/cluster/Sharding"
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
 import { Context, Duration, Effect, Layer, Scope } from "effect"

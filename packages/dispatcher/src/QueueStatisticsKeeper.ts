@@ -1,4 +1,4 @@
-import { Singleton } from "@effect/cluster"
+import * as Singleton from "@effect/cluster/Singleton"
 import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { Duration, Effect } from "effect"
 

@@ -1,4 +1,4 @@
-import { Singleton } from "@effect/cluster"
+import * as Singleton from "@effect/cluster/Singleton"
 import { DEFAULT_RETENTION_BATCH, RetentionRepo, type TenantRetention } from "@signal/store/RetentionRepo"
 import { Clock, Config, Duration, Effect } from "effect"
 

@@ -1,4 +1,4 @@
-import { Singleton } from "@effect/cluster"
+import * as Singleton from "@effect/cluster/Singleton"
 import { ClusterTables } from "@signal/store/ClusterTables"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { Effect, Layer } from "effect"

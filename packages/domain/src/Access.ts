@@ -2,7 +2,9 @@
  * Who is calling, and the middleware that decides it. The admin key manages everything; a tenant
  * API key reaches only its own tenant's resources. The gateway implements these tags.
  */
-import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { Context, Schema } from "effect"
 import { NotFound, RateLimited, ServiceUnavailable, Unauthorized } from "./ApiError"
 import type { ApiKeyId, TenantId } from "./Ids"

@@ -1,5 +1,6 @@
-import { RateLimiter } from "@effect/experimental"
-import { HttpRouter, HttpServerRequest } from "@effect/platform"
+import * as RateLimiter from "@effect/experimental/RateLimiter"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import {
   AdminAccess,
   Authentication,

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type { AnalyticsParams } from "@signal/domain/Analytics"
 import { DeliveryAnalytics } from "@signal/domain/Analytics"
 import { BadRequest } from "@signal/domain/ApiError"

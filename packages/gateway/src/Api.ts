@@ -1,4 +1,5 @@
-import { HttpApiBuilder, OpenApi } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { documentSpec } from "@signal/domain/ApiDocs"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { ApiKeyRepo } from "@signal/store/ApiKeyRepo"
 import { Effect } from "effect"

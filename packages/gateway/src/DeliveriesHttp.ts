@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Conflict } from "@signal/domain/ApiError"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { AttemptRepo } from "@signal/store/AttemptRepo"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { NotFound } from "@signal/domain/ApiError"
 import { DEFAULT_ROTATION_GRACE_SECONDS } from "@signal/domain/Destination"
 import type { SenderId } from "@signal/domain/Ids"

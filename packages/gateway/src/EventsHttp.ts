@@ -1,4 +1,5 @@
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
 import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { decodeCreateEvent, decodeCreateEventBatch } from "@signal/domain/CreateEventDecoder"

@@ -1,5 +1,5 @@
-import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { ServiceUnavailable } from "@signal/domain/ApiError"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { Effect } from "effect"

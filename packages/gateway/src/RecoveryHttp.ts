@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { BadRequest, Conflict, NotFound } from "@signal/domain/ApiError"
 import type { DestinationId } from "@signal/domain/Ids"
 import { MAX_RECOVERY_WINDOW_DAYS, type ReplayResult } from "@signal/domain/Recovery"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { BadRequest } from "@signal/domain/ApiError"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { RetentionRepo } from "@signal/store/RetentionRepo"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { TenantRepo } from "@signal/store/TenantRepo"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { TestSender, TestSendRequest } from "@signal/domain/TestSend"
 import { DestinationRepo } from "@signal/store/DestinationRepo"

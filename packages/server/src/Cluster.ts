@@ -1,7 +1,8 @@
-import { RunnerAddress, SingleRunner } from "@effect/cluster"
-import { SqlClient } from "@effect/sql"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { ClusterClient } from "@signal/store/Database"
-import { NodeClusterSocket } from "@effect/platform-node"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "./ServerConfig"
 

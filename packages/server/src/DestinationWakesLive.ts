@@ -1,4 +1,4 @@
-import { Sharding } from "@effect/cluster"
+import * as Sharding from "@effect/cluster/Sharding"
 import { DestinationDrains } from "@signal/dispatcher/DestinationDrains"
 import { DestinationWakes } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"

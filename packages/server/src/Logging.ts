@@ -1,4 +1,6 @@
-import { type HttpApp, HttpServerError, HttpServerRequest } from "@effect/platform"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import {
   Config,
   ConfigError,

@@ -2,7 +2,8 @@
  * `signal start`, `migrate` and `cluster`: their flags and help here, their work in `ServerRun.ts`,
  * imported when one of them runs. `signal --help` and the API commands never load the server.
  */
-import { Command, Options } from "@effect/cli"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
 import { Effect, Option } from "effect"
 import { Role } from "./ServerConfig"
 

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { CircuitState } from "@signal/domain/Destination"
 import type { DestinationId, TenantId } from "@signal/domain/Ids"
 import { Effect } from "effect"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { ApiKey, type CreateApiKey, displayPrefix } from "@signal/domain/ApiKey"
 import { generateApiKey, hashApiKey } from "@signal/domain/ApiKeySecret"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DeliveryAttempt, type AttemptStatus, type ListAttemptsParams } from "@signal/domain/DeliveryAttempt"
 import type { IntentStatus } from "@signal/domain/DeliveryIntent"
 import type { AttemptId, DestinationId, EventId, IntentId, TenantId } from "@signal/domain/Ids"

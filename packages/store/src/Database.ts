@@ -1,5 +1,5 @@
-import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Pg from "pg"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"

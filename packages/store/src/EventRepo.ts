@@ -1,4 +1,5 @@
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DeliveryIntent, type IntentStatus, type ListIntentsParams } from "@signal/domain/DeliveryIntent"
 import type { EventStatus } from "@signal/domain/Event"
 import type { DestinationId, EventId, IntentId, TenantId } from "@signal/domain/Ids"

@@ -1,4 +1,4 @@
-import { Migrator } from "@effect/sql"
+import * as Migrator from "@effect/sql/Migrator"
 import { Effect, Layer } from "effect"
 import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { DestinationId, EventId, IntentId, RecoveryJobId, TenantId } from "@signal/domain/Ids"
 import { makeId } from "@signal/domain/Ids"
 import { type RecoverableStatus, RecoveryJob, type RecoveryState, type ReplayAction } from "@signal/domain/Recovery"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { TenantId } from "@signal/domain/Ids"
 import { DEFAULT_RETENTION_DAYS, type Retention, type UpdateRetention } from "@signal/domain/Retention"
 import { Config, Effect, Option } from "effect"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { randomBytes } from "node:crypto"
 import { Config, Effect, Layer, Redacted } from "effect"
 import { clientLayer } from "./Database"

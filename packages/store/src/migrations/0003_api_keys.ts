@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 /** Tenant API keys, stored as SHA-256 hashes; `prefix` is what lists show to tell keys apart. */
