@@ -4,6 +4,7 @@
  */
 import * as Database from "@signal/store/Database"
 import { Config, Effect, Layer } from "effect"
+import { limitHeapGrowth } from "./HeapGrowth"
 import { runLocalCluster } from "./LocalCluster"
 import { ServerLive } from "./Server"
 
@@ -24,6 +25,7 @@ const exitWithinAfterSignal = (timeoutMs: number) =>
   })
 
 export const start = Effect.gen(function*() {
+  yield* limitHeapGrowth
   yield* exitWithinAfterSignal(yield* Config.integer("SIGNAL_SHUTDOWN_TIMEOUT_MS").pipe(Config.withDefault(8_000)))
   yield* Layer.launch(ServerLive)
 })
