@@ -16,11 +16,12 @@ const MAX_BATCH = 64
 /**
  * While ingest in this process is heavy (`IngestLoad`): destinations per statement, intents per
  * destination, and the pause after each statement. Deliveries go on at about a quarter of their speed
- * and publishes keep about half of theirs (`bench/RESULTS.md`).
+ * and publishes keep about two thirds of theirs; a 20 ms pause left them half, some runs less, for
+ * no faster deliveries (`bench/RESULTS.md`).
  */
 const YIELD_BATCH = 8
 const YIELD_LIMIT = 4
-const YIELD_PAUSE = Duration.millis(20)
+const YIELD_PAUSE = Duration.millis(40)
 
 interface Waiting {
   readonly request: ClaimRequest
