@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks"
+import { useLayoutEffect, useState } from "preact/hooks"
 import { ApiFailure, fieldErrors, type TenantApi } from "../api"
 import { ErrorText, Loading, PageHeader } from "../components"
 import { usePoll } from "../poll"
@@ -70,8 +70,9 @@ export const DestinationForm = (props: { readonly api: TenantApi; readonly desti
   const [failure, setFailure] = useState<unknown>()
   const [busy, setBusy] = useState(false)
 
-  // Take the user to the first field that needs fixing.
-  useEffect(() => {
+  // Take the user to the first field that needs fixing, in the same frame that shows its error (an
+  // effect ran after the paint: the error showed while focus still sat on the submit button).
+  useLayoutEffect(() => {
     const first = fields.find((field) => errors[field] !== undefined)
     if (first !== undefined) document.getElementById(inputId(first))?.focus()
   }, [errors])
