@@ -6,6 +6,7 @@
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { GATEWAY_NODE_OPTIONS } from "../packages/server/src/HeapGrowth"
 import { processTicks, ticksToMicros } from "../test/support/cpu"
 import { freePort } from "../test/support/postgres"
 import type { ReceiverStats } from "./receiver"
@@ -34,6 +35,16 @@ export interface Proc {
 }
 
 /**
+ * A gateway's Node options as deployed, then BENCH_SIGNAL_NODE_OPTIONS for any Signal process (e.g. a
+ * heap size), which take precedence.
+ */
+const nodeOptions = (role: string | undefined) => {
+  const options = [role === "gateway" ? GATEWAY_NODE_OPTIONS : undefined, process.env.BENCH_SIGNAL_NODE_OPTIONS]
+    .filter((option) => option !== undefined && option !== "")
+  return options.length === 0 ? {} : { NODE_OPTIONS: options.join(" ") }
+}
+
+/**
  * `signal start` in the given role, compiled as `npm start` runs it (the bench scripts build first);
  * logs as in production (JSON at Info) into a pipe, the last 64 KiB kept.
  */
@@ -48,8 +59,7 @@ export const startSignal = async (env: Record<string, string>, profileDir?: stri
     cwd: root,
     env: {
       ...process.env,
-      // Node flags for Signal's processes only (e.g. the heap size the Kubernetes manifests give them)
-      ...(process.env.BENCH_SIGNAL_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SIGNAL_NODE_OPTIONS } : {}),
+      ...nodeOptions(env.SIGNAL_ROLE),
       SIGNAL_LOG_FORMAT: "json",
       SIGNAL_LOG_LEVEL: "Info",
       PORT: String(port),

@@ -3,6 +3,7 @@
  * Collector, Prometheus and Grafana must agree with each other and with what the Signal processes
  * actually read (env vars, ports, metric names, probes). Kubernetes: test/kubernetes.test.ts.
  */
+import { GATEWAY_NODE_OPTIONS } from "@signal/server/HeapGrowth"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -325,6 +326,9 @@ describe("docker-compose.yml", () => {
     expect(at(dispatcher, "deploy.replicas")).toBe(2)
     expect(envOf(gateway).SIGNAL_ROLE).toBe("gateway")
     expect(envOf(dispatcher).SIGNAL_ROLE).toBe("dispatcher")
+    // gateways with the young generation `signal cluster` gives them; dispatchers with V8's default
+    expect(envOf(gateway).NODE_OPTIONS).toBe(GATEWAY_NODE_OPTIONS)
+    expect(envOf(dispatcher).NODE_OPTIONS).toBeUndefined()
     expect(containerPorts(gateway).has(GATEWAY_PORT)).toBe(true)
     expect(containerPorts(dispatcher).has(GATEWAY_PORT)).toBe(true)
     expect(containerPorts(dispatcher).has(RUNNER_PORT)).toBe(true)

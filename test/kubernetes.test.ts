@@ -6,6 +6,7 @@
 import { OpenApi } from "@effect/platform"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { shardingConfig } from "@signal/server/Cluster"
+import { GATEWAY_NODE_OPTIONS } from "@signal/server/HeapGrowth"
 import { Duration } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -210,6 +211,8 @@ describe("kubernetes overlays (kubectl kustomize)", () => {
           const c = containersOf(deployment(component))[0]!
           expect(envOf(c).find((e) => e.name === "SIGNAL_ROLE")?.value).toBe(component)
           expect(envOf(c).find((e) => e.name === "SIGNAL_MIGRATE")?.value).toBe("false")
+          expect(envOf(c).find((e) => e.name === "NODE_OPTIONS")?.value)
+            .toBe(component === "gateway" ? GATEWAY_NODE_OPTIONS : undefined)
         }
       })
 

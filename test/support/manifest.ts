@@ -52,7 +52,7 @@ const sourcesOf = (dir: string): Array<string> =>
 
 /**
  * Every environment variable a Signal process can read: the names its sources mention, the
- * OpenTelemetry SDK's own `OTEL_*` settings, and NODE_ENV.
+ * OpenTelemetry SDK's own `OTEL_*` settings, and Node's NODE_ENV and NODE_OPTIONS.
  */
 export const signalEnv = (() => {
   const names = new Set<string>()
@@ -72,6 +72,6 @@ export const signalEnv = (() => {
   }
   return {
     names,
-    reads: (name: string) => names.has(name) || /^OTEL_[A-Z0-9_]+$/.test(name) || name === "NODE_ENV"
+    reads: (name: string) => names.has(name) || /^OTEL_[A-Z0-9_]+$/.test(name) || name === "NODE_ENV" || name === "NODE_OPTIONS"
   }
 })()

@@ -4,6 +4,7 @@ import * as EmbeddedPostgres from "@signal/store/EmbeddedPostgres"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer, request as httpRequest } from "node:http"
 import { fileURLToPath } from "node:url"
+import { GATEWAY_NODE_OPTIONS } from "./HeapGrowth"
 
 // The sibling entry point in the same form as this module: `main.ts` from the sources (run with
 // the same `--import` loader as this process), `main.js` from the build.
@@ -22,7 +23,14 @@ const spawnRole = (role: "gateway" | "dispatcher", env: Record<string, string>) 
   Effect.acquireRelease(
     Effect.sync(() =>
       spawn(process.execPath, [...process.execArgv, mainModule, "start", "--role", role], {
-        env: { ...process.env, ...env },
+        env: {
+          ...process.env,
+          // the operator's own NODE_OPTIONS last: they take precedence
+          ...(role === "gateway"
+            ? { NODE_OPTIONS: [GATEWAY_NODE_OPTIONS, process.env.NODE_OPTIONS].filter(Boolean).join(" ") }
+            : {}),
+          ...env
+        },
         stdio: "inherit"
       })
     ),
