@@ -502,8 +502,21 @@ const run = (mode: string): Promise<Result> => {
   if (cluster) return signal(mode, Number(cluster[1]))
   throw new Error(`unknown mode ${mode}`)
 }
+/**
+ * Each system starts from a checkpoint: what the runs before it wrote is flushed to the tables now,
+ * not while it runs (Postgres starts one once enough WAL has accumulated, and the runs before may have
+ * left it nearly due: one started in the open loop's first seconds).
+ */
+const checkpoint = async () => {
+  const db = new pg.Client({ connectionString: postgres.url("postgres") })
+  await db.connect()
+  await db.query("CHECKPOINT")
+  await db.end()
+}
+
 for (const mode of modes) {
   await ask("reset")
+  await checkpoint()
   const result = await run(mode)
   results.push(result)
   console.log(
