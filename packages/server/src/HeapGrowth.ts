@@ -18,7 +18,7 @@ export const limitHeapGrowth = Effect.sync(() => {
  * The Node options a gateway process runs with (Compose, Kubernetes, `signal cluster`). A publish
  * allocates ~350 KB that dies within its request; with 64 in flight, V8's default 16 MB semi-space
  * fills every ~45 publishes and each scavenge copies what the requests in flight hold. Twice the
- * room halves the scavenges: 10–15 % less CPU per publish, for 30–45 MiB more RSS (bench/RESULTS.md). Set at
- * start only (V8 sizes its young generation once), so it is given as `NODE_OPTIONS`.
+ * room halves the scavenges: 10–15 % less CPU per publish, for 30–45 MiB more RSS
+ * (bench/RESULTS.md). V8 sizes its young generation once, at start: hence `NODE_OPTIONS`.
  */
 export const GATEWAY_NODE_OPTIONS = "--max-semi-space-size=32"
