@@ -118,7 +118,8 @@ export interface CircuitBreaker {
   readonly decide: Effect.Effect<Decision>
   /** Hears how a delivery went; a plain call, as the drain records answers in a loop of its own. */
   readonly record: (success: boolean) => void
-  readonly state: Effect.Effect<State>
+  /** The state now; a plain call, as the drain reads it on every turn of its loop. */
+  readonly current: () => State
 }
 
 /** Creates a breaker, optionally resuming from a persisted state. */
@@ -141,6 +142,6 @@ export const make = (options?: {
       record: (success: boolean) => {
         state = record(state, success, clock.unsafeCurrentTimeMillis(), config)
       },
-      state: Effect.sync(() => state)
+      current: () => state
     }
   })

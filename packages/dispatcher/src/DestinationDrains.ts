@@ -7,7 +7,9 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
 import { ClaimBatcher } from "./ClaimBatcher"
 import { DestinationWatch } from "./DestinationWatch"
-import { type DestinationWorker, done, makeDestinationWorker, type Next, type Standing } from "./DestinationWorker"
+import * as CircuitBreaker from "./CircuitBreaker"
+import type { Standing } from "./DestinationStanding"
+import { type DestinationWorker, done, makeDestinationWorker, type Next, type WorkerServices } from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
@@ -49,16 +51,24 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
     const config = yield* DispatcherConfig
     const sharding = yield* Effect.serviceOption(Sharding.Sharding)
     const clock = yield* Effect.clock
-    const runFork = yield* FiberSet.makeRuntime<
-      | ClaimBatcher
-      | DeliveryQueue
-      | DestinationRepo
-      | HttpSender
-      | DispatcherConfig
-      | OutcomeWriter
-      | DestinationWatch
-      | LeaseKeeper
-    >()
+    const services: WorkerServices = {
+      queue: yield* DeliveryQueue,
+      batcher: yield* ClaimBatcher,
+      destinations: yield* DestinationRepo,
+      sender: yield* HttpSender,
+      config,
+      breakerConfig: {
+        ...CircuitBreaker.defaultConfig,
+        failureThreshold: config.circuitFailureThreshold,
+        coolDownMs: config.circuitCoolDownMs
+      },
+      writer: yield* OutcomeWriter,
+      watch: yield* DestinationWatch,
+      leaseKeeper: yield* LeaseKeeper,
+      clock,
+      tracer: yield* Effect.tracer
+    }
+    const runFork = yield* FiberSet.makeRuntime<never>()
     const turns = new Map<DestinationId, Turn>()
     /** Destinations waiting for a turn, first come first served. */
     const waiting = new Set<DestinationId>()
@@ -149,14 +159,14 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       cancelTimer(id)
       const turn: Turn = { worker: undefined, fiber: undefined, stopped: false }
       turns.set(id, turn)
-      const run = Effect.gen(function*() {
-        const worker = yield* makeDestinationWorker(id, {
+      const run = Effect.suspend(() => {
+        const worker = makeDestinationWorker(id, services, {
           standing: standingOf(id),
           contended: () => waiting.size > 0,
           owned: () => owns(id)
         })
         turn.worker = worker
-        return yield* worker.run
+        return worker.run
       }).pipe(
         Effect.catchAllCause((cause) =>
           Effect.as(Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause), done)

@@ -1,29 +1,32 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Destination } from "@signal/domain/Destination"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
-import { makeId } from "@signal/domain/Ids"
-import { fromTraceparent } from "@signal/domain/TraceContext"
-import { type AttemptOutcome, type ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
-import { type DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
-import { Clock, Context, Effect, Exit, Option, RateLimiter, type Schedule, Scope, Tracer } from "effect"
+import type { AttemptOutcome, ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
+import type { DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
+import { type Clock, type Context, Effect, Exit, Option, type Schedule, type Tracer } from "effect"
 import { randomUUID } from "node:crypto"
-import * as CircuitBreaker from "./CircuitBreaker"
-import { ClaimBatcher } from "./ClaimBatcher"
+import {
+  attemptSpan,
+  expiredResult,
+  failedOutcomeOf,
+  type Flight,
+  httpSpan,
+  outcomeOf,
+  succeededNext
+} from "./AttemptFlight"
+import type * as CircuitBreaker from "./CircuitBreaker"
+import type { ClaimBatcher } from "./ClaimBatcher"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
-import { DestinationWatch } from "./DestinationWatch"
-import { DispatcherConfig } from "./DispatcherConfig"
-import { failedSend, HttpSender, type SendResult } from "./HttpSender"
-import { LeaseKeeper } from "./LeaseKeeper"
-import { OutcomeWriter, type Submission } from "./OutcomeWriter"
-import { nextAttemptAt } from "./RetrySchedule"
-import { type RequestTemplate, requestTemplate, webhookRequest } from "./WebhookRequest"
+import { breakerOf, persistHealth, type Settings, settingsOf, type Standing } from "./DestinationStanding"
+import type { DestinationWatch } from "./DestinationWatch"
+import type { DispatcherConfig } from "./DispatcherConfig"
+import { failedSend, type HttpSender, type SendResult } from "./HttpSender"
+import type { LeaseKeeper } from "./LeaseKeeper"
+import type { OutcomeWriter, Submission } from "./OutcomeWriter"
+import { webhookRequest } from "./WebhookRequest"
 
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
-
-/** Outside the worker: a closure made inside it, kept in `Standing`, would keep the whole turn alive. */
-const unlimited: RateLimiter.RateLimiter = (effect) => effect
 
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
@@ -45,45 +48,23 @@ type DrainEnd =
   /** Others wait for a drain slot: this one hands its slot on and queues again. */
   | { readonly _tag: "Yield" }
 
-/** What an attempt is made with: the destination as last read (and its version), its request template and rate limit. */
-export interface Settings {
-  readonly version: string
-  readonly template: RequestTemplate
-  readonly limit: RateLimiter.RateLimiter
-}
-
-/** One attempt: its request out, or its answer (or the lack of one) in. */
-interface Flight {
-  readonly claim: ClaimedIntent
-  readonly destination: Destination
-  /** `Delivery.attempt`, ended once the outcome is known. */
-  readonly span: Tracer.Span
-  /** The HTTP client span; `null` when no request was made (the event expired first). */
-  readonly httpSpan: Tracer.Span | null
-  readonly startedAt: number
-  /** Set with `result` when the answer (or its lack) is in; until then they hold placeholders. */
-  completedAt: number
-  result: SendResult
-}
-
-const expiredResult: SendResult = {
-  ok: false,
-  response: null,
-  error: { code: "expired", message: "the event's ttl ended before delivery" }
-}
-
 /**
- * What a destination keeps between its drains while the process remembers it: its breaker, its rate
- * limit's bucket and its settings (every claim says whether they are still the stored destination's).
+ * What every worker of the process works with, gathered once by the process's drains: a turn
+ * starts as often as a delivery under light load, and looking its services up cost it more than
+ * the rest of its start.
  */
-export interface Standing {
-  settings: Settings | undefined
-  breaker: CircuitBreaker.CircuitBreaker | undefined
-  /** The breaker as last written to the destination, so an unchanged one is not written again. */
-  persistedHealth: string
-  limiter: { readonly rate: number | null; readonly apply: RateLimiter.RateLimiter } | undefined
-  /** Where the limiter lives (made with it): closed when the process forgets the destination. */
-  scope: Scope.CloseableScope | undefined
+export interface WorkerServices {
+  readonly queue: DeliveryQueue
+  readonly batcher: ClaimBatcher
+  readonly destinations: DestinationRepo
+  readonly sender: HttpSender
+  readonly config: Context.Tag.Service<typeof DispatcherConfig>
+  readonly breakerConfig: CircuitBreaker.Config
+  readonly writer: OutcomeWriter
+  readonly watch: DestinationWatch
+  readonly leaseKeeper: LeaseKeeper
+  readonly clock: Clock.Clock
+  readonly tracer: Tracer.Tracer
 }
 
 /** What a worker's run leaves to the process when it ends. */
@@ -125,8 +106,9 @@ export interface DestinationWorker {
  * lease is given back. A failed write gives the lease back too; only a process that dies leaves
  * leases behind, and those lapse within the lease time.
  */
-export const makeDestinationWorker = Effect.fnUntraced(function*(
+export const makeDestinationWorker = (
   destinationId: DestinationId,
+  services: WorkerServices,
   options: {
     readonly standing: Standing
     /** Whether other destinations wait for a turn. */
@@ -134,30 +116,17 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     /** Whether this process still owns the destination (its shard has not moved). */
     readonly owned: () => boolean
   }
-) {
+): DestinationWorker => {
+  const { batcher, breakerConfig, clock, config, destinations, leaseKeeper, queue, sender, tracer, watch, writer } =
+    services
   const { contended, owned, standing } = options
-  const queue = yield* DeliveryQueue
-  const batcher = yield* ClaimBatcher
-  const destinations = yield* DestinationRepo
-  const sender = yield* HttpSender
-  const config = yield* DispatcherConfig
-  const clock = yield* Effect.clock
-  const tracer = yield* Effect.tracer
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
-  const writer = yield* OutcomeWriter
-  const watch = yield* DestinationWatch
   /** Set when the destination changed, so a running drain re-reads it at once. */
   let reread = false
   /** Intents this worker holds a lease on: renewed while held, never claimed twice. */
   const claimed = new Set<IntentId>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
   const attempting = new Set<IntentId>()
-  const leaseKeeper = yield* LeaseKeeper
-  const breakerConfig = {
-    ...CircuitBreaker.defaultConfig,
-    failureThreshold: config.circuitFailureThreshold,
-    coolDownMs: config.circuitCoolDownMs
-  }
   let dirty = false
   /** Set by a wake: a drain that found the queue empty looks again. */
   let moreWork = false
@@ -197,69 +166,15 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     })
   })
 
-  const breakerFor = Effect.fnUntraced(function*(destination: Destination) {
-    if (standing.breaker !== undefined) return standing.breaker
-    const persisted = destination.circuit
-    standing.breaker = yield* CircuitBreaker.make({
-      config: breakerConfig,
-      state: {
-        ...CircuitBreaker.initialState,
-        status: persisted.state === "closed" ? "closed" : "open",
-        consecutiveFailures: persisted.consecutiveFailures,
-        openedAtMs: persisted.openedAt === null ? null : Number(persisted.openedAt.epochMillis)
-      }
-    })
-    standing.persistedHealth = `${persisted.state}:${persisted.consecutiveFailures}`
-    return standing.breaker
-  })
-
-  // The token bucket outlives the turn (a new turn must not start with a full one), rebuilt only when the limit changes.
-  const limiterFor = Effect.fnUntraced(function*(rate: number | null) {
-    if (standing.limiter?.rate === rate) return standing.limiter.apply
-    const apply = rate === null
-      ? unlimited
-      : yield* RateLimiter.make({ limit: rate, interval: "1 second", algorithm: "token-bucket" }).pipe(
-        Scope.extend(standing.scope ??= yield* Scope.make())
-      )
-    standing.limiter = { rate, apply }
-    return apply
-  })
-
   /** Whether the destination, as last read, delivers in order (its next due time is then a key head's). */
   let ordered = false
-  const settingsFor = (destination: DeliveryDestination) =>
-    Effect.zipWith(
-      limiterFor(destination.rateLimitPerSecond),
-      sender.target(destination.variant.url),
-      (limit, target): Settings => ({ version: destination.version, template: requestTemplate(destination, target), limit })
-    )
-
-  /** The breaker as the API shows it; written only when it changed. */
-  const persistHealth = Effect.fnUntraced(function*() {
-    if (standing.breaker === undefined) return
-    const state = yield* standing.breaker.state
-    const key = `${state.status}:${state.consecutiveFailures}`
-    if (key === standing.persistedHealth) return
-    const versions = yield* destinations.recordHealth(destinationId, {
-      state: state.status,
-      consecutiveFailures: state.consecutiveFailures,
-      openedAt: state.openedAtMs === null ? null : new Date(state.openedAtMs),
-      failing: state.consecutiveFailures > 0
-    })
-    standing.persistedHealth = key
-    // Its own write is no change to what it delivers with: settings that were current stay current.
-    const settings = standing.settings
-    if (Option.isSome(versions) && settings?.version === versions.value.before) {
-      standing.settings = { ...settings, version: versions.value.after }
-    }
-    if (state.consecutiveFailures > 0 && (yield* destinations.disableIfFailingFor(destinationId, config.autoDisableAfterMs))) {
-      yield* Effect.logWarning(`destination ${destinationId} disabled after failing continuously`)
-    }
-  })
 
   /** Outcomes are written by the process-wide writer; what remains per drain is the breaker's state. */
   const saveHealth = (schedule: Schedule.Schedule<unknown>) =>
-    persistHealth().pipe(retryTransient(schedule), Effect.catchAllCause((cause) => Effect.logWarning("health not saved", cause)))
+    persistHealth(standing, destinationId, destinations, config.autoDisableAfterMs).pipe(
+      retryTransient(schedule),
+      Effect.catchAllCause((cause) => Effect.logWarning("health not saved", cause))
+    )
 
   /** The intent is no longer this worker's: committed, or its lease given back. */
   const drop = (intentId: IntentId) => {
@@ -278,32 +193,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       Effect.catchAllCause((cause) => Effect.logWarning("leases not given back; they will lapse", cause)),
       Effect.ensuring(forget(intentIds))
     )
-
-  const outcomeOf = (flight: Flight, next: AttemptOutcome["next"]): AttemptOutcome => ({
-    claim: flight.claim,
-    attemptId: makeId.attempt(),
-    succeeded: flight.result.ok,
-    response: flight.result.response,
-    error: flight.result.error,
-    startedAt: new Date(flight.startedAt),
-    completedAt: new Date(flight.completedAt),
-    next
-  })
-
-  /** A failed attempt's outcome: the destination's retry schedule says when; past the event's ttl there is no next attempt. */
-  const failedOutcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> => {
-    const expiresAt = flight.claim.event.expiresAt
-    return Effect.map(
-      nextAttemptAt(flight.destination.retry, flight.claim.attemptNumber, new Date(flight.completedAt)),
-      (retryAt) =>
-        outcomeOf(
-          flight,
-          retryAt === null || (expiresAt !== null && retryAt > expiresAt)
-            ? { status: "failed" }
-            : { status: "retrying", at: retryAt }
-        )
-    )
-  }
 
   /** Heard from the writer for each outcome: committed, the intent is no longer held; failed, its lease goes back. */
   const writtenFor = (intentId: IntentId) => (exit: Exit.Exit<void, SqlError>) => {
@@ -339,8 +228,6 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     return { outcome, written: writtenFor(flight.claim.intentId) }
   }
 
-  const succeeded: AttemptOutcome["next"] = { status: "succeeded" }
-
   /**
    * Records what finished since the last call: the breaker hears each answer, the retry schedule
    * dates each failure, and the outcomes go to the writer in one offer. Successes take no effect of
@@ -355,7 +242,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       let failed: Array<Flight> | undefined
       for (const flight of flights) {
         if (flight.httpSpan !== null) circuit.record(flight.result.ok)
-        if (flight.result.ok) submissions.push(submissionOf(flight, outcomeOf(flight, succeeded)))
+        if (flight.result.ok) submissions.push(submissionOf(flight, outcomeOf(flight, succeededNext)))
         else (failed ??= []).push(flight)
       }
       if (failed === undefined) return writer.submit(submissions)
@@ -366,37 +253,12 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     }))
 
   /**
-   * The attempt's span: a child of the trace its event was published in, when it was. Made by the
-   * tracer itself, as the HTTP span below: `Effect.makeSpan` copies the fiber's refs for every span
-   * (7 % of what a delivery allocated), and there are two per delivery.
-   */
-  const attemptSpan = (claim: ClaimedIntent): Tracer.Span => {
-    // A stored traceparent: an attempt made much later, anywhere, still joins the publish's trace.
-    const parent = fromTraceparent(claim.traceparent)
-    const span = tracer.span(
-      "Delivery.attempt",
-      parent,
-      Context.empty(),
-      noLinks,
-      clock.unsafeCurrentTimeNanos(),
-      "consumer",
-      Option.isNone(parent) ? rootAttemptOptions : attemptOptions
-    )
-    span.attribute("signal.event_id", claim.eventId)
-    span.attribute("signal.event_type", claim.event.type)
-    span.attribute("signal.destination_id", claim.destinationId)
-    span.attribute("signal.intent_id", claim.intentId)
-    span.attribute("signal.attempt_number", claim.attemptNumber)
-    return span
-  }
-
-  /**
    * Starts one attempt. Past its event's ttl it ends at once as expired; otherwise its request goes
    * out, and its answer (or a defect building or sending it) finishes the flight. Synchronous: it
    * cannot be interrupted between taking its slot and handing the request over.
    */
   const launch = (settings: Settings, claim: ClaimedIntent, decision: CircuitBreaker.Decision | "expired"): void => {
-    const span = attemptSpan(claim)
+    const span = attemptSpan(tracer, clock, claim)
     const destination = settings.template.destination
     attempting.add(claim.intentId)
     flying++
@@ -406,19 +268,11 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       return
     }
     span.attribute("signal.circuit_decision", decision)
-    const httpSpan = tracer.span(
-      `http.client ${destination.variant.method}`,
-      Option.some(span),
-      Context.empty(),
-      noLinks,
-      clock.unsafeCurrentTimeNanos(),
-      "client",
-      httpOptions
-    )
-    const flight: Flight = { claim, destination, span, httpSpan, startedAt, completedAt: startedAt, result: expiredResult }
+    const http = httpSpan(tracer, clock, destination, span)
+    const flight: Flight = { claim, destination, span, httpSpan: http, startedAt, completedAt: startedAt, result: expiredResult }
     // Every failure, a throw while building or sending included, is a failed attempt under the retry policy.
     try {
-      sender.exchange(settings.template.target, webhookRequest(settings.template, claim, startedAt), httpSpan).then(
+      sender.exchange(settings.template.target, webhookRequest(settings.template, claim, startedAt), http).then(
         (result) => finish(flight, result),
         (defect) => finish(flight, failedSend(defect))
       )
@@ -427,10 +281,11 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     }
   }
 
-  const loadDestination = destinations.forDelivery(destinationId).pipe(retryTransient(), Effect.orDie)
+  // Made when needed, not with every turn: most turns use the settings they find in `standing`.
+  const loadDestination = () => destinations.forDelivery(destinationId).pipe(retryTransient(), Effect.orDie)
 
   /** Deleted (or never existed): whatever it still had open ends now, counted on its events. */
-  const endDeleted = queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
+  const endDeleted = () => queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
 
   /** What the current drain pass must do when it ends, however it ends: land what it has out, stop watching. */
   let landing: Effect.Effect<void> = Effect.void
@@ -449,19 +304,19 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     let settings: Settings
     if (standing.settings !== undefined) settings = standing.settings
     else {
-      const found = yield* loadDestination
+      const found = yield* loadDestination()
       if (Option.isNone(found)) {
-        yield* endDeleted
+        yield* endDeleted()
         return { _tag: "Stopped" } satisfies DrainEnd
       }
       if (found.value.status !== "active") return { _tag: "Stopped" } satisfies DrainEnd
-      settings = standing.settings = yield* settingsFor(found.value)
+      settings = yield* settingsOf(standing, found.value, sender)
     }
     ordered = settings.template.destination.ordering === "fifo"
     earliestRetry = Infinity
     let stopped = false
     let deleted = false
-    const circuit = yield* breakerFor(settings.template.destination)
+    const circuit = yield* breakerOf(standing, settings.template.destination, breakerConfig)
     const leaseMs = config.leaseMs
     // The destination as stored, once a second for every drain of the process together, and at once
     // when the API says it changed (a `Reconfigure`) or a claim found a newer version; applied at the
@@ -474,11 +329,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         nudge()
       }
     })
-    /** Applies the last read of the destination: a stop, or new settings when it changed since. */
-    const applyLatest = Effect.suspend(() => {
-      const read = latest
-      latest = undefined
-      if (read === undefined) return Effect.void
+    /** Applies a read of the destination: a stop, or new settings when it changed since. */
+    const apply = (read: Option.Option<DeliveryDestination>) => {
       if (Option.isNone(read) || read.value.status !== "active") {
         stopped = true
         deleted = Option.isNone(read)
@@ -486,11 +338,11 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         return Effect.void
       }
       if (read.value.version === settings.version) return Effect.void
-      return Effect.map(settingsFor(read.value), (next) => {
-        settings = standing.settings = next
+      return Effect.map(settingsOf(standing, read.value, sender), (next) => {
+        settings = next
         ordered = next.template.destination.ordering === "fifo"
       })
-    })
+    }
 
     const record = recordFinished(circuit)
     /**
@@ -499,7 +351,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
      */
     const land = Effect.gen(function*() {
       while (true) {
-        yield* record
+        if (finished.length > 0) yield* record
         if (flying === 0 && uncommitted === 0) return
         yield* progress
       }
@@ -516,12 +368,16 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
     let yielding = false
 
     while (true) {
-      yield* record
+      if (finished.length > 0) yield* record
       if (reread) {
         reread = false
-        latest = yield* loadDestination
+        latest = yield* loadDestination()
       }
-      yield* applyLatest
+      if (latest !== undefined) {
+        const read = latest
+        latest = undefined
+        yield* apply(read)
+      }
       // The shard moved (hand-over or shutdown): nothing new starts here, and what is out lands.
       if (!owned()) stopped = true
       if (unwritten.length > 0) {
@@ -533,10 +389,10 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       if (stopped) {
         yield* giveBack(ready.map((claim) => claim.intentId))
         yield* land
-        if (deleted) yield* endDeleted
+        if (deleted) yield* endDeleted()
         return { _tag: "Stopped" } satisfies DrainEnd
       }
-      const state = yield* circuit.state
+      const state = circuit.current()
       if (state.status !== "closed") {
         // No new requests while the circuit is not closed: what was claimed goes back, and once the
         // requests out (a probe among them) are answered, the breaker says what happens next.
@@ -550,7 +406,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
         }
         const since = state.status === "open" ? state.openedAtMs : state.probeStartedAtMs
         const until = since === null ? 0 : since + breakerConfig.coolDownMs
-        if (until > (yield* Clock.currentTimeMillis)) return { _tag: "CircuitOpen", until } satisfies DrainEnd
+        if (until > clock.unsafeCurrentTimeMillis()) return { _tag: "CircuitOpen", until } satisfies DrainEnd
       }
       const probing = state.status !== "closed"
       if (!yielding && contended() && clock.unsafeCurrentTimeMillis() - drainStarted >= DRAIN_QUANTUM_MS) {
@@ -579,11 +435,10 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
           held: [...claimed],
           ordered
         }).pipe(
-          Effect.tap((claim) =>
-            Effect.sync(() => {
-              for (const intent of claim.intents) claimed.add(intent.intentId)
-            })
-          ),
+          Effect.map((claim) => {
+            for (const intent of claim.intents) claimed.add(intent.intentId)
+            return claim
+          }),
           Effect.uninterruptible,
           retryTransient(),
           Effect.orDie
@@ -614,7 +469,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       let rejected = false
       while (next < ready.length && unfinished() < limit) {
         const claim = ready[next++]
-        const now = yield* Clock.currentTimeMillis
+        const now = clock.unsafeCurrentTimeMillis()
         if (claim.event.expiresAt !== null && claim.event.expiresAt.getTime() <= now) {
           launch(settings, claim, "expired")
           continue
@@ -648,7 +503,7 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
 
   /** Gives back what this worker holds but never attempted: on shutdown or hand-over nothing waits for a lease to lapse. */
   const releaseClaims = Effect.suspend(() =>
-    giveBack([...claimed].filter((id) => !attempting.has(id)), retryDatabaseWhileStopping)
+    claimed.size === 0 ? Effect.void : giveBack([...claimed].filter((id) => !attempting.has(id)), retryDatabaseWhileStopping)
   )
 
   /** A wait past `maxSleepMs` is left to the sweeper: timers stay few and near. */
@@ -690,13 +545,11 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
   const run: Effect.Effect<Next> = Effect.suspend(() => {
     // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
     const letGo = leaseKeeper.hold(owner, claimed)
-    return Effect.ensuring(
-      turn,
-      Effect.uninterruptible(saveHealth(retryDatabaseWhileStopping).pipe(
-        Effect.zipRight(releaseClaims),
+    return Effect.onExit(turn, (exit) =>
+      // A turn that ended by itself saved the breaker after its last drain; one cut short saves it now.
+      (Exit.isSuccess(exit) ? releaseClaims : Effect.zipRight(saveHealth(retryDatabaseWhileStopping), releaseClaims)).pipe(
         Effect.ensuring(Effect.sync(letGo))
       ))
-    )
   })
 
   return {
@@ -711,13 +564,8 @@ export const makeDestinationWorker = Effect.fnUntraced(function*(
       nudge()
     },
     woken: () => dirty
-  } satisfies DestinationWorker
-})
-
-const noLinks: ReadonlyArray<Tracer.SpanLink> = []
-const attemptOptions: Tracer.SpanOptions = { kind: "consumer", captureStackTrace: false }
-const rootAttemptOptions: Tracer.SpanOptions = { ...attemptOptions, root: true }
-const httpOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+  }
+}
 
 /** A turn that leaves nothing to arrange. */
 export const done: Next = { _tag: "Done" }

@@ -143,14 +143,14 @@ describe("CircuitBreaker.make", () => {
       expect(yield* breaker.decide).toBe("allow")
       breaker.record(false)
       breaker.record(false)
-      expect((yield* breaker.state).status).toBe("open")
+      expect(breaker.current().status).toBe("open")
       expect(yield* breaker.decide).toBe("reject")
 
       yield* TestClock.adjust("1 second")
       expect(yield* breaker.decide).toBe("probe")
       expect(yield* breaker.decide).toBe("reject")
       breaker.record(true)
-      expect(yield* breaker.state).toEqual(CircuitBreaker.initialState)
+      expect(breaker.current()).toEqual(CircuitBreaker.initialState)
       expect(yield* breaker.decide).toBe("allow")
     }))
 
@@ -171,7 +171,7 @@ describe("CircuitBreaker.make", () => {
       yield* TestClock.adjust("20 seconds")
       expect(yield* breaker.decide).toBe("probe")
       breaker.record(false)
-      const state = yield* breaker.state
+      const state = breaker.current()
       expect(state.status).toBe("open")
       expect(state.openedAtMs).toBe(30_000)
     }))
