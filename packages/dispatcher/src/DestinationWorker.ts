@@ -230,13 +230,13 @@ export const makeDestinationWorker = (
 
   /**
    * Records what finished since the last call: the breaker hears each answer, the retry schedule
-   * dates each failure, and the outcomes go to the writer in one offer. Successes take no effect of
-   * their own (this runs per delivery). Not interruptible, so an answer once in is always handed over.
+   * dates each failure, and the outcomes go to the writer in one offer. When all succeeded (the
+   * common case) that is one synchronous step, which nothing can interrupt; failures' retry times are
+   * effects, so with failures the whole runs uninterruptibly. Either way an answer once in is handed over.
    */
-  const recordFinished = (circuit: CircuitBreaker.CircuitBreaker) =>
-    Effect.uninterruptible(Effect.suspend(() => {
+  const recordFinished = (circuit: CircuitBreaker.CircuitBreaker) => {
+    const handOver = (): Effect.Effect<void> => {
       const flights = finished
-      if (flights.length === 0) return Effect.void
       finished = []
       const submissions: Array<Submission> = []
       let failed: Array<Flight> | undefined
@@ -245,12 +245,18 @@ export const makeDestinationWorker = (
         if (flight.result.ok) submissions.push(submissionOf(flight, outcomeOf(flight, succeededNext)))
         else (failed ??= []).push(flight)
       }
-      if (failed === undefined) return writer.submit(submissions)
+      if (failed === undefined) {
+        writer.submit(submissions)
+        return Effect.void
+      }
       return Effect.forEach(failed, (flight) =>
         Effect.map(failedOutcomeOf(flight), (outcome) => {
           submissions.push(submissionOf(flight, outcome))
-        }), { discard: true }).pipe(Effect.zipRight(Effect.suspend(() => writer.submit(submissions))))
-    }))
+        }), { discard: true }).pipe(Effect.zipRight(Effect.sync(() => writer.submit(submissions))))
+    }
+    const withFailures = Effect.uninterruptible(Effect.suspend(handOver))
+    return Effect.suspend(() => finished.every((flight) => flight.result.ok) ? handOver() : withFailures)
+  }
 
   /**
    * Starts one attempt. Past its event's ttl it ends at once as expired; otherwise its request goes

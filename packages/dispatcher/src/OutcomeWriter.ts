@@ -132,16 +132,16 @@ export class OutcomeWriter extends Effect.Service<OutcomeWriter>()("@signal/disp
     )
 
     /**
-     * Queues outcomes for the next transaction; each one's `written` hears how its write went. The
-     * queueing never fails or waits, so a caller hands outcomes over without waiting for Postgres.
+     * Queues outcomes for the next transaction; each one's `written` hears how its write went. A
+     * plain call that never fails or waits: a caller hands outcomes over without waiting for Postgres.
      */
-    const submit = (submissions: ReadonlyArray<Submission>): Effect.Effect<void> =>
-      submissions.length === 0 ? Effect.void : Effect.sync(() => {
-        for (const submission of submissions) pending.push(submission)
-        const wake = writerWaits
-        writerWaits = undefined
-        wake?.()
-      })
+    const submit = (submissions: ReadonlyArray<Submission>): void => {
+      if (submissions.length === 0) return
+      for (const submission of submissions) pending.push(submission)
+      const wake = writerWaits
+      writerWaits = undefined
+      wake?.()
+    }
 
     return { submit } as const
   })

@@ -182,7 +182,7 @@ describe("OutcomeWriter", () => {
       }))
       yield* queue.complete([{ ...outcomes[1], attemptId: "att_taken0000000000000000000000", claim: { ...claims[1], leaseOwner: "nobody" } }])
       const written = yield* Effect.forEach(outcomes, () => Deferred.make<void, SqlError>())
-      yield* writer.submit(outcomes.map((outcome, i) => ({ outcome, written: (exit) => Deferred.unsafeDone(written[i], exit) })))
+      writer.submit(outcomes.map((outcome, i) => ({ outcome, written: (exit) => Deferred.unsafeDone(written[i], exit) })))
       const exits = yield* Effect.forEach(written, (done) => Effect.exit(Deferred.await(done)))
       expect(exits.map((exit) => exit._tag)).toEqual(["Success", "Failure", "Success"])
       const stored = yield* sql<{ id: string; intent_status: string; body: string; headers: unknown }>`
