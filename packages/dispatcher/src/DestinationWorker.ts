@@ -293,15 +293,18 @@ export const makeDestinationWorker = (
   /** Deleted (or never existed): whatever it still had open ends now, counted on its events. */
   const endDeleted = () => queue.endDeleted(destinationId).pipe(retryTransient(), Effect.orDie)
 
-  /** What the current drain pass must do when it ends, however it ends: land what it has out, stop watching. */
+  /**
+   * What the current drain pass must do when it ends, however it ends: stop watching, and land what
+   * it has out (a pass that ended by itself has nothing out).
+   */
   let landing: Effect.Effect<void> = Effect.void
   let unwatch: () => void = () => {}
-  const endPass = Effect.suspend(() => landing).pipe(
-    Effect.ensuring(Effect.sync(() => {
-      unwatch()
-      landing = Effect.void
-    }))
-  )
+  const endPass = Effect.suspend(() => {
+    unwatch()
+    const land = landing
+    landing = Effect.void
+    return flying === 0 && uncommitted === 0 && finished.length === 0 ? Effect.void : land
+  })
 
   /** Claims and delivers until nothing is due, the circuit opens, or the destination is disabled or deleted. */
   const pass = Effect.gen(function*() {
@@ -551,11 +554,16 @@ export const makeDestinationWorker = (
   const run: Effect.Effect<Next> = Effect.suspend(() => {
     // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
     const letGo = leaseKeeper.hold(owner, claimed)
-    return Effect.onExit(turn, (exit) =>
-      // A turn that ended by itself saved the breaker after its last drain; one cut short saves it now.
-      (Exit.isSuccess(exit) ? releaseClaims : Effect.zipRight(saveHealth(retryDatabaseWhileStopping), releaseClaims)).pipe(
-        Effect.ensuring(Effect.sync(letGo))
-      ))
+    return Effect.onExit(turn, (exit) => {
+      // A turn that ended by itself saved the breaker after its last drain: holding nothing, it is done.
+      if (Exit.isSuccess(exit) && claimed.size === 0) {
+        letGo()
+        return Effect.void
+      }
+      // One cut short saves the breaker now and gives back what it holds.
+      return (Exit.isSuccess(exit) ? releaseClaims : Effect.zipRight(saveHealth(retryDatabaseWhileStopping), releaseClaims))
+        .pipe(Effect.ensuring(Effect.sync(letGo)))
+    })
   })
 
   return {
