@@ -24,7 +24,7 @@ const STANDING_IDLE_MS = 30_000
 interface Turn {
   /** Set once the worker is made; a wake before that is covered by its first claim. */
   worker: DestinationWorker | undefined
-  fiber: Fiber.RuntimeFiber<void> | undefined
+  fiber: Fiber.RuntimeFiber<Next> | undefined
   /** Stopped from outside (the shard moved): its end starts nothing. */
   stopped: boolean
 }
@@ -171,9 +171,12 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         Effect.catchAllCause((cause) =>
           Effect.as(Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause), done)
         ),
-        Effect.onExit((exit) => Effect.sync(() => settle(id, turn, Exit.isSuccess(exit) ? exit.value : done)))
+        Effect.onExit((exit) => {
+          settle(id, turn, Exit.isSuccess(exit) ? exit.value : done)
+          return Effect.void
+        })
       )
-      turn.fiber = runFork(Effect.asVoid(run))
+      turn.fiber = runFork(run)
     }
 
     const wakeNow = (id: DestinationId, changed = false) => {

@@ -30,6 +30,9 @@ export interface Standing {
 /** Outside any drain: a closure made inside one, kept in `Standing`, would keep the whole turn alive. */
 const unlimited: RateLimiter.RateLimiter = (effect) => effect
 
+/** The breaker as the destination stores it, to tell whether it changed since it was last written. */
+const healthKey = (status: string, consecutiveFailures: number) => `${status}:${consecutiveFailures}`
+
 /** The destination's breaker, made on first use from the state persisted with the destination. */
 export const breakerOf = (standing: Standing, destination: Destination, config: CircuitBreaker.Config) =>
   standing.breaker !== undefined ? Effect.succeed(standing.breaker) : Effect.map(
@@ -44,7 +47,7 @@ export const breakerOf = (standing: Standing, destination: Destination, config: 
     }),
     (breaker) => {
       standing.breaker = breaker
-      standing.persistedHealth = `${destination.circuit.state}:${destination.circuit.consecutiveFailures}`
+      standing.persistedHealth = healthKey(destination.circuit.state, destination.circuit.consecutiveFailures)
       return breaker
     }
   )
@@ -73,6 +76,12 @@ export const settingsOf = (standing: Standing, destination: DeliveryDestination,
     }
   )
 
+/** Whether the breaker changed since it was last written to the destination: a plain check, as every turn makes it. */
+export const healthChanged = (standing: Standing): boolean => {
+  const state = standing.breaker?.current()
+  return state !== undefined && healthKey(state.status, state.consecutiveFailures) !== standing.persistedHealth
+}
+
 /**
  * Writes the breaker to the destination (as the API shows it) when it changed since last written, and
  * disables a destination that has been failing for `autoDisableAfterMs`.
@@ -85,7 +94,7 @@ export const persistHealth = Effect.fnUntraced(function*(
 ) {
   if (standing.breaker === undefined) return
   const state = standing.breaker.current()
-  const key = `${state.status}:${state.consecutiveFailures}`
+  const key = healthKey(state.status, state.consecutiveFailures)
   if (key === standing.persistedHealth) return
   const versions = yield* destinations.recordHealth(destinationId, {
     state: state.status,

@@ -17,7 +17,7 @@ import type * as CircuitBreaker from "./CircuitBreaker"
 import type { ClaimBatcher } from "./ClaimBatcher"
 import { retryDatabase, retryDatabaseWhileStopping, retryTransient } from "./DatabaseRetry"
 import * as DeliveryMetrics from "./DeliveryMetrics"
-import { breakerOf, persistHealth, type Settings, settingsOf, type Standing } from "./DestinationStanding"
+import { breakerOf, healthChanged, persistHealth, type Settings, settingsOf, type Standing } from "./DestinationStanding"
 import type { DestinationWatch } from "./DestinationWatch"
 import type { DispatcherConfig } from "./DispatcherConfig"
 import { failedSend, type HttpSender, type SendResult } from "./HttpSender"
@@ -171,10 +171,12 @@ export const makeDestinationWorker = (
 
   /** Outcomes are written by the process-wide writer; what remains per drain is the breaker's state. */
   const saveHealth = (schedule: Schedule.Schedule<unknown>) =>
-    persistHealth(standing, destinationId, destinations, config.autoDisableAfterMs).pipe(
-      retryTransient(schedule),
-      Effect.catchAllCause((cause) => Effect.logWarning("health not saved", cause))
-    )
+    healthChanged(standing)
+      ? persistHealth(standing, destinationId, destinations, config.autoDisableAfterMs).pipe(
+        retryTransient(schedule),
+        Effect.catchAllCause((cause) => Effect.logWarning("health not saved", cause))
+      )
+      : Effect.void
 
   /** The intent is no longer this worker's: committed, or its lease given back. */
   const drop = (intentId: IntentId) => {
