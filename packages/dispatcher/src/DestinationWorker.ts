@@ -49,9 +49,8 @@ type DrainEnd =
   | { readonly _tag: "Yield" }
 
 /**
- * What every worker of the process works with, gathered once by the process's drains: a turn
- * starts as often as a delivery under light load, and looking its services up cost it more than
- * the rest of its start.
+ * What every worker of the process works with, gathered once by the process's drains: a turn starts
+ * as often as a delivery under light load, so nothing every turn would look up is looked up per turn.
  */
 export interface WorkerServices {
   readonly queue: DeliveryQueue
