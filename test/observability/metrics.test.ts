@@ -127,9 +127,17 @@ describe("GET /metrics", () => {
     const before = await scrape()
     const events = await publishMany(tenantId, senderId, 2)
 
-    // the gated destination holds its first request: both of its intents are pending meanwhile
+    // the gated destination holds its first request: both of its intents are pending meanwhile,
+    // and only they, once the failing destinations' first attempts are recorded (retrying or failed)
     await eventually(async () => (held.length === 1 ? true : undefined), { what: "a held request" })
     await drained(tenantId, ok.id)
+    await eventually(async () => {
+      const pages = await Promise.all([flaky.id, stuck.id].map((destinationId) =>
+        running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${destinationId}`)
+      ))
+      const intents = pages.flatMap((page) => page.body.items as Array<{ readonly attemptCount: number }>)
+      return intents.length === 4 && intents.every((intent) => intent.attemptCount >= 1) ? true : undefined
+    }, { what: "first attempts of the failing destinations" })
     const during = await scrape()
     expect(during.value("signal_intents_pending")).toBe(2)
     holding = false
