@@ -172,7 +172,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
               string_to_array(${idList((i) => routes[i].join(","))}, ' ')
             ),
             jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].topics))}::jsonb),
-            jsonb_array_elements(${`${payloads}]`}::jsonb),
+            json_array_elements(${`${payloads}]`}::json),
             jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].headers))}::jsonb)
           ) AS x(id, tenant_id, sender_id, type, idempotency_key, ordering_key, traceparent, ttl, destination_count,
             intent_ids, destination_ids, topics, payload, headers)`

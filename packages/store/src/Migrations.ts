@@ -9,6 +9,9 @@ import hotLeaseUpdates from "./migrations/0006_hot_lease_updates"
 import orderedDelivery from "./migrations/0007_ordered_delivery"
 import noHotForeignKeys from "./migrations/0008_no_hot_foreign_keys"
 import hotEventCounters from "./migrations/0009_hot_event_counters"
+import jsonPayloads from "./migrations/0010_json_payloads"
+import roomForLeases from "./migrations/0011_room_for_leases"
+import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -21,7 +24,10 @@ export const run = Migrator.make({})({
     "0006_hot_lease_updates": hotLeaseUpdates,
     "0007_ordered_delivery": orderedDelivery,
     "0008_no_hot_foreign_keys": noHotForeignKeys,
-    "0009_hot_event_counters": hotEventCounters
+    "0009_hot_event_counters": hotEventCounters,
+    "0010_json_payloads": jsonPayloads,
+    "0011_room_for_leases": roomForLeases,
+    "0012_no_global_seq_indexes": noGlobalSeqIndexes
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
