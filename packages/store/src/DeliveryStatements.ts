@@ -33,7 +33,9 @@ export interface ClaimRow {
  * request with the destination's version and when the work left falls due (`nextDue`, a scalar
  * subquery over `r` and `taken`, the ids each request leased: one small array per request, so the
  * look past them costs no scan of every request's claims). `about` is materialized so that those
- * subqueries run once per request, not once per claimed row.
+ * subqueries run once per request, not once per claimed row. The destination is read by id alone:
+ * with `deleted_at IS NULL` in its condition the planner could walk the partial index of the
+ * tenant's live destinations instead, every one of them for each request.
  */
 const claimFrom = (requests: string, due: string, nextDue: string, now: string, lease: string) => `
   WITH r AS (${requests}), due AS (${due}), loaded AS MATERIALIZED (
@@ -55,7 +57,7 @@ const claimFrom = (requests: string, due: string, nextDue: string, now: string, 
     SELECT destination_id, array_agg(id) AS ids FROM claimed GROUP BY destination_id
   ), about AS MATERIALIZED (
     SELECT r.destination_id,
-      (SELECT ${DESTINATION_VERSION} FROM destinations WHERE id = r.destination_id AND deleted_at IS NULL)
+      (SELECT CASE WHEN deleted_at IS NULL THEN ${DESTINATION_VERSION} END FROM destinations WHERE id = r.destination_id)
         AS destination_version,
       ${nextDue} AS next_due_at
     FROM r LEFT JOIN taken ON taken.destination_id = r.destination_id

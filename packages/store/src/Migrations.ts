@@ -12,6 +12,7 @@ import hotEventCounters from "./migrations/0009_hot_event_counters"
 import jsonPayloads from "./migrations/0010_json_payloads"
 import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
+import noStatusStatistics from "./migrations/0013_no_status_statistics"
 
 /** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
 export const run = Migrator.make({})({
@@ -27,7 +28,8 @@ export const run = Migrator.make({})({
     "0009_hot_event_counters": hotEventCounters,
     "0010_json_payloads": jsonPayloads,
     "0011_room_for_leases": roomForLeases,
-    "0012_no_global_seq_indexes": noGlobalSeqIndexes
+    "0012_no_global_seq_indexes": noGlobalSeqIndexes,
+    "0013_no_status_statistics": noStatusStatistics
   }),
   table: "signal_migrations"
 }).pipe(Effect.withSpan("Migrations.run"))
