@@ -68,6 +68,20 @@ describe("delivery", () => {
     await hook.close()
   })
 
+  it("delivers and returns the payload as published: compact, its keys in the publisher's order", async () => {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const hook = await startReceiver()
+    await createDestination(tenantId, hook.url)
+    // a store that normalised JSON (Postgres's jsonb) would sort these keys and space the text
+    const payload = { zeta: 1, nested: { yy: [1, 2], a: "x" }, b: null }
+    const event = await publish(tenantId, senderId, { payload })
+    expect((await settled(tenantId, event.id)).status).toBe("succeeded")
+    expect(hook.requests[0].body).toContain(`"payload":${JSON.stringify(payload)}`)
+    const stored = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
+    expect(JSON.stringify(stored.payload)).toBe(JSON.stringify(payload))
+    await hook.close()
+  })
+
   it("retries on the policy's schedule: two failures then a success make three attempts", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver((_request, index, response) => {
