@@ -32,14 +32,17 @@ const payloadText = (input: CreateEvent, index: number): string | BadRequest => 
   return text.includes("\\u0000") ? at("payload must not contain NUL characters") : text
 }
 
-/** Every event of a request as a draft, or the first one's problem: one pass, no effect per event. */
-const draftsOf = (inputs: ReadonlyArray<CreateEvent>, traceparent: string | null) => {
-  const drafts: Array<EventDraft> = []
+/**
+ * Every event of a request as a draft, or the first one's problem: one pass, no effect per event. Drafts
+ * keep a payload as text only, so a request's parsed payloads are garbage once they exist.
+ */
+const draftsOf = (inputs: ReadonlyArray<CreateEvent>): Array<EventDraft> | BadRequest => {
+  const drafts: Array<EventDraft> = new Array(inputs.length)
   for (let index = 0; index < inputs.length; index++) {
     const input = inputs[index]
     const payloadJson = payloadText(input, index)
-    if (typeof payloadJson !== "string") return Effect.fail(payloadJson)
-    drafts.push({
+    if (typeof payloadJson !== "string") return payloadJson
+    drafts[index] = {
       senderId: input.senderId,
       type: input.eventType,
       topics: input.topics,
@@ -48,11 +51,10 @@ const draftsOf = (inputs: ReadonlyArray<CreateEvent>, traceparent: string | null
       headers: input.headers,
       idempotencyKey: input.idempotencyKey ?? null,
       orderingKey: input.orderingKey ?? null,
-      ttlSeconds: input.ttlSeconds ?? null,
-      traceparent
-    })
+      ttlSeconds: input.ttlSeconds ?? null
+    }
   }
-  return Effect.succeed(drafts)
+  return drafts
 }
 
 /** Events accepted by `POST …/events` and `…/events/batch` (idempotent repeats included). */
@@ -179,31 +181,39 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
           return yield* Deferred.await(done)
         })
         // a batch is its own group
-        : permits.withPermits(1)(events.ingest(request.tenantId, request.drafts)).pipe(
+        : permits.withPermits(1)(events.ingest(request)).pipe(
           Effect.tap((result) => waker.wake(result.destinations))
         )
 
     /**
-     * Validates, writes events + intents in one transaction (woken after it), answers after commit. Its span
-     * is made with `withSpan`: `Effect.fn` captures a call-site stack on every call, even when told not to.
+     * Checks the tenant and senders, writes events + intents in one transaction (woken after it), answers
+     * after commit. Its span is made with `withSpan`: `Effect.fn` captures a call-site stack on every
+     * call, even when told not to.
      */
-    const accept = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
+    const accept = (tenantId: TenantId, senderIds: ReadonlyArray<SenderId>, drafts: ReadonlyArray<EventDraft>) =>
       Effect.gen(function*() {
         yield* guard.require(tenantId)
-        yield* requireSenders(inputs.map((input) => input.senderId))
-        const drafts = yield* draftsOf(inputs, yield* currentTraceparent)
-        const result = yield* write({ tenantId, drafts })
-        yield* Effect.annotateCurrentSpan({ "signal.events": inputs.length, "signal.intents": result.intentCount })
-        yield* Metric.incrementBy(eventsIngested, inputs.length)
+        yield* requireSenders(senderIds)
+        const result = yield* write({ tenantId, drafts, traceparent: yield* currentTraceparent })
+        yield* Effect.annotateCurrentSpan({ "signal.events": drafts.length, "signal.intents": result.intentCount })
+        yield* Metric.incrementBy(eventsIngested, drafts.length)
         return result.events
       }).pipe(Effect.withSpan("Ingest.publish", { captureStackTrace: false }))
 
-    /** `accept`, counted in the process's ingest load while in progress. */
-    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) =>
-      Effect.suspend(() => {
-        load.begin(inputs.length)
-        return Effect.ensuring(accept(tenantId, inputs), Effect.sync(() => load.end(inputs.length)))
+    /**
+     * `accept`, counted in the process's ingest load while in progress. The inputs become drafts first and
+     * nothing after holds them: a batch's parsed payloads die young instead of being copied by every
+     * scavenge until the answer.
+     */
+    const publish = (tenantId: TenantId, inputs: ReadonlyArray<CreateEvent>) => {
+      const drafts = draftsOf(inputs)
+      if (!Array.isArray(drafts)) return Effect.fail(drafts)
+      const senderIds = inputs.map((input) => input.senderId)
+      return Effect.suspend(() => {
+        load.begin(drafts.length)
+        return Effect.ensuring(accept(tenantId, senderIds, drafts), Effect.sync(() => load.end(drafts.length)))
       })
+    }
 
     return { publish } as const
   })

@@ -59,7 +59,6 @@ export interface EventDraft extends RoutableEvent {
   readonly idempotencyKey: string | null
   readonly orderingKey: string | null
   readonly ttlSeconds: number | null
-  readonly traceparent: string | null
 }
 
 export interface IngestResult {
@@ -74,6 +73,8 @@ export interface IngestResult {
 export interface IngestRequest {
   readonly tenantId: TenantId
   readonly drafts: ReadonlyArray<EventDraft>
+  /** The publish's trace context, carried by its events and their intents. */
+  readonly traceparent: string | null
 }
 
 export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventRepo", {
@@ -101,10 +102,12 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         // column, not per event (garbage collection was a quarter of a batch's CPU).
         const tenantOf: Array<TenantId> = []
         const draftOf: Array<EventDraft> = []
-        for (const { drafts, tenantId } of requests) {
+        const traceOf: Array<string | null> = []
+        for (const { drafts, tenantId, traceparent } of requests) {
           for (const draft of drafts) {
             tenantOf.push(tenantId)
             draftOf.push(draft)
+            traceOf.push(traceparent)
           }
         }
         const count = draftOf.length
@@ -165,7 +168,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
               ${column((i) => draftOf[i].type)}::text[],
               ${column((i) => draftOf[i].idempotencyKey)}::text[],
               ${column((i) => draftOf[i].orderingKey)}::text[],
-              ${column((i) => draftOf[i].traceparent)}::text[],
+              ${column((i) => traceOf[i])}::text[],
               ${column((i) => draftOf[i].ttlSeconds)}::int[],
               ${column((i) => routes[i].length)}::int[],
               string_to_array(${idList(intentIdsOf)}, ' '),
@@ -283,8 +286,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         attributes: { "signal.requests": requests.length }
       }))
 
-    const ingest = (tenantId: TenantId, drafts: ReadonlyArray<EventDraft>) =>
-      Effect.map(ingestAll([{ tenantId, drafts }]), (results) => results[0])
+    const ingest = (request: IngestRequest) => Effect.map(ingestAll([request]), (results) => results[0])
 
     const findById = Effect.fn("EventRepo.findById")(function*(tenantId: TenantId, id: EventId) {
       const rows = yield* findByIds(tenantId, [id])
