@@ -24,6 +24,24 @@ const poolConfig = (url: Redacted.Redacted<string>, size: Config.Config<number>,
  */
 export class Pool extends Context.Tag("@signal/store/Pool")<Pool, Pg.Pool>() {}
 
+/** A `pg` pool on the given URL, ended with its scope; a connection failing while idle is dropped by it. */
+const makePool = (url: Redacted.Redacted<string>, size: number, applicationName: string) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new Pg.Pool({
+        connectionString: Redacted.value(url),
+        max: size,
+        connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
+        idleTimeoutMillis: Duration.toMillis(IDLE_TIMEOUT),
+        application_name: applicationName
+      })
+      // The next statement gets a fresh connection.
+      pool.on("error", () => {})
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption(1_000))
+  )
+
 /**
  * A pool on the given URL, as `SqlClient` and as `Pool`; connection failures surface within the
  * connect timeout, never hang.
@@ -31,21 +49,7 @@ export class Pool extends Context.Tag("@signal/store/Pool")<Pool, Pg.Pool>() {}
 export const clientLayer = (url: Redacted.Redacted<string>) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const size = yield* Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20))
-    const pool = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const pool = new Pg.Pool({
-          connectionString: Redacted.value(url),
-          max: size,
-          connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
-          idleTimeoutMillis: Duration.toMillis(IDLE_TIMEOUT),
-          application_name: "signal"
-        })
-        // A connection that fails while idle is dropped by the pool; the next statement gets a fresh one.
-        pool.on("error", () => {})
-        return pool
-      }),
-      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption(1_000))
-    )
+    const pool = yield* makePool(url, size, "signal")
     return Layer.merge(
       Layer.succeed(Pool, pool),
       PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "signal" })
@@ -62,6 +66,8 @@ export const DEFAULT_INGEST_POOL_SIZE = 8
  */
 export class IngestClient extends Context.Tag("@signal/store/IngestClient")<IngestClient, {
   readonly sql: SqlClient.SqlClient
+  /** The same connections, for ingest's prepared statement. */
+  readonly pool: Pg.Pool
   /** How many ingest transactions may run at once: the pool's size. */
   readonly connections: number
 }>() {}
@@ -72,16 +78,30 @@ export const ingestSql: Effect.Effect<SqlClient.SqlClient, never, SqlClient.SqlC
   return Option.match(yield* Effect.serviceOption(IngestClient), { onNone: () => sql, onSome: (ingest) => ingest.sql })
 })
 
+/** The ingest pool's client and pool where there is one, else the main pool's. */
+export const ingestClient: Effect.Effect<
+  { readonly sql: SqlClient.SqlClient; readonly pool: Pg.Pool },
+  never,
+  SqlClient.SqlClient | Pool
+> = Effect.gen(function*() {
+  const ingest = yield* Effect.serviceOption(IngestClient)
+  if (Option.isSome(ingest)) return ingest.value
+  return { sql: yield* SqlClient.SqlClient, pool: yield* Pool }
+})
+
 const ingestPoolSize = Config.integer("SIGNAL_DB_INGEST_POOL_SIZE").pipe(
   Config.withDefault(DEFAULT_INGEST_POOL_SIZE),
   Config.validate({ message: "expected at least 1 connection", validation: (n) => n >= 1 })
 )
 
 export const ingestClientLayer = (url: Redacted.Redacted<string>) =>
-  Layer.effect(
-    IngestClient,
-    Effect.all({ sql: PgClient.PgClient, connections: ingestPoolSize })
-  ).pipe(Layer.provide(PgClient.layerConfig(poolConfig(url, ingestPoolSize, "signal-ingest"))))
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const connections = yield* ingestPoolSize
+    const pool = yield* makePool(url, connections, "signal-ingest")
+    return Layer.effect(IngestClient, Effect.map(PgClient.PgClient, (sql) => ({ sql, pool, connections }))).pipe(
+      Layer.provide(PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "signal-ingest" }))
+    )
+  }))
 
 /** Connections of the pool @effect/cluster keeps its runners, shard locks and messages in. */
 const CLUSTER_POOL_SIZE = 4

@@ -1,11 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import type * as Statement from "@effect/sql/Statement"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
 import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"
 import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
+import * as IngestStatements from "./IngestStatements"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 import { spaceSeparated } from "./SpaceSeparated"
 
@@ -82,15 +82,15 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const destinations = yield* DestinationRepo
-    const ingestSql = yield* Database.ingestSql
+    const ingestDb = yield* Database.ingestClient
 
     const findByIds = (tenantId: TenantId, ids: ReadonlyArray<string>) =>
       sql<EventRow>`SELECT * FROM events WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[])`
 
     /**
-     * Fan-out at ingest, in ONE transaction: events, then one intent per matching destination, each
-     * written with a single statement whatever the number of events. Takes the events of several
-     * requests (of any tenants) at once, so publishes that arrive together share one commit.
+     * Fan-out at ingest, in ONE statement (`IngestStatements`): events, then one intent per matching
+     * destination, whatever the number of events. Takes the events of several requests (of any
+     * tenants) at once, so publishes that arrive together share one commit.
      */
     const ingestAll = (requests: ReadonlyArray<IngestRequest>) =>
       Effect.gen(function*() {
@@ -111,10 +111,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           }
         }
         const count = draftOf.length
-        // Within one transaction the first use of a tenant's idempotency key wins; later ones answer with it.
+        // Within one statement the first use of a tenant's idempotency key wins; later ones answer with it.
         const keyOf = (tenantId: TenantId, key: string) => `${tenantId}\u0000${key}`
         const firstByKey = new Map<string, number>()
-        /** The event each one answers with: itself, or the first in this transaction with its key. */
+        /** The event each one answers with: itself, or the first in this statement with its key. */
         const owner: Array<number> = new Array(count)
         /** Indexes of the events to insert (first uses of keys and events without one), ascending. */
         const unique: Array<number> = []
@@ -140,13 +140,13 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         const now = new Date()
 
         /**
-         * The events to insert, one element per event in each column, with the intents each fans out to
-         * (their ids and destinations, comma-joined: ids hold neither commas nor spaces). Ids go as
-         * space-separated strings, payloads, headers and topics as JSON arrays (the payloads' text joined
-         * as it came): as `text[]` elements every one went through the driver's array escaping, a tenth
-         * of a batching gateway's CPU, and Postgres reads them faster.
+         * The statement's parameters: one element per event to insert in each column, with the intents
+         * each fans out to (their ids and destinations, comma-joined: ids hold neither commas nor spaces).
+         * Ids go as space-separated strings, payloads, headers and topics as JSON arrays (the payloads'
+         * text joined as it came): as `text[]` elements every one went through the driver's array
+         * escaping, a tenth of a batching gateway's CPU, and Postgres reads them faster.
          */
-        const rows = (() => {
+        const values = (() => {
           const column = <A>(f: (index: number) => A) => {
             const values: Array<A> = new Array(unique.length)
             for (let u = 0; u < unique.length; u++) values[u] = f(unique[u])
@@ -160,52 +160,24 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             return joined
           }
           const idList = (f: (index: number) => string) => spaceSeparated(unique.length, (u) => f(unique[u]))
-          return ingestSql`ROWS FROM (
-            unnest(
-              string_to_array(${idList((i) => ids[i])}, ' '),
-              string_to_array(${idList((i) => tenantOf[i])}, ' '),
-              string_to_array(${idList((i) => draftOf[i].senderId)}, ' '),
-              ${column((i) => draftOf[i].type)}::text[],
-              ${column((i) => draftOf[i].idempotencyKey)}::text[],
-              ${column((i) => draftOf[i].orderingKey)}::text[],
-              ${column((i) => traceOf[i])}::text[],
-              ${column((i) => draftOf[i].ttlSeconds)}::int[],
-              ${column((i) => routes[i].length)}::int[],
-              string_to_array(${idList(intentIdsOf)}, ' '),
-              string_to_array(${idList((i) => routes[i].join(","))}, ' ')
-            ),
-            jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].topics))}::jsonb),
-            json_array_elements(${`${payloads}]`}::json),
-            jsonb_array_elements(${JSON.stringify(column((i) => draftOf[i].headers))}::jsonb)
-          ) AS x(id, tenant_id, sender_id, type, idempotency_key, ordering_key, traceparent, ttl, destination_count,
-            intent_ids, destination_ids, topics, payload, headers)`
+          return [
+            idList((i) => ids[i]),
+            idList((i) => tenantOf[i]),
+            idList((i) => draftOf[i].senderId),
+            column((i) => draftOf[i].type),
+            column((i) => draftOf[i].idempotencyKey),
+            column((i) => draftOf[i].orderingKey),
+            column((i) => traceOf[i]),
+            column((i) => draftOf[i].ttlSeconds),
+            column((i) => routes[i].length),
+            idList(intentIdsOf),
+            idList((i) => routes[i].join(",")),
+            JSON.stringify(column((i) => draftOf[i].topics)),
+            `${payloads}]`,
+            JSON.stringify(column((i) => draftOf[i].headers)),
+            now
+          ]
         })()
-
-        const insertEvents = (from: Statement.Fragment, returning: "RETURNING id" | "") => ingestSql<{ id: string }>`
-          INSERT INTO events (id, tenant_id, sender_id, type, topics, payload, headers, idempotency_key, ordering_key,
-            status, destination_count, traceparent, expires_at, created_at)
-          SELECT x.id, x.tenant_id, x.sender_id, x.type, ARRAY(SELECT jsonb_array_elements_text(x.topics)), x.payload,
-            x.headers, x.idempotency_key, x.ordering_key,
-            CASE WHEN x.destination_count = 0 THEN 'succeeded' ELSE 'pending' END,
-            x.destination_count, x.traceparent,
-            CASE WHEN x.ttl IS NULL THEN NULL ELSE ${now}::timestamptz + make_interval(secs => x.ttl) END,
-            ${now}::timestamptz
-          FROM ${from}
-          ORDER BY x.id
-          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-          ${ingestSql.literal(returning)}`
-
-        // An intent carries its event's trace context: its attempts, in any process, join the publish's trace.
-        const insertIntents = (from: Statement.Fragment, inserted: Statement.Fragment) =>
-          ingestSql`
-            INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
-              ordering_key, created_at, updated_at)
-            SELECT i.id, x.tenant_id, x.id, i.destination_id, 'pending', ${now}::timestamptz, x.traceparent,
-              x.ordering_key, ${now}::timestamptz, ${now}::timestamptz
-            FROM ${from}
-            CROSS JOIN LATERAL unnest(string_to_array(x.intent_ids, ','), string_to_array(x.destination_ids, ','))
-              AS i(id, destination_id)
-            WHERE x.destination_count > 0 AND ${inserted}`
 
         /**
          * An inserted event's answer, written directly from what was inserted: the JSON the `Event` schema
@@ -246,41 +218,28 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         }
 
         if (firstByKey.size === 0) {
-          // Without idempotency keys nothing can conflict: events and intents in ONE statement, which
-          // commits on its own (no BEGIN/COMMIT round trips).
-          yield* ingestSql`WITH x AS MATERIALIZED (SELECT * FROM ${rows}), inserted AS (${
-            insertEvents(ingestSql`x`, "")
-          }) ${insertIntents(ingestSql`x`, ingestSql`TRUE`)}`
+          yield* IngestStatements.ingest.run(ingestDb.pool, values)
           return answer(insertedJson, () => true)
         }
 
-        return yield* ingestSql.withTransaction(Effect.gen(function*() {
-          const inserted = yield* insertEvents(rows, "RETURNING id")
-          const insertedIds = new Set(inserted.map((row) => row.id))
+        const inserted = yield* IngestStatements.ingestKeyed.run(ingestDb.pool, values)
+        const insertedIds = new Set(inserted.map((row) => row.id))
 
-          // Keys that already existed resolve to the stored event.
-          const existingKeys = unique.filter((index) =>
-            !insertedIds.has(ids[index]) && draftOf[index].idempotencyKey !== null
-          )
-          const existing = existingKeys.length === 0 ? [] : yield* ingestSql<EventRow>`
-            SELECT e.* FROM events e
-            JOIN unnest(
-              ${existingKeys.map((index) => tenantOf[index])}::text[],
-              ${existingKeys.map((index) => draftOf[index].idempotencyKey)}::text[]
-            ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
-          const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
+        // Keys the tenant had already used resolve to the stored event, committed before ours conflicted with it.
+        const existingKeys = unique.filter((index) => !insertedIds.has(ids[index]) && draftOf[index].idempotencyKey !== null)
+        const existing = existingKeys.length === 0 ? [] : yield* ingestDb.sql<EventRow>`
+          SELECT e.* FROM events e
+          JOIN unnest(
+            ${existingKeys.map((index) => tenantOf[index])}::text[],
+            ${existingKeys.map((index) => draftOf[index].idempotencyKey)}::text[]
+          ) AS k(tenant_id, idempotency_key) ON e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key`
+        const existingByKey = new Map(existing.map((row) => [keyOf(row.tenant_id as TenantId, row.idempotency_key!), row]))
 
-          if (inserted.length > 0) {
-            // The rows go again (a second statement cannot read the first one's parameters).
-            yield* insertIntents(rows, ingestSql`x.id = ANY(${inserted.map((row) => row.id)}::text[])`)
-          }
-
-          // Every answered event is either just inserted or was read as an existing key: no re-read.
-          return answer((index) => {
-            if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
-            return toEventJson(existingByKey.get(keyOf(tenantOf[index], draftOf[index].idempotencyKey!))!)
-          }, (index) => insertedIds.has(ids[index]))
-        }))
+        // Every answered event is either just inserted or was read as an existing key: no re-read.
+        return answer((index) => {
+          if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
+          return toEventJson(existingByKey.get(keyOf(tenantOf[index], draftOf[index].idempotencyKey!))!)
+        }, (index) => insertedIds.has(ids[index]))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
         captureStackTrace: false,
         attributes: { "signal.requests": requests.length }
