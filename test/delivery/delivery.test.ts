@@ -48,6 +48,8 @@ describe("delivery", () => {
     expect(verified).toMatchObject({ id: event.id, type: "payment.created" })
 
     expect(received.headers["webhook-id"]).toBe(intent.id)
+    // no spans exported here, yet the attempt sends its trace context
+    expect(received.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
     expect(received.headers["x-destination"]).toBe("d1")
     expect(received.headers["x-event"]).toBe("e1")
     expect(received.headers["content-type"]).toBe("application/json")

@@ -10,7 +10,7 @@ import { tracedJsonLogger } from "@signal/server/Logging"
 import { ServerConfig } from "@signal/server/ServerConfig"
 import { startTestServer, type RunningServer } from "@signal/server/TestServer"
 import * as Tracing from "@signal/server/Tracing"
-import { ConfigProvider, Effect, Layer, Logger } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Tracer } from "effect"
 import { randomBytes } from "node:crypto"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import { deliveryHelpers } from "../delivery/shared"
@@ -188,22 +188,47 @@ describe("tracing", () => {
       spy.mockRestore()
     }
   })
-  it("installs no tracer and exports nothing without an OTLP endpoint", async () => {
-    const nativeTracer = Effect.runSync(Effect.tracer)
-    const tracer = await Effect.runPromise(
-      Effect.tracer.pipe(
+  it("without an OTLP endpoint, spans carry only their trace context, and a tracer installed around the server stays", async () => {
+    const serverConfig = Layer.succeed(ServerConfig, {
+      role: "all",
+      host: "127.0.0.1",
+      port: 1,
+      runnerHost: "127.0.0.1",
+      runnerPort: 2,
+      migrate: true
+    })
+    const noEndpoint = ConfigProvider.fromMap(new Map([["OTEL_SERVICE_NAME", "x"]]))
+    const effectTracer = Effect.runSync(Effect.tracer)
+    const { child, parent, tracer } = await Effect.runPromise(
+      Effect.gen(function*() {
+        const parent = yield* Effect.currentSpan
+        yield* Effect.annotateCurrentSpan("signal.event_id", "evt_1")
+        const child = yield* Effect.currentSpan.pipe(Effect.withSpan("Delivery.attempt"))
+        return { child, parent, tracer: yield* Effect.tracer }
+      }).pipe(
+        Effect.withSpan("Ingest.publish"),
         Effect.provide(Tracing.layer),
-        Effect.provide(Layer.succeed(ServerConfig, {
-          role: "all",
-          host: "127.0.0.1",
-          port: 1,
-          runnerHost: "127.0.0.1",
-          runnerPort: 2,
-          migrate: true
-        })),
-        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OTEL_SERVICE_NAME", "x"]])))
+        Effect.provide(serverConfig),
+        Effect.withConfigProvider(noEndpoint)
       )
     )
-    expect(tracer).toBe(nativeTracer)
+    expect(tracer).not.toBe(effectTracer)
+    expect(parent.traceId).toMatch(/^[0-9a-f]{32}$/)
+    expect(parent.spanId).toMatch(/^[0-9a-f]{16}$/)
+    expect(child.traceId).toBe(parent.traceId)
+    expect(child.spanId).toMatch(/^[0-9a-f]{16}$/)
+    expect(child.spanId).not.toBe(parent.spanId)
+    expect(parent.attributes.size).toBe(0)
+
+    const installed = Tracer.make({ span: effectTracer.span, context: effectTracer.context })
+    const kept = await Effect.runPromise(
+      Effect.tracer.pipe(
+        Effect.provide(Tracing.layer),
+        Effect.provide(serverConfig),
+        Effect.withConfigProvider(noEndpoint),
+        Effect.withTracer(installed)
+      )
+    )
+    expect(kept).toBe(installed)
   })
 })

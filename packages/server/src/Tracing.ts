@@ -3,6 +3,7 @@ import { PeriodicExportingMetricReader, type PushMetricExporter } from "@opentel
 import { BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base"
 import { Config, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
+import * as PropagationOnlyTracer from "./PropagationOnlyTracer"
 import { ServerConfig } from "./ServerConfig"
 
 /** Reported as `service.version`. */
@@ -61,13 +62,14 @@ const exporters: Record<Protocol, {
  * `OTEL_SDK_DISABLED=true` / `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`. The
  * periodic metric reader takes `OTEL_METRIC_EXPORT_INTERVAL` and `OTEL_METRIC_EXPORT_TIMEOUT`
  * (read here, as the SDK's NodeSDK does); the resource is `OTEL_SERVICE_NAME` (default `signal`)
- * and `OTEL_RESOURCE_ATTRIBUTES`, plus the process's role and runner address.
+ * and `OTEL_RESOURCE_ATTRIBUTES`, plus the process's role and runner address. Without trace export,
+ * spans only carry the trace context on (`PropagationOnlyTracer`).
  */
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const disabled = yield* Config.boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
   const traces = yield* signalExport("traces")
   const metrics = yield* signalExport("metrics")
-  if (disabled || (Option.isNone(traces) && Option.isNone(metrics))) return Layer.empty
+  if (disabled || (Option.isNone(traces) && Option.isNone(metrics))) return PropagationOnlyTracer.layer
 
   const server = yield* ServerConfig
   const metricInterval = yield* Config.integer("OTEL_METRIC_EXPORT_INTERVAL").pipe(Config.withDefault(60_000))
@@ -100,7 +102,7 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
     })
   )
 
-  return NodeSdk.layer(() => ({
+  const sdk = NodeSdk.layer(() => ({
     resource: {
       serviceName,
       serviceVersion: SERVICE_VERSION,
@@ -114,4 +116,5 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
     spanProcessor,
     metricReader
   }))
+  return Option.isNone(traces) ? Layer.merge(sdk, PropagationOnlyTracer.layer) : sdk
 }))
