@@ -75,10 +75,12 @@ describe("delivery", () => {
     const hook = await startReceiver()
     await createDestination(tenantId, hook.url)
     // a store that normalised JSON (Postgres's jsonb) would sort these keys and space the text
-    const payload = { zeta: 1, nested: { yy: [1, 2], a: "x" }, b: null }
+    const payload = { zeta: 1, nested: { yy: [1, 2], a: "x" }, b: null, text: "héllo ✓ 😀" }
     const event = await publish(tenantId, senderId, { payload })
     expect((await settled(tenantId, event.id)).status).toBe("succeeded")
     expect(hook.requests[0].body).toContain(`"payload":${JSON.stringify(payload)}`)
+    // multi-byte characters counted as bytes: the body is whole JSON, nothing cut or left over
+    expect(JSON.parse(hook.requests[0].body)).toMatchObject({ id: event.id, payload })
     const stored = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
     expect(JSON.stringify(stored.payload)).toBe(JSON.stringify(payload))
     await hook.close()

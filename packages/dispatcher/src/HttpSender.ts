@@ -236,11 +236,14 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
 
     /**
      * Sends one request under `span` (the attempt's HTTP client span, which the receiver joins through
-     * `traceparent`) and settles with its result; it never rejects. The deadline is the receiver's, in
-     * real time, and it is the only thing that cuts an exchange: a caller that stops (shutdown, shard
-     * hand-over) waits for the answer instead of abandoning a request the receiver may have acted on.
+     * `traceparent`) and calls `done` once with its result (never with an error; before it returns when
+     * the request cannot go out). A callback, not a promise: one promise and its reactions less per
+     * delivery. The deadline
+     * is the receiver's, in real time, and it is the only thing that cuts an exchange: a caller that
+     * stops (shutdown, shard hand-over) waits for the answer instead of abandoning a request the
+     * receiver may have acted on.
      */
-    const exchange = (to: Target, webhook: WebhookRequest, span: Tracer.Span): Promise<SendResult> => {
+    const exchange = (to: Target, webhook: WebhookRequest, span: Tracer.Span, done: (result: SendResult) => void): void => {
       // Signal's own plain headers only; signatures are marked present, never shown, and custom
       // headers (which may carry credentials) are left out.
       span.attribute("http.request.method", webhook.method)
@@ -249,28 +252,26 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
       span.attribute("http.request.header.webhook-timestamp", webhook.headers["webhook-timestamp"])
       span.attribute("http.request.header.webhook-signature", "<redacted>")
       span.attribute("http.request.header.x-signal-signature", "<redacted>")
-      if (to.refused !== null) return Promise.resolve(failure(to.refused))
+      if (to.refused !== null) return done(failure(to.refused))
       webhook.headers.traceparent = toTraceparent(span)
-      return new Promise<SendResult>((resolve) => {
-        const handler = new Exchange(webhook.timeoutMs, (result) => {
-          if (result.response !== null) span.attribute("http.response.status_code", result.response.statusCode)
-          resolve(result)
-        })
-        try {
-          agent.dispatch(
-            { origin: to.origin, path: to.path, method: webhook.method, headers: webhook.headers, body: webhook.body },
-            handler
-          )
-        } catch (defect) {
-          handler.onError(defect as Error)
-        }
+      const handler = new Exchange(webhook.timeoutMs, (result) => {
+        if (result.response !== null) span.attribute("http.response.status_code", result.response.statusCode)
+        done(result)
       })
+      try {
+        agent.dispatch(
+          { origin: to.origin, path: to.path, method: webhook.method, headers: webhook.headers, body: webhook.body },
+          handler
+        )
+      } catch (defect) {
+        handler.onError(defect as Error)
+      }
     }
 
     /** One request outside a delivery loop, in a span of its own. */
     const send = (webhook: WebhookRequest): Effect.Effect<SendResult> =>
       Effect.zip(target(webhook.url), Effect.orDie(Effect.currentSpan)).pipe(
-        Effect.flatMap(([to, span]) => Effect.promise(() => exchange(to, webhook, span))),
+        Effect.flatMap(([to, span]) => Effect.async<SendResult>((resume) => exchange(to, webhook, span, (result) => resume(Effect.succeed(result))))),
         Effect.withSpan(`http.client ${webhook.method}`, { kind: "client", captureStackTrace: false })
       )
 

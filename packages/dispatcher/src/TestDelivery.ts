@@ -37,7 +37,7 @@ export const layer = Layer.effect(
           topics: [],
           payloadJson: JSON.stringify(request.payload),
           headers: { "x-signal-test": "true" },
-          createdAt: startedAt,
+          createdAt: startedAt.toISOString(),
           expiresAt: null
         }
       }

@@ -45,12 +45,25 @@ export const requestTemplate = (
   }
 }
 
-/** The receiver's body (DESIGN §4); the payload is spliced in as stored so its JSON is not re-encoded. */
-export const webhookBody = (claim: ClaimedIntent): string =>
-  `{"id":${JSON.stringify(claim.eventId)},"type":${JSON.stringify(claim.event.type)},` +
-  `"topics":${JSON.stringify(claim.event.topics)},"payload":${claim.event.payloadJson},` +
-  `"tenantId":${JSON.stringify(claim.tenantId)},"senderId":${JSON.stringify(claim.event.senderId)},` +
-  `"createdAt":${JSON.stringify(claim.event.createdAt.toISOString())}}`
+/**
+ * The receiver's body (DESIGN §4) as the bytes sent. The payload is spliced in as stored, so its JSON
+ * is not re-encoded, and written straight into the buffer with the parts around it: no joined copy
+ * of the whole body as a string first.
+ */
+export const webhookBody = (claim: ClaimedIntent): Buffer => {
+  const head = `{"id":${JSON.stringify(claim.eventId)},"type":${JSON.stringify(claim.event.type)},` +
+    `"topics":${JSON.stringify(claim.event.topics)},"payload":`
+  const tail = `,"tenantId":${JSON.stringify(claim.tenantId)},"senderId":${JSON.stringify(claim.event.senderId)},` +
+    `"createdAt":"${claim.event.createdAt}"}`
+  const payload = claim.event.payloadJson
+  const headBytes = Buffer.byteLength(head)
+  const payloadBytes = Buffer.byteLength(payload)
+  const body = Buffer.allocUnsafe(headBytes + payloadBytes + Buffer.byteLength(tail))
+  body.write(head, 0)
+  body.write(payload, headBytes)
+  body.write(tail, headBytes + payloadBytes)
+  return body
+}
 
 /**
  * The signed request for one attempt made at `nowMs`. Signal's own headers come last so neither the
@@ -58,7 +71,7 @@ export const webhookBody = (claim: ClaimedIntent): string =>
  * intent id, stable across retries.
  */
 export const webhookRequest = (template: RequestTemplate, claim: ClaimedIntent, nowMs: number): WebhookRequest => {
-  const body = Buffer.from(webhookBody(claim))
+  const body = webhookBody(claim)
   const destination = template.destination
   const headers = withLowerCaseNames({}, claim.event.headers)
   Object.assign(headers, template.headers)

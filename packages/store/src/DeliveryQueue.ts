@@ -26,7 +26,8 @@ export interface ClaimedIntent {
     readonly topics: ReadonlyArray<string>
     readonly payloadJson: string
     readonly headers: Record<string, string>
-    readonly createdAt: Date
+    /** ISO 8601 in UTC with milliseconds. */
+    readonly createdAt: string
     readonly expiresAt: Date | null
   }
 }

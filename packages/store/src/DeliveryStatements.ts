@@ -21,7 +21,8 @@ export interface ClaimRow {
   readonly topics: ReadonlyArray<string>
   readonly payload_json: string
   readonly headers: Record<string, string>
-  readonly created_at: Date
+  /** ISO 8601 in UTC with milliseconds, as the API writes times: text, not a `Date` parsed per row. */
+  readonly created_at: string
   readonly expires_at: Date | null
 }
 
@@ -39,7 +40,8 @@ export interface ClaimRow {
  */
 const claimFrom = (requests: string, due: string, nextDue: string, now: string, lease: string) => `
   WITH r AS (${requests}), due AS (${due}), loaded AS MATERIALIZED (
-    SELECT due.*, e.sender_id, e.type, e.topics, e.payload::text AS payload_json, e.headers, e.created_at, e.expires_at
+    SELECT due.*, e.sender_id, e.type, e.topics, e.payload::text AS payload_json, e.headers,
+      to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at, e.expires_at
     FROM due JOIN events e ON e.id = due.event_id
   ), sized AS (
     SELECT loaded.*, sum(octet_length(payload_json)) OVER (PARTITION BY destination_id ORDER BY next_attempt_at, seq
