@@ -279,7 +279,12 @@ export const makeDestinationWorker = (
     const flight: Flight = { claim, destination, span, httpSpan: http, startedAt, completedAt: startedAt, result: expiredResult }
     // Every failure, a throw while building or sending included, is a failed attempt under the retry policy.
     try {
-      sender.exchange(settings.template.target, webhookRequest(settings.template, claim, startedAt), http, (result) => finish(flight, result))
+      sender.exchange(
+        settings.template.target,
+        webhookRequest(settings.template, claim, startedAt),
+        http,
+        (result) => finish(flight, result)
+      )
     } catch (defect) {
       finish(flight, failedSend(defect))
     }

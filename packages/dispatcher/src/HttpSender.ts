@@ -238,10 +238,9 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
      * Sends one request under `span` (the attempt's HTTP client span, which the receiver joins through
      * `traceparent`) and calls `done` once with its result (never with an error; before it returns when
      * the request cannot go out). A callback, not a promise: one promise and its reactions less per
-     * delivery. The deadline
-     * is the receiver's, in real time, and it is the only thing that cuts an exchange: a caller that
-     * stops (shutdown, shard hand-over) waits for the answer instead of abandoning a request the
-     * receiver may have acted on.
+     * delivery. The deadline is the receiver's, in real time, and it is the only thing that cuts an
+     * exchange: a caller that stops (shutdown, shard hand-over) waits for the answer instead of
+     * abandoning a request the receiver may have acted on.
      */
     const exchange = (to: Target, webhook: WebhookRequest, span: Tracer.Span, done: (result: SendResult) => void): void => {
       // Signal's own plain headers only; signatures are marked present, never shown, and custom
@@ -271,7 +270,9 @@ export class HttpSender extends Effect.Service<HttpSender>()("@signal/dispatcher
     /** One request outside a delivery loop, in a span of its own. */
     const send = (webhook: WebhookRequest): Effect.Effect<SendResult> =>
       Effect.zip(target(webhook.url), Effect.orDie(Effect.currentSpan)).pipe(
-        Effect.flatMap(([to, span]) => Effect.async<SendResult>((resume) => exchange(to, webhook, span, (result) => resume(Effect.succeed(result))))),
+        Effect.flatMap(([to, span]) =>
+          Effect.async<SendResult>((resume) => exchange(to, webhook, span, (result) => resume(Effect.succeed(result))))
+        ),
         Effect.withSpan(`http.client ${webhook.method}`, { kind: "client", captureStackTrace: false })
       )
 
