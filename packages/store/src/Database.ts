@@ -9,15 +9,6 @@ import * as Migrations from "./Migrations"
 const CONNECT_TIMEOUT = Duration.seconds(3)
 const IDLE_TIMEOUT = Duration.seconds(60)
 
-const poolConfig = (url: Redacted.Redacted<string>, size: Config.Config<number>, applicationName: string) =>
-  ({
-    url: Config.succeed(url),
-    maxConnections: size,
-    connectTimeout: Config.succeed(CONNECT_TIMEOUT),
-    idleTimeout: Config.succeed(IDLE_TIMEOUT),
-    applicationName: Config.succeed(applicationName)
-  })
-
 /**
  * The main pool's `pg` pool itself, for the delivery hot path's prepared statements
  * (`PreparedStatement`); they share its connections with everything `SqlClient` runs.
@@ -42,6 +33,13 @@ const makePool = (url: Redacted.Redacted<string>, size: number, applicationName:
     (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption(1_000))
   )
 
+/** A pool (`makePool`) with its `PgClient`, which runs on that very pool. */
+const makeClient = (url: Redacted.Redacted<string>, size: number, applicationName: string) =>
+  Effect.map(makePool(url, size, applicationName), (pool) => ({
+    pool,
+    client: PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName })
+  }))
+
 /**
  * A pool on the given URL, as `SqlClient` and as `Pool`; connection failures surface within the
  * connect timeout, never hang.
@@ -49,11 +47,8 @@ const makePool = (url: Redacted.Redacted<string>, size: number, applicationName:
 export const clientLayer = (url: Redacted.Redacted<string>) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const size = yield* Config.integer("SIGNAL_DB_POOL_SIZE").pipe(Config.withDefault(20))
-    const pool = yield* makePool(url, size, "signal")
-    return Layer.merge(
-      Layer.succeed(Pool, pool),
-      PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "signal" })
-    )
+    const { client, pool } = yield* makeClient(url, size, "signal")
+    return Layer.merge(Layer.succeed(Pool, pool), client)
   }))
 
 /** Connections of the ingest pool unless `SIGNAL_DB_INGEST_POOL_SIZE` says otherwise. */
@@ -97,9 +92,9 @@ const ingestPoolSize = Config.integer("SIGNAL_DB_INGEST_POOL_SIZE").pipe(
 export const ingestClientLayer = (url: Redacted.Redacted<string>) =>
   Layer.unwrapScoped(Effect.gen(function*() {
     const connections = yield* ingestPoolSize
-    const pool = yield* makePool(url, connections, "signal-ingest")
+    const { client, pool } = yield* makeClient(url, connections, "signal-ingest")
     return Layer.effect(IngestClient, Effect.map(PgClient.PgClient, (sql) => ({ sql, pool, connections }))).pipe(
-      Layer.provide(PgClient.layerFromPool({ acquire: Effect.succeed(pool), applicationName: "signal-ingest" }))
+      Layer.provide(client)
     )
   }))
 
@@ -114,9 +109,8 @@ const CLUSTER_POOL_SIZE = 4
 export class ClusterClient extends Context.Tag("@signal/store/ClusterClient")<ClusterClient, SqlClient.SqlClient>() {}
 
 const clusterClientLayer = (url: Redacted.Redacted<string>) =>
-  Layer.effect(ClusterClient, PgClient.PgClient).pipe(
-    Layer.provide(PgClient.layerConfig(poolConfig(url, Config.succeed(CLUSTER_POOL_SIZE), "signal-cluster")))
-  )
+  Layer.unwrapScoped(Effect.map(makeClient(url, CLUSTER_POOL_SIZE, "signal-cluster"), ({ client }) =>
+    Layer.effect(ClusterClient, PgClient.PgClient).pipe(Layer.provide(client))))
 
 /** `DATABASE_URL` when set; otherwise an embedded Postgres owned by this process. */
 const urlLayer = Layer.unwrapEffect(
