@@ -21,7 +21,9 @@
  *   the retries of a few destinations (500 first, 200 after; linear retry, 1 s) fired after they were due.
  *
  * Each prints deliveries/s, publish→receipt latency percentiles and, for Signal, its CPU per delivery
- * (Signal and Postgres, from /proc) and its peak RSS; then one table with the ratios. Bounded: a
+ * (Signal and Postgres, from /proc) and its peak RSS; the runs that publish every event first (Signal's,
+ * graphile's) also how long publishing took and the delivery rate after it, once only delivery was
+ * left; then one table with the ratios (of the whole runs). Bounded: a
  * system stops when every event was delivered or after the time limit.
  *
  *   npm run bench -- [events=20000] [destinations=100] [timeLimitSeconds=300]
@@ -106,6 +108,17 @@ interface Result {
   readonly peakRssMiB?: number
   /** Open loop: how late each retry started after it was due, ms. */
   readonly retryLateness?: ReadonlyArray<number>
+  /** When the last delivery counted arrived (epoch ms). */
+  readonly finishedAt: number
+  /** Runs that publish everything first: how long that took, and the delivery rate after it. */
+  readonly drain?: Drain
+}
+
+/** A closed-loop run split at its last publish's answer: the rest was the dispatchers' alone. */
+interface Drain {
+  readonly publishSeconds: number
+  readonly deliveredMeanwhile: number
+  readonly perSecond: number
 }
 
 /**
@@ -126,7 +139,8 @@ const measure = async (
     if (progress.delivered >= expected && progress.flakyDelivered >= expectedFlaky) break
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  const seconds = (Date.now() - started) / 1000
+  const finishedAt = Date.now()
+  const seconds = (finishedAt - started) / 1000
   const stats = await ask("final")
   return {
     mode,
@@ -137,9 +151,22 @@ const measure = async (
     duplicates: stats.requests - stats.delivered,
     connections: stats.connections,
     latency: latencyOf([...stats.latencies]),
-    detail: detail()
+    detail: detail(),
+    finishedAt
   }
 }
+
+/** Where a run stands as its last publish is answered. */
+const publishedNow = async () => ({ at: Date.now(), delivered: (await ask("progress")).delivered as number })
+
+const withDrain = (result: Result, started: number, published: { readonly at: number; readonly delivered: number }): Result => ({
+  ...result,
+  drain: {
+    publishSeconds: (published.at - started) / 1000,
+    deliveredMeanwhile: published.delivered,
+    perSecond: (result.delivered - published.delivered) / ((result.finishedAt - published.at) / 1000)
+  }
+})
 
 const raw = async (): Promise<Result> => {
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 64 })
@@ -177,9 +204,10 @@ const graphile = async (): Promise<Result> => {
       payload: payload(start + k)
     })))
   }
+  const published = await publishedNow()
   const result = await measure("graphile", "graphile-worker 0.18 (tuned)", started, () => "")
   await worker.stop()
-  return result
+  return withDrain(result, started, published)
 }
 
 /**
@@ -324,7 +352,8 @@ const signal = async (mode: string, dispatchers: number, options: { traced?: boo
     : dispatchers === 0
     ? "Signal (npm start, one process)"
     : `Signal (gateway + ${dispatchers} dispatcher processes)`
-  const result = await measure(mode, name, started, () => system.cpu(expected), expected)
+  const published = await publishedNow()
+  const result = withDrain(await measure(mode, name, started, () => system.cpu(expected), expected), started, published)
   const failed = await system.stop()
   let exported = ""
   if (options.traced) {
@@ -514,6 +543,10 @@ const checkpoint = async () => {
   await db.end()
 }
 
+const drainText = (drain: Drain) =>
+  `publishing took ${drain.publishSeconds.toFixed(1)} s (${drain.deliveredMeanwhile} delivered meanwhile), then ` +
+  `${drain.perSecond.toFixed(0)} deliveries/s`
+
 for (const mode of modes) {
   await ask("reset")
   await checkpoint()
@@ -524,6 +557,7 @@ for (const mode of modes) {
       `${result.perSecond.toFixed(0)} deliveries/s, latency publish→receipt p50 ${result.latency.p50} ms ` +
       `p95 ${result.latency.p95} ms p99 ${result.latency.p99} ms max ${result.latency.max} ms, ` +
       `${result.connections} receiver connections` +
+      (result.drain === undefined ? "" : `; ${drainText(result.drain)}`) +
       (result.detail === "" ? "" : `; ${result.detail}`)
   )
 }
@@ -533,16 +567,17 @@ const byMode = (mode: string) => results.find((result) => result.mode === mode)
 const throughputRuns = results.filter((result) => result.mode !== "signal-open" && result.mode !== "signal-isolation")
 const signalResult = throughputRuns.filter((result) => result.mode.startsWith("signal")).sort((a, b) => b.perSecond - a.perSecond)[0]
 console.log(`\n${events} events × ${destinations} destinations (maxConcurrency ${MAX_CONCURRENCY})`)
-console.log("| system | deliveries/s | Signal ÷ it |")
-console.log("|---|---|---|")
+console.log("| system | deliveries/s | Signal ÷ it | publishing took, then deliveries/s |")
+console.log("|---|---|---|---|")
 for (const result of throughputRuns) {
   const ratio = signalResult && result !== signalResult ? `${(signalResult.perSecond / result.perSecond).toFixed(2)}×` : "—"
-  console.log(`| ${result.name} | ${result.perSecond.toFixed(0)} | ${ratio} |`)
+  const drain = result.drain === undefined ? "—" : `${result.drain.publishSeconds.toFixed(1)} s, ${result.drain.perSecond.toFixed(0)}`
+  console.log(`| ${result.name} | ${result.perSecond.toFixed(0)} | ${ratio} | ${drain} |`)
 }
 const untraced = byMode("signal")
 const traced = byMode("signal-traced")
 if (untraced && traced) {
-  console.log(`| tracing on ÷ off (one process) | ${traced.perSecond.toFixed(0)} ÷ ${untraced.perSecond.toFixed(0)} | ${(traced.perSecond / untraced.perSecond).toFixed(2)}× |`)
+  console.log(`| tracing on ÷ off (one process) | ${traced.perSecond.toFixed(0)} ÷ ${untraced.perSecond.toFixed(0)} | ${(traced.perSecond / untraced.perSecond).toFixed(2)}× | — |`)
 }
 const isolation = byMode("signal-isolation")
 if (isolation) {
@@ -551,13 +586,13 @@ if (isolation) {
   const baseline = untraced ? `${(isolation.perSecond / (untraced.perSecond * share)).toFixed(2)}×` : "— (no `signal` run)"
   console.log(
     `| healthy destinations with 10 % hanging ÷ the same destinations all healthy (${(share * 100).toFixed(0)} % of \`signal\`'s rate) | ` +
-      `${isolation.perSecond.toFixed(0)}${untraced ? ` ÷ ${(untraced.perSecond * share).toFixed(0)}` : ""} | ${baseline} |`
+      `${isolation.perSecond.toFixed(0)}${untraced ? ` ÷ ${(untraced.perSecond * share).toFixed(0)}` : ""} | ${baseline} | — |`
   )
 }
 const open = byMode("signal-open")
 if (open) {
   const row = (what: string, latency: Latency) =>
-    console.log(`| ${open.name}: publish→receipt p50 / p95 / p99 / max${what} | ${latency.p50} / ${latency.p95} / ${latency.p99} / ${latency.max} ms | — |`)
+    console.log(`| ${open.name}: publish→receipt p50 / p95 / p99 / max${what} | ${latency.p50} / ${latency.p95} / ${latency.p99} / ${latency.max} ms | — | — |`)
   row(`, its first ${OPEN_LOOP_WARMUP_SECONDS} s after Signal started (cold start, before the measured seconds)`, open.coldLatency!)
   row("", open.latency)
 }
