@@ -32,13 +32,16 @@
  *   BENCH_PROFILE_DIR=dir to write a CPU profile of Signal's process there,
  *   BENCH_OPEN_LOOP_WARMUP_SECONDS (default 5): how long the open loop first runs on the freshly
  *   started Signal (its cold start, reported apart) before the measured seconds,
- *   BENCH_PG_STATEMENTS=1 to print, after each Signal run, the statements Postgres spent most time on,
+ *   BENCH_PG_STATEMENTS=1 to print, after each Signal run, the statements Postgres spent most time on
+ *   and the WAL it wrote,
+ *   BENCH_PG_FLAGS='name=value …' for more Postgres settings (auto_explain, say) and BENCH_PG_LOG=file
+ *   to keep what Postgres logs,
  *   BENCH_SIGNAL_NODE_OPTIONS='--max-old-space-size=256' to run Signal's processes with Node flags
  *   (this and BENCH_SIGNAL_MAIN, another build's main.js, apply to every bench that starts Signal)
  *
  * The 1M-pending-intents memory figure is bench/queue-scale.ts's (BENCH_QUEUE_DISPATCHER_SECONDS).
  */
-import { readFileSync } from "node:fs"
+import { appendFileSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import pg from "pg"
 import { Agent } from "undici"
@@ -56,7 +59,11 @@ const filler = "x".repeat(640)
 const countStatements = process.env.BENCH_PG_STATEMENTS === "1"
 const postgres = await startScratchPostgres({
   durable: process.env.BENCH_FAST_PG !== "1",
-  flags: countStatements ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"] : []
+  flags: [
+    ...(countStatements ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"] : []),
+    ...(process.env.BENCH_PG_FLAGS ?? "").split(" ").filter((flag) => flag !== "").flatMap((flag) => ["-c", flag])
+  ],
+  ...(process.env.BENCH_PG_LOG ? { onLog: (line: string) => appendFileSync(process.env.BENCH_PG_LOG!, line) } : {})
 })
 const postmaster = Number(readFileSync(join(postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
 const receiver = await startReceiver()
@@ -311,6 +318,10 @@ const printStatements = async (db: pg.Client) => {
     console.log(`    ${row.total.toFixed(0).padStart(7)} ${row.calls.padStart(7)} ${(row.mean * 1000).toFixed(0).padStart(6)}  ${row.query.slice(0, 110)}`)
   }
   await db.query("SELECT pg_stat_statements_reset()")
+  const [wal] = (await db.query<{ records: string; fpi: string; bytes: string }>(
+    "SELECT wal_records::text AS records, wal_fpi::text AS fpi, wal_bytes::text AS bytes FROM pg_stat_wal"
+  )).rows
+  console.log(`  WAL since the run's checkpoint: ${wal.records} records, ${wal.fpi} full-page images, ${(Number(wal.bytes) / 2 ** 20).toFixed(1)} MiB`)
 }
 
 /** Every tenth destination hangs in the isolation run. */
@@ -540,6 +551,7 @@ const checkpoint = async () => {
   const db = new pg.Client({ connectionString: postgres.url("postgres") })
   await db.connect()
   await db.query("CHECKPOINT")
+  if (countStatements) await db.query("SELECT pg_stat_reset_shared('wal')")
   await db.end()
 }
 
