@@ -7,13 +7,15 @@ import * as DeliveryMetrics from "@signal/dispatcher/DeliveryMetrics"
 import { eventsIngested } from "@signal/gateway/Ingest"
 import { AnalyticsRepo } from "@signal/store/AnalyticsRepo"
 import { Duration, Effect, Layer, Metric, MetricKey, MetricState, Option, Schedule } from "effect"
+import { ProcessMetrics } from "./ProcessMetrics"
 import { ServerConfig } from "./ServerConfig"
 
 /**
  * Prometheus metrics. Delivery counters and the attempt histogram are updated where deliveries
  * happen (`DeliveryMetrics`), the ingest counter by the gateway; the gauges below are database-wide
- * (every process reports the same value, dashboards take the max) and refreshed here. Labels only
- * ever take a handful of values: outcome, circuit state, this runner, HTTP method and status code.
+ * (every process reports the same value, dashboards take the max) and refreshed here, with the
+ * process's own (`ProcessMetrics`). Labels only ever take a handful of values: outcome, circuit
+ * state, this runner, HTTP method and status code.
  */
 
 export const intentsPending = Metric.gauge("signal_intents_pending", {
@@ -104,8 +106,9 @@ const REFRESH_EVERY = Duration.seconds(15)
 /** Registers the series and keeps the gauges fresh for OTLP export between scrapes. */
 export const layer = Layer.scopedDiscard(Effect.gen(function*() {
   yield* register
-  yield* refresh.pipe(
-    Effect.catchAllCause((cause) => Effect.logDebug("metrics refresh failed", cause)),
+  const processMetrics = yield* ProcessMetrics
+  yield* processMetrics.sample.pipe(
+    Effect.zipRight(refresh.pipe(Effect.catchAllCause((cause) => Effect.logDebug("metrics refresh failed", cause)))),
     Effect.repeat(Schedule.spaced(REFRESH_EVERY)),
     Effect.forkScoped
   )
@@ -195,7 +198,9 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 /** `GET /metrics`: gauges refreshed on the spot (a slow database never holds the scrape for long). */
 export const makeHandler = Effect.gen(function*() {
   const context = yield* Effect.context<AnalyticsRepo | ServerConfig>()
+  const processMetrics = yield* ProcessMetrics
   return Effect.gen(function*() {
+    yield* processMetrics.sample
     yield* refresh.pipe(
       Effect.timeout("2 seconds"),
       Effect.catchAllCause((cause) => Effect.logDebug("metrics refresh failed", cause)),

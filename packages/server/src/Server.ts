@@ -33,6 +33,7 @@ import { DestinationWakesLive } from "./DestinationWakesLive"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
+import { ProcessMetrics } from "./ProcessMetrics"
 import { ServerConfig } from "./ServerConfig"
 import * as Tracing from "./Tracing"
 
@@ -112,6 +113,8 @@ export const ServerLive = Layer.unwrapEffect(Effect.gen(function*() {
   Layer.provide(Cluster.layer),
   // one for the whole process: its API counts the publishes in progress, its drains make room for them
   Layer.provide([OutcomesLive, IngestLoad.Default]),
+  // one per process, for its /metrics and the OTLP export alike
+  Layer.provide(ProcessMetrics.Default),
   Layer.provide(Layer.unwrapEffect(Effect.map(ServerConfig, ({ migrate, role }) =>
     // dispatchers serve no API: no ingest pool
     Database.layer({ migrate, ingestPool: role !== "dispatcher" })))),
