@@ -18,7 +18,9 @@
  *   the same run, else BENCH_OPEN_LOOP_RATE, default 500) in 20 ms ticks for BENCH_OPEN_LOOP_SECONDS
  *   (default 15) without waiting for deliveries, after the same load's first seconds on the freshly
  *   started Signal (its cold start, printed apart); prints publish→receipt percentiles, and how late
- *   the retries of a few destinations (500 first, 200 after; linear retry, 1 s) fired after they were due.
+ *   the retries of a few destinations (500 first, 200 after; linear retry, 1 s) fired after they were due;
+ * * `signal-open-clusterN`: the same open loop (same rate) through a gateway process and N dispatcher
+ *   processes, where publishing and delivering do not share one thread.
  *
  * Each prints deliveries/s, publish→receipt latency percentiles and, for Signal, its CPU per delivery
  * (Signal and Postgres, from /proc) and its peak RSS; the runs that publish every event first (Signal's,
@@ -442,8 +444,8 @@ const publishAtRate = async (system: SignalSystem, rate: number, seconds: number
  * linear retry every 1 s): each retry's lateness is its second attempt's start minus the due time
  * Signal stamped on the intent (`next_attempt_at`, polled every 100 ms while the intent waits).
  */
-const openLoop = async (rate: number, seconds: number): Promise<Result> => {
-  const system = await startSignalSystem("signal_open", 0)
+const openLoop = async (mode: string, rate: number, seconds: number, dispatchers: number): Promise<Result> => {
+  const system = await startSignalSystem(mode.replaceAll("-", "_"), dispatchers)
   for (let i = 0; i < destinations; i++) await system.addDestination(`d${i}`, `type.${i}`, "/hook")
   const flakyIds: Array<string> = []
   for (let j = 0; j < FLAKY_DESTINATIONS; j++) {
@@ -453,7 +455,7 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
     flakyIds.push(destination.id)
   }
   const cold = await publishAtRate(system, rate, OPEN_LOOP_WARMUP_SECONDS, false)
-  const coldLatency = (await measure("signal-open", "cold start", cold.started, () => "", cold.sent)).latency
+  const coldLatency = (await measure(mode, "cold start", cold.started, () => "", cold.sent)).latency
   await ask("reset")
 
   const db = new pg.Client({ connectionString: system.env.DATABASE_URL })
@@ -474,9 +476,10 @@ const openLoop = async (rate: number, seconds: number): Promise<Result> => {
 
   const published = await publishAtRate(system, rate, seconds, true)
   const { sent, flakySent, answers } = published
+  const topology = dispatchers === 0 ? "" : ` (gateway + ${dispatchers} dispatcher processes)`
   const result = await measure(
-    "signal-open",
-    `Signal open loop at ${rate.toFixed(0)} events/s for ${seconds} s`,
+    mode,
+    `Signal open loop${topology} at ${rate.toFixed(0)} events/s for ${seconds} s`,
     published.started,
     () => system.cpu(cold.sent + sent),
     sent,
@@ -531,11 +534,13 @@ const run = (mode: string): Promise<Result> => {
   if (mode === "signal") return signal(mode, 0)
   if (mode === "signal-traced") return signal(mode, 0, { traced: true })
   if (mode === "signal-isolation") return signal(mode, 0, { isolation: true })
-  if (mode === "signal-open") {
-    // Half the measured maximum of this run, when it has one.
+  // `signal-open`, `signal-open-cluster2`: one process, or a gateway and two dispatcher processes
+  const open = /^signal-open(?:-cluster(\d+))?$/.exec(mode)
+  if (open) {
+    // Half the one-process maximum of this run, when it has one.
     const measured = results.find((result) => result.mode === "signal")
     const rate = measured ? measured.perSecond / 2 : Number(process.env.BENCH_OPEN_LOOP_RATE ?? 500)
-    return openLoop(rate, OPEN_LOOP_SECONDS)
+    return openLoop(mode, rate, OPEN_LOOP_SECONDS, Number(open[1] ?? 0))
   }
   // `signal-cluster2`: a gateway and two dispatcher processes
   const cluster = /^signal-cluster(\d+)$/.exec(mode)
@@ -576,7 +581,8 @@ for (const mode of modes) {
 
 // Ratios are of the fastest Signal set-up in the run, of the closed-loop runs of all events.
 const byMode = (mode: string) => results.find((result) => result.mode === mode)
-const throughputRuns = results.filter((result) => result.mode !== "signal-open" && result.mode !== "signal-isolation")
+const isOpenLoop = (result: Result) => result.mode.startsWith("signal-open")
+const throughputRuns = results.filter((result) => !isOpenLoop(result) && result.mode !== "signal-isolation")
 const signalResult = throughputRuns.filter((result) => result.mode.startsWith("signal")).sort((a, b) => b.perSecond - a.perSecond)[0]
 console.log(`\n${events} events × ${destinations} destinations (maxConcurrency ${MAX_CONCURRENCY})`)
 console.log("| system | deliveries/s | Signal ÷ it | publishing took, then deliveries/s |")
@@ -601,8 +607,8 @@ if (isolation) {
       `${isolation.perSecond.toFixed(0)}${untraced ? ` ÷ ${(untraced.perSecond * share).toFixed(0)}` : ""} | ${baseline} | — |`
   )
 }
-const open = byMode("signal-open")
-if (open) {
+const openLoops = results.filter(isOpenLoop)
+for (const open of openLoops) {
   const row = (what: string, latency: Latency) =>
     console.log(`| ${open.name}: publish→receipt p50 / p95 / p99 / max${what} | ${latency.p50} / ${latency.p95} / ${latency.p99} / ${latency.max} ms | — | — |`)
   row(`, its first ${OPEN_LOOP_WARMUP_SECONDS} s after Signal started (cold start, before the measured seconds)`, open.coldLatency!)
@@ -629,11 +635,12 @@ if (untraced && traced) {
   const ratio = traced.perSecond / untraced.perSecond
   target("tracing on ≥0.8× off", `${ratio.toFixed(2)}×`, ratio >= 0.8)
 }
-if (open) {
-  target("open loop p50 ≤20 ms", `${open.latency.p50} ms`, open.latency.p50 <= 20)
-  target("open loop p99 ≤100 ms", `${open.latency.p99} ms`, open.latency.p99 <= 100)
+for (const open of openLoops) {
+  const where = open.mode === "signal-open" ? "one process" : open.mode.replace("signal-open-", "")
+  target(`open loop p50 ≤20 ms (${where})`, `${open.latency.p50} ms`, open.latency.p50 <= 20)
+  target(`open loop p99 ≤100 ms (${where})`, `${open.latency.p99} ms`, open.latency.p99 <= 100)
   const late = open.retryLateness ?? []
-  target("retries within 1 s of due", `${late.filter((ms) => ms <= 1000).length}/${late.length}, latest ${late.at(-1) ?? "—"} ms`, late.length > 0 && late.every((ms) => ms <= 1000))
+  target(`retries within 1 s of due (${where})`, `${late.filter((ms) => ms <= 1000).length}/${late.length}, latest ${late.at(-1) ?? "—"} ms`, late.length > 0 && late.every((ms) => ms <= 1000))
 }
 if (isolation && untraced) {
   const ratio = isolation.perSecond / (untraced.perSecond * (isolation.expected / events))
