@@ -30,6 +30,9 @@ export class IngestLoad extends Effect.Service<IngestLoad>()("@signal/store/Inge
       },
       /** A publish of `count` events ended, whichever way. */
       end: (count: number) => {
+        // The hold runs from when ingest last was heavy, not from when that began: a bulk request
+        // that takes longer than the hold still leaves no gap before its producer's next one.
+        if (heavyNow()) heavyAt = clock.unsafeCurrentTimeMillis()
         requests--
         events -= count
       },
