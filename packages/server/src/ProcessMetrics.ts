@@ -4,16 +4,16 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 /** The event loop is probed with a timer this many ms apart; how late it fires is the loop's lag. */
 const PROBE_MS = 10
 
-export const cpuSeconds = Metric.counter("process_cpu_seconds_total", {
+const cpuSeconds = Metric.counter("process_cpu_seconds_total", {
   description: "CPU time (user and system) this process used since it started, in seconds",
   incremental: true
 })
 
-export const residentMemory = Metric.gauge("process_resident_memory_bytes", {
+const residentMemory = Metric.gauge("process_resident_memory_bytes", {
   description: "Resident memory of this process, in bytes"
 })
 
-export const heapUsed = Metric.gauge("nodejs_heap_size_used_bytes", {
+const heapUsed = Metric.gauge("nodejs_heap_size_used_bytes", {
   description: "V8 heap this process uses, in bytes"
 })
 
@@ -22,9 +22,9 @@ const lag = (name: string, what: string) =>
     description: `How late this process's event loop ran work due, ${what} since the previous sample, in seconds`
   })
 
-export const eventLoopLagP50 = lag("p50", "the median")
-export const eventLoopLagP99 = lag("p99", "the 99th percentile")
-export const eventLoopLagMax = lag("max", "the longest")
+const eventLoopLagP50 = lag("p50", "the median")
+const eventLoopLagP99 = lag("p99", "the 99th percentile")
+const eventLoopLagMax = lag("max", "the longest")
 
 const noTags: ReadonlyArray<never> = []
 

@@ -19,25 +19,24 @@ export class IngestLoad extends Effect.Service<IngestLoad>()("@signal/store/Inge
   effect: Effect.map(Effect.clock, (clock) => {
     let requests = 0
     let events = 0
-    let heavyAt = Number.NEGATIVE_INFINITY
+    let heavyEndedAt = Number.NEGATIVE_INFINITY
     const heavyNow = () => requests >= HEAVY_REQUESTS || events >= HEAVY_EVENTS
     return {
       /** A publish of `count` events started. */
       begin: (count: number) => {
         requests++
         events += count
-        if (heavyNow()) heavyAt = clock.unsafeCurrentTimeMillis()
       },
       /** A publish of `count` events ended, whichever way. */
       end: (count: number) => {
-        // The hold runs from when ingest last was heavy, not from when that began: a bulk request
-        // that takes longer than the hold still leaves no gap before its producer's next one.
-        if (heavyNow()) heavyAt = clock.unsafeCurrentTimeMillis()
+        // The hold runs from when heavy ingest ended, not from when it began: a bulk request that
+        // takes longer than the hold still leaves no gap before its producer's next one.
+        if (heavyNow()) heavyEndedAt = clock.unsafeCurrentTimeMillis()
         requests--
         events -= count
       },
       /** Whether deliveries should make room for ingest now. */
-      heavy: () => heavyNow() || clock.unsafeCurrentTimeMillis() - heavyAt < HEAVY_HOLD_MS
+      heavy: () => heavyNow() || clock.unsafeCurrentTimeMillis() - heavyEndedAt < HEAVY_HOLD_MS
     } as const
   })
 }) {}
