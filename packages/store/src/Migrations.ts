@@ -1,5 +1,6 @@
 import * as Migrator from "@effect/sql/Migrator"
-import { Effect, Layer } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Layer, Schedule } from "effect"
 import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"
 import apiKeys from "./migrations/0003_api_keys"
@@ -13,8 +14,25 @@ import jsonPayloads from "./migrations/0010_json_payloads"
 import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
+import { isTransient } from "./SqlFailure"
 
-/** Applies pending migrations; concurrent starters serialise on the migrations table lock. */
+/**
+ * How long a start waits for its database: Postgres starting beside Signal (Compose, Kubernetes), or a
+ * machine so busy that connecting outlasts the connect timeout, is a wait, not a failed start.
+ */
+const untilReachable = Schedule.exponential("200 millis").pipe(
+  Schedule.union(Schedule.spaced("5 seconds")),
+  Schedule.upTo("1 minute")
+)
+
+const unreachable = (error: Migrator.MigrationError | SqlError): error is SqlError =>
+  error._tag === "SqlError" && isTransient(error)
+
+/**
+ * Applies pending migrations; concurrent starters serialise on the migrations table lock. A database
+ * that cannot be reached yet is waited for (each try runs in its own transaction, so a try cut short
+ * leaves nothing behind); one that refuses the credentials or a migration fails at once.
+ */
 export const run = Migrator.make({})({
   loader: Migrator.fromRecord({
     "0001_initial": initial,
@@ -32,6 +50,12 @@ export const run = Migrator.make({})({
     "0013_no_status_statistics": noStatusStatistics
   }),
   table: "signal_migrations"
-}).pipe(Effect.withSpan("Migrations.run"))
+}).pipe(
+  Effect.tapError((error) =>
+    unreachable(error) ? Effect.logWarning("database not reachable yet; trying again", error.message) : Effect.void
+  ),
+  Effect.retry({ schedule: untilReachable, while: unreachable }),
+  Effect.withSpan("Migrations.run")
+)
 
 export const layer = Layer.effectDiscard(run)
