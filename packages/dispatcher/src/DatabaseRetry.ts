@@ -1,12 +1,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { isTransient } from "@signal/store/SqlFailure"
+import { isTransient, whileAway } from "@signal/store/SqlFailure"
 import { Effect, Schedule } from "effect"
 
 /** While the database is away the engine waits and retries (quickly at first) for up to two minutes. */
-export const retryDatabase = Schedule.exponential("100 millis").pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.upTo("2 minutes")
-)
+export const retryDatabase = whileAway("2 minutes")
 
 /** Shutdown does not wait for a database that is away: what it cannot write, lease expiry recovers. */
 export const retryDatabaseWhileStopping = Schedule.exponential("100 millis").pipe(Schedule.upTo("3 seconds"))

@@ -1,6 +1,6 @@
 import * as Migrator from "@effect/sql/Migrator"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer } from "effect"
 import initial from "./migrations/0001_initial"
 import analyticsIndexes from "./migrations/0002_analytics_indexes"
 import apiKeys from "./migrations/0003_api_keys"
@@ -14,16 +14,13 @@ import jsonPayloads from "./migrations/0010_json_payloads"
 import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
-import { isTransient } from "./SqlFailure"
+import { isTransient, whileAway } from "./SqlFailure"
 
 /**
  * How long a start waits for its database: Postgres starting beside Signal (Compose, Kubernetes), or a
  * machine so busy that connecting outlasts the connect timeout, is a wait, not a failed start.
  */
-const untilReachable = Schedule.exponential("200 millis").pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.upTo("1 minute")
-)
+const untilReachable = whileAway("1 minute")
 
 const unreachable = (error: Migrator.MigrationError | SqlError): error is SqlError =>
   error._tag === "SqlError" && isTransient(error)
