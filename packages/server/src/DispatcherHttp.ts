@@ -5,7 +5,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer, Metric } from "effect"
-import { createServer } from "node:http"
+import { createGatedServer } from "./GatedHttpServer"
 import * as Metrics from "./Metrics"
 import { ServerConfig } from "./ServerConfig"
 
@@ -44,6 +44,6 @@ export const DispatcherHttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   return HttpServer.serve(yield* router, Metrics.httpMetrics).pipe(
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    Layer.provide(NodeHttpServer.layer(createGatedServer, { port: config.port, host: config.host }))
   )
 }))

@@ -26,10 +26,10 @@ import { IngestLoad } from "@signal/store/IngestLoad"
 import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { RetentionRepo } from "@signal/store/RetentionRepo"
 import { Effect, Layer } from "effect"
-import { createServer } from "node:http"
 import * as Cluster from "./Cluster"
 import * as Dashboard from "./Dashboard"
 import { DestinationWakesLive } from "./DestinationWakesLive"
+import { createGatedServer } from "./GatedHttpServer"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
@@ -53,7 +53,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     // Test sends go out through the delivery path's sender, from whichever gateway is asked.
     Layer.provide(TestDelivery.layer.pipe(Layer.provide(HttpSender.Default), Layer.provide(SsrfGuard.layerFromConfig))),
     HttpServer.withLogAddress,
-    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+    Layer.provide(NodeHttpServer.layer(createGatedServer, { port: config.port, host: config.host }))
   )
 }))
 
