@@ -28,9 +28,9 @@ export const PageParams = {
   ),
   order: Schema.optionalWith(Order, { default: () => "desc" as const }),
   cursor: Schema.optional(Schema.String.pipe(
-    Schema.pattern(/^[0-9]{1,19}$/, { message: () => "cursor must be a value returned as nextCursor" }),
+    Schema.pattern(/^[0-9]{1,19}$/, { message: () => "must be a value returned as nextCursor" }),
     // Cursors are bigint positions: larger values would reach the database as an out-of-range error.
-    Schema.filter((cursor) => BigInt(cursor) <= MAX_CURSOR || "cursor must be a value returned as nextCursor")
+    Schema.filter((cursor) => BigInt(cursor) <= MAX_CURSOR || "must be a value returned as nextCursor")
   ))
 }
 

@@ -4,7 +4,7 @@ import { everyProblem } from "./Problems"
 
 export const Identifier = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
-    message: () => "identifier must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"
+    message: () => "must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"
   })
 )
 
