@@ -123,6 +123,8 @@ describe("POST /v1/tenants/:tenantId/destinations", () => {
       ["invalid header name among valid ones", { headers: { "X-Ok": "1", "X-Bad:": "x" } }],
       ["too many headers", { headers: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`X-H${i}`, "v"])) }],
       ["header value with a line break", { headers: { "X-A": "a\r\nX-Injected: 1" } }],
+      ["a header that frames the request", { headers: { "Transfer-Encoding": "chunked" } }],
+      ["a connection's header", { headers: { "X-Ok": "1", connection: "close" } }],
       ["empty event type", { eventTypes: [""] }],
       ["malformed senderId", { senderId: "sender-1" }]
     ]

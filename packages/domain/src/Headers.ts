@@ -15,9 +15,29 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/
 // eslint-disable-next-line no-control-regex
 const FIELD_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/
 
+/**
+ * Fields that frame the message or belong to one connection (RFC 9110 §7.6.1, §8.6, §10.1.1): the HTTP
+ * client sets them for each request itself, and undici refuses a request that carries most of them,
+ * so every delivery of a destination or event with one would fail.
+ */
+const CONNECTION_FIELDS = new Set([
+  "connection",
+  "content-length",
+  "expect",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade"
+])
+
 /** Why a header cannot be sent as given, or `undefined` when it can. */
 const headerProblem = (name: string, value: string): string | undefined => {
   if (!HEADER_NAME.test(name)) return `invalid header name: ${JSON.stringify(name)}`
+  if (CONNECTION_FIELDS.has(name.toLowerCase())) {
+    return `header ${name} is set by HTTP for each request and cannot be given`
+  }
   if (value.length > MAX_VALUE_LENGTH) return `header ${name} is longer than ${MAX_VALUE_LENGTH} characters`
   if (!FIELD_VALUE.test(value)) {
     const offending = [...value].find((char) => !FIELD_VALUE.test(char)) ?? ""
