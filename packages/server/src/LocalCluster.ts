@@ -2,9 +2,9 @@ import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import * as EmbeddedPostgres from "@signal/store/EmbeddedPostgres"
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer, request as httpRequest } from "node:http"
 import { fileURLToPath } from "node:url"
 import { GATEWAY_NODE_OPTIONS } from "./HeapGrowth"
+import { roundRobinProxy } from "./RoundRobinProxy"
 
 // The sibling entry point in the same form as this module: `main.ts` from the sources (run with
 // the same `--import` loader as this process), `main.js` from the build.
@@ -42,36 +42,6 @@ const spawnRole = (role: "gateway" | "dispatcher", env: Record<string, string>) 
       })
   )
 
-/** A tiny round-robin HTTP proxy standing in for the load balancer in front of the gateways. */
-const roundRobin = (port: number, host: string, upstreams: ReadonlyArray<number>) =>
-  Effect.acquireRelease(
-    Effect.async<ReturnType<typeof createServer>>((resume) => {
-      let next = 0
-      const server = createServer((req, res) => {
-        const target = upstreams[next++ % upstreams.length]
-        const upstream = httpRequest(
-          { host: "127.0.0.1", port: target, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(res)
-          }
-        )
-        upstream.on("error", () => {
-          res.writeHead(502, { "content-type": "application/json" })
-          res.end(JSON.stringify({ code: "bad_gateway", message: `gateway on port ${target} unreachable` }))
-        })
-        req.pipe(upstream)
-      })
-      server.listen(port, host, () => {
-        resume(Effect.succeed(server))
-      })
-    }),
-    (server) =>
-      Effect.async<void>((resume) => {
-        server.close(() => resume(Effect.void))
-      })
-  )
-
 /**
  * Gateways and dispatchers as separate processes on loopback ports, sharing one Postgres
  * (DATABASE_URL, or an embedded one owned by this process), behind a round-robin proxy.
@@ -95,7 +65,7 @@ export const runLocalCluster = Effect.fn("LocalCluster.run")(function*(options: 
     })
   }
   for (const port of gatewayPorts) yield* spawnRole("gateway", { ...common, PORT: String(port) })
-  yield* roundRobin(options.port, host, gatewayPorts)
+  yield* roundRobinProxy(options.port, host, gatewayPorts)
   yield* Effect.logInfo(
     `local cluster: ${options.gateways} gateway(s) on ${gatewayPorts.join(", ")}, ${options.dispatchers} dispatcher(s) ` +
       `(HTTP ${options.port + 1 + options.gateways}…, runner ${options.runnerBasePort}…), entry http://${host}:${options.port}`
