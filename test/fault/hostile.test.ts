@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { coreShare } from "../support/cpu"
+import { ticksToMicros, treeTicks } from "../support/cpu"
 import { api, eventually, seedTenant } from "../support/http"
 import { freePort, type ScratchPostgres, startScratchPostgres } from "../support/postgres"
 import { spawnSignal, type SignalProcess } from "../support/process"
@@ -24,6 +24,8 @@ const scratch = async () => {
   await postgres.server.createDatabase("signal")
   return postgres
 }
+
+const pct = (share: number) => `${(share * 100).toFixed(2)} %`
 
 const postmasterPid = (postgres: ScratchPostgres) =>
   Number(readFileSync(join(postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
@@ -72,13 +74,26 @@ describe("a dead receiver with a backlog", () => {
     expect(queued).toBeGreaterThanOrEqual(290)
 
     await new Promise((resolve) => setTimeout(resolve, 2_000))
-    const share = await coreShare([signal.child.pid!, postmasterPid(postgres)], 10_000)
+    // Three windows of 5 s, judged by the middle one: a sustained cost shows in every window, while
+    // one-off housekeeping of the fresh database (autovacuum after its migrations) lands in one at most.
+    const trees = { signal: signal.child.pid!, postgres: postmasterPid(postgres) }
+    const windows: Array<{ readonly signal: number; readonly postgres: number }> = []
+    for (let i = 0; i < 3; i++) {
+      const before = { signal: treeTicks(trees.signal), postgres: treeTicks(trees.postgres), at: Date.now() }
+      await new Promise((resolve) => setTimeout(resolve, 5_000))
+      const seconds = (Date.now() - before.at) / 1000
+      const share = (pid: number, ticks: number) => ticksToMicros(treeTicks(pid) - ticks) / 1e6 / seconds
+      windows.push({ signal: share(trees.signal, before.signal), postgres: share(trees.postgres, before.postgres) })
+    }
+    const totals = windows.map((window) => window.signal + window.postgres)
     const attemptsAfter = (await client.get(`/v1/tenants/${tenantId}/attempts?destinationIds=${destination.id}&limit=100`)).body.items
     console.log(
       `dead receiver, ${queued} intents queued, circuit open: Signal + Postgres used ` +
-        `${(share * 100).toFixed(2)} % of a core over 10 s; ${attemptsAfter.length} attempts made in all`
+        windows.map((window) => `${pct(window.signal + window.postgres)} (${pct(window.signal)} + ${pct(window.postgres)})`)
+          .join(", ") +
+        ` of a core in three windows of 5 s; ${attemptsAfter.length} attempts made in all`
     )
-    expect(share).toBeLessThanOrEqual(0.05)
+    expect([...totals].sort((a, b) => a - b)[1]).toBeLessThanOrEqual(0.05)
     signal.kill("SIGTERM")
     await signal.exited
   }, 120_000)

@@ -39,12 +39,3 @@ export const treeTicks = (pid: number): number => {
   }
   return ticks
 }
-
-/** Share of one core used by the process trees rooted at `pids` over `ms` of wall time. */
-export const coreShare = async (pids: ReadonlyArray<number>, ms: number): Promise<number> => {
-  const total = () => pids.reduce((sum, pid) => sum + treeTicks(pid), 0)
-  const before = total()
-  const started = Date.now()
-  await new Promise((resolve) => setTimeout(resolve, ms))
-  return (total() - before) / TICKS_PER_SECOND / ((Date.now() - started) / 1000)
-}
