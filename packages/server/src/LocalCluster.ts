@@ -36,7 +36,8 @@ const spawnRole = (role: "gateway" | "dispatcher", env: Record<string, string>) 
     ),
     (child: ChildProcess) =>
       Effect.async<void>((resume) => {
-        if (child.exitCode !== null) return resume(Effect.void)
+        // ended already (a signal leaves exitCode null): no exit event is coming
+        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
         child.once("exit", () => resume(Effect.void))
         child.kill("SIGTERM")
       })

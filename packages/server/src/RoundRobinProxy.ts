@@ -28,25 +28,34 @@ const bodyOf = (req: IncomingMessage) =>
 
 /**
  * A request goes to the next gateway in turn; one that refuses the connection (not started, or gone)
- * is skipped for the next, as a load balancer's health checks would, since nothing reached it. A
- * gateway that fails mid-answer resets the client's connection rather than leaving it waiting.
+ * is skipped for the next, as a load balancer's health checks would, since nothing reached it. A kept
+ * connection the gateway closed meanwhile (or died with) is tried once more on a new one. A gateway
+ * that fails mid-answer resets the client's connection rather than leaving it waiting.
  */
 const forward = (upstreams: ReadonlyArray<number>, first: number, req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-  const attempt = (tried: number) => {
+  const attempt = (tried: number, newConnection: boolean) => {
     const port = upstreams[(first + tried) % upstreams.length]!
-    const upstream = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
+    const upstream = httpRequest({
+      host: "127.0.0.1",
+      port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      ...(newConnection ? { agent: false } : {})
+    }, (reply) => {
       res.writeHead(reply.statusCode ?? 502, reply.headers)
       reply.pipe(res)
       reply.on("close", () => reply.complete || res.destroy())
     })
     upstream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ECONNREFUSED" && tried + 1 < upstreams.length) return attempt(tried + 1)
+      if (error.code === "ECONNRESET" && upstream.reusedSocket && !res.headersSent) return attempt(tried, true)
+      if (error.code === "ECONNREFUSED" && tried + 1 < upstreams.length) return attempt(tried + 1, false)
       answer(res, 502, "bad_gateway", `gateway on port ${port} unreachable`)
     })
     res.on("close", () => upstream.destroy())
     upstream.end(body)
   }
-  attempt(0)
+  attempt(0, false)
 }
 
 /** A tiny round-robin HTTP proxy standing in for the load balancer in front of the gateways. */

@@ -1,0 +1,104 @@
+/**
+ * `signal cluster` as users run it: gateways and a dispatcher as processes behind its round-robin
+ * proxy. A gateway that dies is passed over; stopping the cluster stops every process it started,
+ * the dead one's exit notwithstanding.
+ */
+import { createDatabase } from "@signal/store/TestDatabase"
+import { Effect } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { afterAll, describe, expect, it } from "vitest"
+import { api, eventually } from "../support/http"
+import { freePort } from "../support/postgres"
+import { type SignalProcess, spawnSignal } from "../support/process"
+
+/** `count` consecutive loopback ports that are free now. */
+const freeRun = async (count: number): Promise<number> => {
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer().once("error", () => resolve(false))
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)))
+    })
+  for (;;) {
+    const first = await freePort()
+    if (first + count > 65535) continue
+    let all = true
+    for (let port = first + 1; port < first + count && all; port++) all = await bindable(port)
+    if (all) return first
+  }
+}
+
+/** The processes `pid` started, by their command lines. */
+const childrenOf = (pid: number) =>
+  readdirSync("/proc").flatMap((entry) => {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pid) return []
+      return [{ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ") }]
+    } catch {
+      return []
+    }
+  })
+
+let cluster: SignalProcess | undefined
+afterAll(() => {
+  if (cluster === undefined) return
+  for (const child of childrenOf(cluster.child.pid!)) process.kill(child.pid, "SIGKILL")
+  cluster.kill("SIGKILL")
+})
+
+describe("signal cluster", () => {
+  it("serves through its proxy while one gateway is gone, and stops every process on SIGTERM", async () => {
+    const port = await freeRun(4)
+    cluster = await spawnSignal({ DATABASE_URL: await Effect.runPromise(createDatabase()), PORT: String(port) }, {
+      args: [
+        "--import",
+        "tsx/esm",
+        "packages/server/src/main.ts",
+        "cluster",
+        "--gateways",
+        "2",
+        "--dispatchers",
+        "1",
+        "--port",
+        String(port),
+        "--runner-port",
+        String(await freePort())
+      ],
+      timeoutMs: 90_000
+    })
+    const gateways = childrenOf(cluster.child.pid!).filter((child) => child.command.includes("--role gateway"))
+    expect(gateways, cluster.output()).toHaveLength(2)
+    const client = api(cluster.url)
+    // both gateways ready behind the proxy before one of them goes
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port + 2}/ready`)).ok || undefined, { what: "the second gateway" })
+
+    process.kill(gateways[0]!.pid, "SIGKILL")
+    // gone: its port refuses connections (a request racing the kill itself may get a 502)
+    const refuses = (gatewayPort: number) =>
+      fetch(`http://127.0.0.1:${gatewayPort}/health`).then(() => false, () => true)
+    await eventually(async () => (await refuses(port + 1)) || (await refuses(port + 2)) || undefined, {
+      what: "the killed gateway's port to refuse connections"
+    })
+    const statuses: Array<number> = []
+    for (let n = 0; n < 6; n++) {
+      statuses.push((await client.put("/v1/tenants", { identifier: `proxy-${n}`, name: "Proxy" })).status)
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200])
+
+    const left = childrenOf(cluster.child.pid!).map((child) => child.pid)
+    expect(left.length).toBeGreaterThanOrEqual(2)
+    cluster.kill("SIGTERM")
+    const code = await Promise.race([cluster.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 30_000))])
+    expect(code).not.toBe("still running")
+    const alive = left.filter((pid) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    })
+    expect(alive).toEqual([])
+  }, 150_000)
+})
