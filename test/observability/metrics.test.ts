@@ -202,37 +202,37 @@ describe("GET /metrics", () => {
   }, 30_000)
 
   it("reports what its process costs: CPU time, memory and how late its event loop ran", async () => {
-    // The server runs in this process: a thread kept busy for 300 ms is CPU it used and a loop held
-    // up. The loop's probe records the hold-up when it next fires, a few ms after: then the scrape.
+    // The server runs in this process: a thread kept busy for 400 ms is CPU it used and a loop held
+    // up by at least 350 ms for the probe (due every 50 ms), which records it when it next fires: then the scrape.
     const busy = () =>
       new Promise<void>((resolve) =>
         setTimeout(() => {
-          const until = performance.now() + 300
+          const until = performance.now() + 400
           while (performance.now() < until) {
             // busy on purpose
           }
-          setTimeout(resolve, 50)
+          setTimeout(resolve, 80)
         }, 20)
       )
     const cpu = (scrape: Scrape) => scrape.value("process_cpu_seconds_total")!
     const before = await scrape()
     await busy()
     let after = await scrape()
-    expect(cpu(after) - cpu(before)).toBeGreaterThanOrEqual(0.25)
+    expect(cpu(after) - cpu(before)).toBeGreaterThanOrEqual(0.35)
     const { system, user } = process.cpuUsage()
     expect(cpu(after)).toBeLessThanOrEqual((user + system) / 1e6)
     // The lag since the previous sample. The periodic one (every 15 s) falls due during the busy time
     // once in ~50 runs and then takes the lag before this scrape: held up once more, it cannot twice.
-    for (let tries = 1; (after.value("nodejs_eventloop_lag_max_seconds") ?? 0) < 0.25 && tries < 3; tries++) {
+    for (let tries = 1; (after.value("nodejs_eventloop_lag_max_seconds") ?? 0) < 0.3 && tries < 3; tries++) {
       await busy()
       after = await scrape()
     }
-    expect(after.value("nodejs_eventloop_lag_max_seconds")).toBeGreaterThanOrEqual(0.25)
+    expect(after.value("nodejs_eventloop_lag_max_seconds")).toBeGreaterThanOrEqual(0.3)
     expect(after.value("nodejs_eventloop_lag_p50_seconds")).toBeLessThanOrEqual(after.value("nodejs_eventloop_lag_p99_seconds")!)
     expect(after.value("nodejs_eventloop_lag_p99_seconds")).toBeLessThanOrEqual(after.value("nodejs_eventloop_lag_max_seconds")!)
-    // an idle moment later, the window has moved on: no 300 ms lag in it
+    // an idle moment later, the window has moved on: no such lag in it
     await new Promise((resolve) => setTimeout(resolve, 200))
-    expect((await scrape()).value("nodejs_eventloop_lag_max_seconds")).toBeLessThan(0.25)
+    expect((await scrape()).value("nodejs_eventloop_lag_max_seconds")).toBeLessThan(0.3)
     const rss = after.value("process_resident_memory_bytes")!
     expect(rss).toBeGreaterThan(0.5 * process.memoryUsage().rss)
     expect(rss).toBeLessThan(2 * process.memoryUsage().rss)
