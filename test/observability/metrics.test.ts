@@ -215,12 +215,20 @@ describe("GET /metrics", () => {
         }, 20)
       )
     const cpu = (scrape: Scrape) => scrape.value("process_cpu_seconds_total")!
+    const own = () => {
+      const { system, user } = process.cpuUsage()
+      return (user + system) / 1e6
+    }
     const before = await scrape()
+    const ownBefore = own()
     await busy()
     let after = await scrape()
-    expect(cpu(after) - cpu(before)).toBeGreaterThanOrEqual(0.35)
-    const { system, user } = process.cpuUsage()
-    expect(cpu(after)).toBeLessThanOrEqual((user + system) / 1e6)
+    const ownAfter = own()
+    // what the process used meanwhile, as it counts itself (the burn got at most 400 ms of the CPU; on
+    // a machine busy with other work less), within /proc's 10 ms ticks; never more than its total
+    expect(ownAfter - ownBefore).toBeGreaterThan(0.2)
+    expect(cpu(after) - cpu(before)).toBeGreaterThanOrEqual(ownAfter - ownBefore - 0.05)
+    expect(cpu(after)).toBeLessThanOrEqual(ownAfter)
     // The lag since the previous sample. The periodic one (every 15 s) falls due during the busy time
     // once in ~50 runs and then takes the lag before this scrape: held up once more, it cannot twice.
     for (let tries = 1; (after.value("nodejs_eventloop_lag_max_seconds") ?? 0) < 0.3 && tries < 3; tries++) {

@@ -3,7 +3,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 
 /**
  * The event loop is probed with a timer this many ms apart; how late it fires is the loop's lag. Every
- * probe wakes an idle process: at 10 ms apart that alone cost ~1 % of a core on a 2-core machine,
+ * probe wakes an idle process: at 10 ms apart that alone cost ~0.8 % of a core on a 2-core machine,
  * a third of what an idle `signal start` costs; 50 ms apart still sees any hold-up longer than that.
  */
 const PROBE_MS = 50

@@ -24,13 +24,19 @@ const bodyOf = (req: IncomingMessage) =>
     }
     req.on("data", collect)
     req.on("end", () => resolve(Buffer.concat(chunks)))
+    // a client gone before its body ended: nothing to forward
+    req.on("close", () => resolve(undefined))
   })
+
+/** Methods a request may be sent again with (RFC 9110 §9.2.2): a POST may have been acted on already. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
 
 /**
  * A request goes to the next gateway in turn; one that refuses the connection (not started, or gone)
- * is skipped for the next, as a load balancer's health checks would, since nothing reached it. A kept
- * connection the gateway closed meanwhile (or died with) is tried once more on a new one. A gateway
- * that fails mid-answer resets the client's connection rather than leaving it waiting.
+ * is skipped for the next, as a load balancer's health checks would, since nothing reached it. An
+ * idempotent request whose kept connection the gateway closed meanwhile (or died with) is tried once
+ * more on a new one. A gateway that fails mid-answer resets the client's connection rather than
+ * leaving it waiting.
  */
 const forward = (upstreams: ReadonlyArray<number>, first: number, req: IncomingMessage, res: ServerResponse, body: Buffer) => {
   const attempt = (tried: number, newConnection: boolean) => {
@@ -48,7 +54,9 @@ const forward = (upstreams: ReadonlyArray<number>, first: number, req: IncomingM
       reply.on("close", () => reply.complete || res.destroy())
     })
     upstream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ECONNRESET" && upstream.reusedSocket && !res.headersSent) return attempt(tried, true)
+      if (error.code === "ECONNRESET" && upstream.reusedSocket && !newConnection && IDEMPOTENT.has(req.method ?? "")) {
+        return attempt(tried, true)
+      }
       if (error.code === "ECONNREFUSED" && tried + 1 < upstreams.length) return attempt(tried + 1, false)
       answer(res, 502, "bad_gateway", `gateway on port ${port} unreachable`)
     })
@@ -65,11 +73,13 @@ export const roundRobinProxy = (port: number, host: string, upstreams: ReadonlyA
       let next = 0
       const server = createServer((req, res) => {
         const first = next++ % upstreams.length
-        void bodyOf(req).then((body) =>
-          body === undefined
-            ? answer(res, 413, "payload_too_large", `request bodies above ${MAX_BODY_BYTES} bytes are refused`)
-            : forward(upstreams, first, req, res, body)
-        )
+        void bodyOf(req).then((body) => {
+          if (res.destroyed) return
+          if (body === undefined) {
+            return answer(res, 413, "payload_too_large", `request bodies above ${MAX_BODY_BYTES} bytes are refused`)
+          }
+          forward(upstreams, first, req, res, body)
+        })
       })
       server.once("error", (error) => resume(Effect.die(error)))
       server.listen(port, host, () => resume(Effect.succeed(server)))
