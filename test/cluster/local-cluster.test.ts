@@ -5,9 +5,10 @@
  */
 import { createDatabase } from "@signal/store/TestDatabase"
 import { Effect } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { afterAll, describe, expect, it } from "vitest"
+import { childrenOf, isRunning } from "../support/cpu"
 import { api, eventually } from "../support/http"
 import { freePort } from "../support/postgres"
 import { type SignalProcess, spawnSignal } from "../support/process"
@@ -28,32 +29,26 @@ const freeRun = async (count: number): Promise<number> => {
   }
 }
 
-/** The processes `pid` started, by their command lines. */
-const childrenOf = (pid: number) =>
-  readdirSync("/proc").flatMap((entry) => {
+/** The processes `pid` started, with their command lines. */
+const commandsOf = (pid: number) =>
+  childrenOf(pid).map((child) => {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) !== pid) return []
-      return [{ pid: Number(entry), command: readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ") }]
+      return { pid: child, command: readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0").join(" ") }
     } catch {
-      return []
+      return { pid: child, command: "" }
     }
   })
-
-/** Whether `pid` still runs: a zombie (ended, not yet reaped by its parent) does not. */
-const running = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return !["Z", "X"].includes(stat.slice(stat.lastIndexOf(")") + 2)[0]!)
-  } catch {
-    return false
-  }
-}
 
 let cluster: SignalProcess | undefined
 afterAll(() => {
   if (cluster === undefined) return
-  for (const child of childrenOf(cluster.child.pid!)) process.kill(child.pid, "SIGKILL")
+  for (const child of childrenOf(cluster.child.pid!)) {
+    try {
+      process.kill(child, "SIGKILL")
+    } catch {
+      // ended meanwhile
+    }
+  }
   cluster.kill("SIGKILL")
 })
 
@@ -77,7 +72,7 @@ describe("signal cluster", () => {
       ],
       timeoutMs: 90_000
     })
-    const gateways = childrenOf(cluster.child.pid!).filter((child) => child.command.includes("--role gateway"))
+    const gateways = commandsOf(cluster.child.pid!).filter((child) => child.command.includes("--role gateway"))
     expect(gateways, cluster.output()).toHaveLength(2)
     const client = api(cluster.url)
     // both gateways ready behind the proxy before one of them goes
@@ -96,15 +91,15 @@ describe("signal cluster", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200])
 
-    const left = childrenOf(cluster.child.pid!).map((child) => child.pid).filter(running)
+    const left = childrenOf(cluster.child.pid!).filter(isRunning)
     expect(left.length).toBeGreaterThanOrEqual(2)
     cluster.kill("SIGTERM")
     const code = await Promise.race([cluster.exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 30_000))])
     expect(code).not.toBe("still running")
     // each got SIGTERM from the cluster; a process gone within its shutdown time is gone
-    await eventually(async () => left.filter(running).length === 0 || undefined, {
+    await eventually(async () => left.filter(isRunning).length === 0 || undefined, {
       timeoutMs: 15_000,
-      what: `the cluster's processes ${left.filter(running).join(", ")} to end`
+      what: `the cluster's processes ${left.filter(isRunning).join(", ")} to end`
     })
   }, 150_000)
 })
