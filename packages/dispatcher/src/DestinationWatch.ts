@@ -27,9 +27,14 @@ export class DestinationWatch extends Effect.Service<DestinationWatch>()("@signa
 
     const refresh = Effect.gen(function*() {
       if (watchers.size === 0) return
-      const versions = yield* destinations.versions([...watchers.keys()])
+      const ids = [...watchers.keys()]
+      const versions = yield* destinations.versions(ids)
       const changed: Array<DestinationId> = []
-      for (const [id, watcher] of watchers) {
+      // Only the destinations read: one whose drain began watching while the read was out is
+      // absent from it without being deleted.
+      for (const id of ids) {
+        const watcher = watchers.get(id)
+        if (watcher === undefined) continue
         const version = versions.get(id)
         if (version === undefined) watcher.seen(Option.none())
         else if (version !== watcher.version()) changed.push(id)
