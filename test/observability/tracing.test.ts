@@ -188,6 +188,47 @@ describe("tracing", () => {
       spy.mockRestore()
     }
   })
+  it("without an OTLP endpoint, a publish continues the producer's W3C or B3 trace to the receiver", async () => {
+    const server = await startTestServer()
+    servers.push(server)
+    const client = api(server.url)
+    const { createDestination, settled } = deliveryHelpers(client)
+    const hooks = await startReceiver()
+    try {
+      const { tenantId, senderId } = await seedTenant(client)
+      await createDestination(tenantId, hooks.url)
+      const publish = async (headers: Record<string, string>) => {
+        const published = await client.post(`/v1/tenants/${tenantId}/events`, {
+          senderId,
+          eventType: "payment.created",
+          payload: { amount: 1 }
+        }, headers)
+        expect(published.status).toBe(201)
+        await settled(tenantId, published.body.id)
+        const received = hooks.requests.find((request) => request.body.includes(published.body.id))
+        const traceparent = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(String(received?.headers.traceparent))
+        expect(traceparent).not.toBeNull()
+        return { traceId: traceparent![1], spanId: traceparent![2] }
+      }
+      const w3cTrace = randomBytes(16).toString("hex")
+      const w3cSpan = randomBytes(8).toString("hex")
+      const fromW3c = await publish({ traceparent: `00-${w3cTrace}-${w3cSpan}-01` })
+      expect(fromW3c.traceId).toBe(w3cTrace)
+      expect(fromW3c.spanId).not.toBe(w3cSpan)
+
+      const b3Trace = randomBytes(16).toString("hex")
+      expect((await publish({ b3: `${b3Trace}-${randomBytes(8).toString("hex")}-1` })).traceId).toBe(b3Trace)
+
+      // without a producer's context, each publish starts a trace of its own
+      const [first, second] = [await publish({}), await publish({})]
+      expect(first.traceId).not.toBe(second.traceId)
+      expect([w3cTrace, b3Trace]).not.toContain(first.traceId)
+    } finally {
+      await hooks.close()
+      await server.stop()
+    }
+  }, 30_000)
+
   it("without an OTLP endpoint, spans carry only their trace context, and a tracer installed around the server stays", async () => {
     const serverConfig = Layer.succeed(ServerConfig, {
       role: "all",

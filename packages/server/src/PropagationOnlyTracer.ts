@@ -57,6 +57,9 @@ const tracer = Tracer.make({
 /** Effect's own tracer, which a process has unless something installed another. */
 const effectTracer = Effect.runSync(Effect.tracer)
 
+/** Whether the spans of the current fiber are this module's, which record nothing. */
+export const installed: Effect.Effect<boolean> = Effect.map(Effect.tracer, (current) => current === tracer)
+
 /**
  * The tracer of a process that exports no spans, unless one was installed around it. Spans still get
  * W3C ids, so a publish's trace context is stored with its event and every attempt sends a

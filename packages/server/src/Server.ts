@@ -1,5 +1,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { DestinationDrains } from "@signal/dispatcher/DestinationDrains"
@@ -25,7 +27,7 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { IngestLoad } from "@signal/store/IngestLoad"
 import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { RetentionRepo } from "@signal/store/RetentionRepo"
-import { Effect, Layer } from "effect"
+import { Effect, Function, Layer } from "effect"
 import * as Cluster from "./Cluster"
 import * as Dashboard from "./Dashboard"
 import { DestinationWakesLive } from "./DestinationWakesLive"
@@ -34,6 +36,8 @@ import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
 import * as Metrics from "./Metrics"
 import { ProcessMetrics } from "./ProcessMetrics"
+import * as PropagationOnlyTracer from "./PropagationOnlyTracer"
+import * as RequestSpan from "./RequestSpan"
 import { ServerConfig } from "./ServerConfig"
 import * as Tracing from "./Tracing"
 
@@ -42,7 +46,9 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   // Before anything binds: without SIGNAL_ADMIN_KEY only a loopback HOST may serve the API.
   const access = yield* AccessConfig.load(config.host)
-  return HttpApiBuilder.serve((app) => Logging.accessLog(Metrics.httpMetrics(app))).pipe(
+  const propagationOnly = yield* PropagationOnlyTracer.installed
+  const handle = <E, R>(app: HttpApp.Default<E, R>) => Logging.accessLog(Metrics.httpMetrics(app))
+  return HttpApiBuilder.serve(propagationOnly ? (app) => RequestSpan.propagationOnly(handle(app)) : handle).pipe(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(Metrics.route),
@@ -52,6 +58,8 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     Layer.provide(Waker.layer),
     // Test sends go out through the delivery path's sender, from whichever gateway is asked.
     Layer.provide(TestDelivery.layer.pipe(Layer.provide(HttpSender.Default), Layer.provide(SsrfGuard.layerFromConfig))),
+    // with the spans of RequestSpan instead
+    propagationOnly ? HttpMiddleware.withTracerDisabledWhen(Function.constTrue) : Function.identity,
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createGatedServer, { port: config.port, host: config.host }))
   )
