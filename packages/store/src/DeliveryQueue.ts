@@ -217,7 +217,9 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
     /**
      * Keeps leases of intents still being worked on alive, each under its owner; a crashed worker's
      * leases lapse quickly. Rows another transaction has locked are skipped, not waited for: they are
-     * being completed (or released) right now, and waiting could deadlock with that statement.
+     * being completed (or released) right now, and waiting could deadlock with that statement. Each
+     * intent is looked up by its key: joined as a whole, the planner read the entire table instead,
+     * 6–57 ms per renewal against a 14,000-intent backlog.
      */
     const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
       function*(intentIds: ReadonlyArray<IntentId>, owners: ReadonlyArray<string>, leaseMs: number) {
@@ -226,9 +228,10 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
         yield* sql`
           UPDATE delivery_intents i SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
           FROM (
-            SELECT d.id FROM delivery_intents d
-            JOIN unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner) ON d.id = x.id AND d.lease_owner = x.owner
-            FOR UPDATE OF d SKIP LOCKED
+            SELECT d.id FROM unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner)
+            CROSS JOIN LATERAL (
+              SELECT id FROM delivery_intents WHERE id = x.id AND lease_owner = x.owner FOR UPDATE SKIP LOCKED
+            ) d
           ) AS held
           WHERE i.id = held.id`
       }

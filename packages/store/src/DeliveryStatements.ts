@@ -142,6 +142,10 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
  * arrays (with nulls): $13 response status codes, $14 next attempt times, $15 response headers.
  * Arrays: $16 response bodies, $17 error codes, $18 error messages.
  * Data-modifying CTEs run to completion whether or not anything reads them.
+ * The intents are found by key (`id = ANY`), and their status is tested as `NOT IN` the final ones:
+ * written as `IN` the open ones, it matched the partial indexes of open intents, which the planner
+ * took for a handful of rows (their status has no statistics) and read whole, every open intent
+ * for each statement (15–35 ms against a 15,000-intent backlog, for 32 outcomes).
  */
 export const complete = PreparedStatement.make<never>(
   "signal_complete",
@@ -169,7 +173,8 @@ export const complete = PreparedStatement.make<never>(
       attempt_count = GREATEST(i.attempt_count, x.attempt_number), last_attempt_at = to_timestamp(x.completed_ms / 1000),
       error_code = x.error_code, error_message = x.error_message,
       lease_until = NULL, lease_owner = NULL, updated_at = now()
-    FROM x WHERE i.id = x.intent_id AND i.status IN ('pending', 'retrying') AND i.lease_owner = x.lease_owner
+    FROM x WHERE i.id = x.intent_id AND i.id = ANY(string_to_array($3, ' '))
+      AND i.status NOT IN ('succeeded', 'failed') AND i.lease_owner = x.lease_owner
     RETURNING i.event_id, i.status
   ), counts AS (
     SELECT event_id, count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
