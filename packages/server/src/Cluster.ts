@@ -2,6 +2,7 @@ import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { ClusterClient } from "@signal/store/Database"
+import * as StartupLock from "@signal/store/StartupLock"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import { Duration, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "./ServerConfig"
@@ -24,7 +25,7 @@ export const shardingConfig = {
 
 const clusterSql = Layer.effect(SqlClient.SqlClient, ClusterClient)
 
-export const layer = Layer.unwrapEffect(Effect.gen(function*() {
+const roleLayer = Layer.unwrapEffect(Effect.gen(function*() {
   const config = yield* ServerConfig
   switch (config.role) {
     case "all":
@@ -44,3 +45,13 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
       })
   }
 })).pipe(Layer.provide(clusterSql))
+
+/**
+ * The cluster of this process's role, built in turn with the other processes starting (`StartupLock`):
+ * its storage creates its tables as it starts.
+ */
+export const layer = Layer.scopedContext(Effect.gen(function*() {
+  const scope = yield* Effect.scope
+  const sql = yield* SqlClient.SqlClient
+  return yield* StartupLock.inTurn(sql, Layer.buildWithScope(roleLayer, scope))
+}))

@@ -1,4 +1,5 @@
 import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Layer } from "effect"
 import initial from "./migrations/0001_initial"
@@ -15,6 +16,7 @@ import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
 import { isTransient, whileAway } from "./SqlFailure"
+import * as StartupLock from "./StartupLock"
 
 /**
  * How long a start waits for its database: Postgres starting beside Signal (Compose, Kubernetes), or a
@@ -25,12 +27,8 @@ const untilReachable = whileAway("1 minute")
 const unreachable = (error: Migrator.MigrationError | SqlError): error is SqlError =>
   error._tag === "SqlError" && isTransient(error)
 
-/**
- * Applies pending migrations; concurrent starters serialise on the migrations table lock. A database
- * that cannot be reached yet is waited for (each try runs in its own transaction, so a try cut short
- * leaves nothing behind); one that refuses the credentials or a migration fails at once.
- */
-export const run = Migrator.make({})({
+
+const migrate = Migrator.make({})({
   loader: Migrator.fromRecord({
     "0001_initial": initial,
     "0002_analytics_indexes": analyticsIndexes,
@@ -47,7 +45,15 @@ export const run = Migrator.make({})({
     "0013_no_status_statistics": noStatusStatistics
   }),
   table: "signal_migrations"
-}).pipe(
+})
+
+/**
+ * Applies pending migrations, one starting process at a time (`StartupLock`): the migrator serialises
+ * the migrations on its table's lock, but makes that table first, outside it. A database that cannot
+ * be reached yet is waited for (each try runs in its own transaction, so a try cut short leaves
+ * nothing behind); one that refuses the credentials or a migration fails at once.
+ */
+export const run = Effect.flatMap(SqlClient.SqlClient, (sql) => StartupLock.inTurn(sql, migrate)).pipe(
   Effect.tapError((error) =>
     unreachable(error) ? Effect.logWarning("database not reachable yet; trying again", error.message) : Effect.void
   ),
