@@ -27,7 +27,6 @@ const untilReachable = whileAway("1 minute")
 const unreachable = (error: Migrator.MigrationError | SqlError): error is SqlError =>
   error._tag === "SqlError" && isTransient(error)
 
-
 const migrate = Migrator.make({})({
   loader: Migrator.fromRecord({
     "0001_initial": initial,
