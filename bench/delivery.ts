@@ -62,7 +62,10 @@ const countStatements = process.env.BENCH_PG_STATEMENTS === "1"
 const postgres = await startScratchPostgres({
   durable: process.env.BENCH_FAST_PG !== "1",
   flags: [
-    ...(countStatements ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"] : []),
+    ...(countStatements
+      ? ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all", "-c",
+        "pg_stat_statements.track_planning=on"]
+      : []),
     ...(process.env.BENCH_PG_FLAGS ?? "").split(" ").filter((flag) => flag !== "").flatMap((flag) => ["-c", flag])
   ],
   ...(process.env.BENCH_PG_LOG ? { onLog: (line: string) => appendFileSync(process.env.BENCH_PG_LOG!, line) } : {})
@@ -306,24 +309,33 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
 
 /**
  * What Postgres spent its time on in this database since the run began (BENCH_PG_STATEMENTS=1): the
- * statements with the most execution time, with their calls and mean time, then started afresh.
+ * statements with the most time planning and executing, with their calls, plans and mean times, and
+ * how often sessions waited for the WAL to reach disk (synchronous commits); then started afresh.
  */
 const printStatements = async (db: pg.Client) => {
   await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-  const { rows } = await db.query<{ calls: string; total: number; mean: number; query: string }>(
-    `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, regexp_replace(query, '\\s+', ' ', 'g') AS query
+  const { rows } = await db.query<{ calls: string; plans: string; total: number; exec: number; plan: number; query: string }>(
+    `SELECT calls::text, plans::text, total_exec_time + total_plan_time AS total, mean_exec_time AS exec,
+       mean_plan_time AS plan, regexp_replace(query, '\\s+', ' ', 'g') AS query
      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY total_exec_time DESC LIMIT 10`
+     ORDER BY total_exec_time + total_plan_time DESC LIMIT 10`
   )
-  console.log("  Postgres statements, by execution time (total ms, calls, mean µs):")
+  console.log("  Postgres statements, by planning + execution time (total ms, calls, plans, mean execution µs, mean planning µs):")
   for (const row of rows) {
-    console.log(`    ${row.total.toFixed(0).padStart(7)} ${row.calls.padStart(7)} ${(row.mean * 1000).toFixed(0).padStart(6)}  ${row.query.slice(0, 110)}`)
+    const figures = [row.total.toFixed(0).padStart(7), row.calls.padStart(7), row.plans.padStart(7),
+      (row.exec * 1000).toFixed(0).padStart(6), (row.plan * 1000).toFixed(0).padStart(6)]
+    console.log(`    ${figures.join(" ")}  ${row.query.slice(0, 100)}`)
   }
   await db.query("SELECT pg_stat_statements_reset()")
   const [wal] = (await db.query<{ records: string; fpi: string; bytes: string }>(
     "SELECT wal_records::text AS records, wal_fpi::text AS fpi, wal_bytes::text AS bytes FROM pg_stat_wal"
   )).rows
-  console.log(`  WAL since the run's checkpoint: ${wal.records} records, ${wal.fpi} full-page images, ${(Number(wal.bytes) / 2 ** 20).toFixed(1)} MiB`)
+  // every database's sessions: the run's is the only one busy
+  const [flushes] = (await db.query<{ fsyncs: string }>(
+    "SELECT coalesce(sum(fsyncs), 0)::text AS fsyncs FROM pg_stat_io WHERE object = 'wal' AND backend_type = 'client backend'"
+  )).rows
+  await db.query("SELECT pg_stat_reset_shared('io')")
+  console.log(`  WAL since the run's checkpoint: ${wal.records} records, ${wal.fpi} full-page images, ${(Number(wal.bytes) / 2 ** 20).toFixed(1)} MiB; sessions waited for ${flushes.fsyncs} WAL flushes`)
 }
 
 /** Every tenth destination hangs in the isolation run. */
@@ -556,7 +568,7 @@ const checkpoint = async () => {
   const db = new pg.Client({ connectionString: postgres.url("postgres") })
   await db.connect()
   await db.query("CHECKPOINT")
-  if (countStatements) await db.query("SELECT pg_stat_reset_shared('wal')")
+  if (countStatements) await db.query("SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io')")
   await db.end()
 }
 

@@ -85,10 +85,14 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       for (const row of rows) {
         let claim = claims.get(row.requested)
         if (claim === undefined) {
-          claim = { intents: [], destinationVersion: row.destination_version, nextDueAt: row.next_due_at }
+          claim = { intents: [], destinationVersion: null, nextDueAt: null }
           claims.set(row.requested, claim)
         }
-        if (row.id === null) continue
+        if (row.id === null) {
+          claim.destinationVersion = row.destination_version
+          claim.nextDueAt = row.next_due_at
+          continue
+        }
         claim.intents.push({
           intentId: row.id as IntentId,
           tenantId: row.tenant_id,
@@ -219,20 +223,21 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      * leases lapse quickly. Rows another transaction has locked are skipped, not waited for: they are
      * being completed (or released) right now, and waiting could deadlock with that statement. Each
      * intent is looked up by its key: joined as a whole, the planner read the entire table instead,
-     * 6–57 ms per renewal against a 14,000-intent backlog.
+     * 6–57 ms per renewal against a 14,000-intent backlog. Commits as a lease (`leaseCommit`).
      */
     const extendLeases = Effect.fn("DeliveryQueue.extendLeases")(
       function*(intentIds: ReadonlyArray<IntentId>, owners: ReadonlyArray<string>, leaseMs: number) {
         if (intentIds.length === 0) return
         const at = yield* now
         yield* sql`
+          WITH ${sql.literal(DeliveryStatements.leaseCommit)}
           UPDATE delivery_intents i SET lease_until = ${at}::timestamptz + make_interval(secs => ${leaseMs / 1000})
           FROM (
             SELECT d.id FROM unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner)
             CROSS JOIN LATERAL (
               SELECT id FROM delivery_intents WHERE id = x.id AND lease_owner = x.owner FOR UPDATE SKIP LOCKED
             ) d
-          ) AS held
+          ) AS held, lease_commit
           WHERE i.id = held.id`
       }
     )

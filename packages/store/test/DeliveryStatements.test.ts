@@ -1,6 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import type { IntentId } from "@signal/domain/Ids"
+import { Effect, Layer } from "effect"
+import { Pool } from "../src/Database"
+import { DeliveryQueue } from "../src/DeliveryQueue"
 import * as DeliveryStatements from "../src/DeliveryStatements"
 import * as TestDatabase from "../src/TestDatabase"
 
@@ -35,6 +38,104 @@ describe("DeliveryStatements.complete", () => {
         const intentReads = reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
         expect(intentReads.length).toBeGreaterThan(0)
         for (const read of intentReads) expect(read).toMatch(/delivery_intents_pkey$/)
+      }))
+  })
+})
+
+describe("DeliveryStatements.claimMany", () => {
+  it.layer(TestDatabase.layer, { timeout: 120_000 })((it) => {
+    it.scoped("is planned once per connection, whether it claims for one destination or many", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const pool = yield* Pool
+        yield* sql`INSERT INTO events (id, tenant_id, sender_id, type, payload, status, destination_count)
+          SELECT 'evt_' || n, 'ten_1', 'snd_1', 'test.event', '{"n":1}', 'pending', 1 FROM generate_series(1, 400) n`
+        yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
+          SELECT 'int_' || n, 'ten_1', 'evt_' || n, 'dst_' || (n % 20), 'epoch' FROM generate_series(1, 400) n`
+        yield* sql`ANALYZE delivery_intents`
+        // one connection, as the prepared statement lives in one
+        const client = yield* Effect.acquireRelease(Effect.promise(() => pool.connect()), (client) => Effect.sync(() => client.release()))
+        const claim = (destinations: ReadonlyArray<string>) =>
+          Effect.promise(() =>
+            client.query<{ requested: string; id: string | null }>({
+              name: DeliveryStatements.claimMany.name,
+              text: DeliveryStatements.claimMany.text,
+              values: [
+                destinations.join(" "),
+                destinations.map(() => 2).join(" "),
+                destinations.map(() => 1_000_000).join(" "),
+                destinations.map(() => "owner").join(" "),
+                destinations.map(() => "").join(" "),
+                new Date(),
+                30
+              ]
+            })
+          )
+        // light load: a destination at a time, as a wake at a time claims
+        for (let n = 0; n < 10; n++) yield* claim([`dst_${n}`])
+        const many = yield* claim(Array.from({ length: 20 }, (_, n) => `dst_${n}`))
+        expect(many.rows.filter((row) => row.id === null).map((row) => row.requested).sort())
+          .toEqual(Array.from({ length: 20 }, (_, n) => `dst_${n}`).sort())
+        expect(many.rows.filter((row) => row.id !== null)).toHaveLength(20 * 2)
+        const { rows: [plans] } = yield* Effect.promise(() =>
+          client.query<{ generic_plans: string; custom_plans: string }>(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1",
+            [DeliveryStatements.claimMany.name]
+          )
+        )
+        // Postgres plans a prepared statement's first five calls with their values, then keeps a
+        // generic plan only if it looks no dearer: every later call reused it
+        expect(Number(plans.custom_plans)).toBeLessThanOrEqual(5)
+        expect(Number(plans.generic_plans)).toBeGreaterThanOrEqual(6)
+      }))
+  })
+})
+
+describe("lease writes", () => {
+  it.layer(Layer.provideMerge(DeliveryQueue.Default, TestDatabase.layer), { timeout: 120_000 })((it) => {
+    /**
+     * Each statement runs in a transaction that starts out committing synchronously (the test server's
+     * own default is off), which then tells how it will commit.
+     */
+    const commitAfter = <A, E, R>(statement: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SET LOCAL synchronous_commit = on`
+          const result = yield* statement
+          const [{ synchronous_commit }] = yield* sql<{ synchronous_commit: string }>`SHOW synchronous_commit`
+          return { result, synchronousCommit: synchronous_commit }
+        })))
+
+    it.effect("claims and renewals commit without waiting for the disk; outcomes wait", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const queue = yield* DeliveryQueue
+        yield* sql`INSERT INTO events (id, tenant_id, sender_id, type, payload, status, destination_count)
+          VALUES ('evt_lease', 'ten_lease', 'snd_lease', 'test.event', '{"n":1}', 'pending', 1)`
+        yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
+          VALUES ('int_lease', 'ten_lease', 'evt_lease', 'dst_lease', 'epoch')`
+
+        // the claim statement's own text and parameters: one request that leases the intent
+        const claim = yield* commitAfter(sql.unsafe<{ id: string | null }>(DeliveryStatements.claimMany.text, [
+          "dst_lease", "10", "1000000", "owner_lease", "", new Date(), 30
+        ]))
+        expect(claim.result.map((row) => row.id).filter((id) => id !== null)).toEqual(["int_lease"])
+        expect(claim.synchronousCommit).toBe("off")
+
+        const renewal = yield* commitAfter(queue.extendLeases(["int_lease" as IntentId], ["owner_lease"], 30_000))
+        expect(renewal.synchronousCommit).toBe("off")
+        const [{ lease_until }] = yield* sql<{ lease_until: Date | null }>`
+          SELECT lease_until FROM delivery_intents WHERE id = 'int_lease'`
+        expect(lease_until).not.toBeNull()
+
+        const outcome = yield* commitAfter(sql.unsafe(DeliveryStatements.complete.text, [
+          "att_lease", "ten_lease", "int_lease", "evt_lease", "dst_lease", "owner_lease", "1", "5",
+          String(Date.now() - 5), String(Date.now()), "succeeded", "succeeded", "[200]", "[null]", "[{}]",
+          [""], [null], [null]
+        ]))
+        expect(outcome.synchronousCommit).toBe("on")
+        const [{ status }] = yield* sql<{ status: string }>`SELECT status FROM delivery_intents WHERE id = 'int_lease'`
+        expect(status).toBe("succeeded")
       }))
   })
 })
