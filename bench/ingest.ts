@@ -5,8 +5,9 @@
  * one `SIGNAL_ROLE=all` process (what `npm start` runs). 100 destinations, ~800-byte payloads.
  *
  * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway
- *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores), and again
- *    with the dispatcher stopped; the gateway's CPU per publish (µs, from /proc) and RSS;
+ *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores: for the
+ *    serial ones also how long each took from publish to receipt), and again with the dispatcher
+ *    stopped; the gateway's CPU per publish (µs, from /proc) and RSS;
  * 2. batches of 1,000 with nothing delivering, fan-out 1, 10 and 100;
  * 3. an `all` process, idle and then under a full delivery backlog (300,000 intents) it delivers
  *    itself: single and batch publish rates (of events no destination takes) and any 5xx.
@@ -30,7 +31,7 @@ import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
-import { cpuMicros, forkBench, rssMiB, startSignal } from "./processes"
+import { cpuMicros, forkBench, rssMiB, startReceiver, startSignal } from "./processes"
 
 const [seconds = 6] = process.argv.slice(2).map(Number)
 const DESTINATIONS = 100
@@ -163,6 +164,28 @@ const warmUp = async (target: Target) => {
   }))
 }
 
+/** Until the receiver has had nothing new for 400 ms (at most 30 s): the warm-up's deliveries are done. */
+const deliveriesSettled = async () => {
+  const until = performance.now() + 30_000
+  let last = -1
+  while (performance.now() < until) {
+    const { requests } = await receiver.ask("progress")
+    if (requests === last) return
+    last = requests
+    await new Promise((resolve) => setTimeout(resolve, 400))
+  }
+}
+
+/** Publish → receipt (ms, the receiver's clock against the payload's `sentAt`) once `count` arrived (at most 10 s). */
+const receipts = async (count: number) => {
+  const until = performance.now() + 10_000
+  while ((await receiver.ask("progress")).delivered < count && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const latencies = [...(await receiver.ask("final")).latencies].sort((a, b) => a - b)
+  return { count: latencies.length, p50: percentile(latencies, 50) ?? NaN, p95: percentile(latencies, 95) ?? NaN }
+}
+
 /** `count` batches of 1,000 events of one type, one request at a time in each of `clients` loops. */
 const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
@@ -253,7 +276,7 @@ const summarizeProfile = (dir: string, window?: { readonly from: number; readonl
 
 const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
 for (const name of ["bare", "signal", "everything"]) await postgres.server.createDatabase(name)
-const receiver = await forkBench("./receiver.ts")
+const receiver = await startReceiver()
 const receiverUrl = `${receiver.url}/hook`
 const signalEnv = {
   SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128",
@@ -297,9 +320,12 @@ async function singlesAndBatches() {
   const seeded = await seed(gateway.url, receiverUrl)
   const gatewayTarget: Target = { name: "gateway", url: gateway.url, ...seeded, pid: gateway.child.pid! }
   await warmUp(gatewayTarget)
+  await deliveriesSettled()
+  await receiver.ask("reset")
   const serialFrom = monotonicMicros()
   const gatewaySerial = await serial(gatewayTarget, 300)
   const serialWindow = { from: serialFrom, to: monotonicMicros() }
+  const serialReceipts = await receipts(300)
   const concurrentFrom = monotonicMicros()
   const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
   const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
@@ -312,6 +338,7 @@ async function singlesAndBatches() {
   say(`| bare node:http + pg (1 txn) | ${bareSerial.p50.toFixed(1)} / ${bareSerial.p95.toFixed(1)} ms | ${fmt(bareConcurrent.perSecond)} | ${fmt(bareConcurrent.cpuMicrosPerPublish)} µs | ${fmt(bareRss)} MiB |`)
   say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
   say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
+  say(`serial publish → receipt through the gateway and the dispatcher: p50 ${serialReceipts.p50} ms, p95 ${serialReceipts.p95} ms (${serialReceipts.count} received)`)
   const fannedWindows: Array<{ readonly fanOut: number; readonly from: number; readonly to: number }> = []
   for (const fanOut of singlesFanOut) {
     const fanned: Target = { ...gatewayTarget, type: `fan${fanOut}` }
