@@ -22,6 +22,20 @@ const reads = (node: PlanNode): Array<string> => [
   ...(node.Plans ?? []).flatMap(reads)
 ]
 
+/**
+ * The claim statement's parameters for `destinations`, each asking for `limit` intents for `owner`,
+ * holding none, with no byte bound to speak of, now, for a 30 s lease.
+ */
+const claimValues = (destinations: ReadonlyArray<string>, limit: number, owner: string) => [
+  destinations.join(" "),
+  destinations.map(() => limit).join(" "),
+  destinations.map(() => 1_000_000).join(" "),
+  destinations.map(() => owner).join(" "),
+  destinations.map(() => "").join(" "),
+  new Date(),
+  30
+]
+
 describe("DeliveryStatements.complete", () => {
   it.layer(TestDatabase.layer, { timeout: 120_000 })((it) => {
     it.effect("finds its intents by key, never by reading the open intents", () =>
@@ -60,15 +74,7 @@ describe("DeliveryStatements.claimMany", () => {
             client.query<{ requested: string; id: string | null }>({
               name: DeliveryStatements.claimMany.name,
               text: DeliveryStatements.claimMany.text,
-              values: [
-                destinations.join(" "),
-                destinations.map(() => 2).join(" "),
-                destinations.map(() => 1_000_000).join(" "),
-                destinations.map(() => "owner").join(" "),
-                destinations.map(() => "").join(" "),
-                new Date(),
-                30
-              ]
+              values: claimValues(destinations, 2, "owner")
             })
           )
         // light load: a destination at a time, as a wake at a time claims
@@ -116,9 +122,9 @@ describe("lease writes", () => {
           VALUES ('int_lease', 'ten_lease', 'evt_lease', 'dst_lease', 'epoch')`
 
         // the claim statement's own text and parameters: one request that leases the intent
-        const claim = yield* commitAfter(sql.unsafe<{ id: string | null }>(DeliveryStatements.claimMany.text, [
-          "dst_lease", "10", "1000000", "owner_lease", "", new Date(), 30
-        ]))
+        const claim = yield* commitAfter(
+          sql.unsafe<{ id: string | null }>(DeliveryStatements.claimMany.text, claimValues(["dst_lease"], 10, "owner_lease"))
+        )
         expect(claim.result.map((row) => row.id).filter((id) => id !== null)).toEqual(["int_lease"])
         expect(claim.synchronousCommit).toBe("off")
 
