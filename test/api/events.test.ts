@@ -352,6 +352,32 @@ describe("POST /v1/tenants/:tenantId/events/batch", () => {
     expect(await intentsOf(tenantId, ids(items))).toHaveLength(2)
   })
 
+  it("keeps text beyond ASCII intact through a batch without keys: answers, storage and intents", async () => {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    await createDestination(running.client, tenantId, { eventTypes: ["café.créé"] })
+    const texts = ["é\"\\", "😀 emoji", "中文 ∑ ß", "\u2028 line separator", "plain"]
+    const response = await running.client.post(`${events(tenantId)}/batch`, {
+      events: texts.map((text, i) => ({
+        senderId,
+        eventType: i % 2 === 0 ? "café.créé" : "other",
+        topics: [`tópico-${i}`],
+        ...(i === 3 ? { payloadJson: JSON.stringify({ text }) } : { payload: { text, list: [text] } }),
+        headers: { "X-Note": `ñ${i}` }
+      }))
+    })
+    expect(response.status).toBe(201)
+    const items: Array<any> = response.body.items
+    expect(items.map((item) => item.payload.text)).toEqual(texts)
+    expect(items.map((item) => item.topics[0])).toEqual(texts.map((_, i) => `tópico-${i}`))
+    expect(items.map((item) => item.destinationCount)).toEqual([1, 0, 1, 0, 1])
+    for (const item of items) {
+      const fetched = await running.client.get(`${events(tenantId)}/${item.id}`)
+      expect(fetched.status).toBe(200)
+      expect(fetched.body).toEqual(item)
+    }
+    expect(await intentsOf(tenantId, ids(items))).toHaveLength(3)
+  })
+
   it("answers every item, new or an idempotent repeat, exactly as GET reads it back", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
     await createDestination(running.client, tenantId, { eventTypes: ["b"] })

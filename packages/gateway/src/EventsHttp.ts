@@ -5,6 +5,7 @@ import { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { decodeCreateEvent, decodeCreateEventBatch } from "@signal/domain/CreateEventDecoder"
 import { SignalApi } from "@signal/domain/SignalApi"
 import { EventRepo } from "@signal/store/EventRepo"
+import { jsonArrayBytes } from "@signal/store/JsonArrayBytes"
 import { Effect, type ParseResult } from "effect"
 import { Ingest } from "./Ingest"
 import { atStoreBoundary } from "./StoreBoundary"
@@ -25,7 +26,8 @@ export const EventsHttp = HttpApiBuilder.group(SignalApi, "event", (handlers) =>
     const ingest = yield* atStoreBoundary(Ingest)
     const events = yield* atStoreBoundary(EventRepo)
     return handlers
-      // Answered with the events' JSON as ingest wrote it: the contract's shape, not encoded again.
+      // Answered with the events' JSON as ingest wrote it: the contract's shape, not encoded again (a
+      // batch's straight into bytes).
       .handleRaw("create", ({ path, request }) =>
         payloadOf(request, decodeCreateEvent).pipe(
           Effect.flatMap((payload) => ingest.publish(path.tenantId, [payload])),
@@ -35,7 +37,12 @@ export const EventsHttp = HttpApiBuilder.group(SignalApi, "event", (handlers) =>
       .handleRaw("createBatch", ({ path, request }) =>
         payloadOf(request, decodeCreateEventBatch).pipe(
           Effect.flatMap((payload) => ingest.publish(path.tenantId, payload.events)),
-          Effect.map((items) => created(`{"items":[${items.join(",")}]}`))
+          Effect.map((items) =>
+            HttpServerResponse.uint8Array(jsonArrayBytes(items.length, (i) => items[i], `{"items":[`, "]}"), {
+              status: 201,
+              contentType: "application/json"
+            })
+          )
         ))
       .handle("list", ({ path, urlParams }) =>
         guard.require(path.tenantId).pipe(Effect.zipRight(events.list(path.tenantId, urlParams))))

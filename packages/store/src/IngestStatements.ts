@@ -6,8 +6,8 @@ import * as PreparedStatement from "./PreparedStatement"
  * event with its intent. Parameters, one element per event (ids never hold a space): $1 ids, $2 tenant
  * ids, $3 sender ids, space-separated; $4 types, $5 idempotency keys, $6 ordering keys, $7
  * traceparents as `text[]`; $8 ttl seconds, $9 destination counts as `int[]`; $10 intent ids and $11
- * their destinations, space-separated, each event's comma-joined; $12 topics, $13 payloads, $14
- * headers as JSON arrays; then $15 now.
+ * their destinations, space-separated, each event's comma-joined; $12 topics, $13 payloads (as bytes,
+ * `json`'s binary form), $14 headers as JSON arrays; then $15 now.
  */
 const ingestText = (keyed: boolean) => `
   WITH x AS MATERIALIZED (
