@@ -6,6 +6,7 @@ import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
 import { DestinationRepo } from "./DestinationRepo"
 import * as IngestStatements from "./IngestStatements"
+import { intentParameters } from "./IntentParameters"
 import { jsonArrayBytes } from "./JsonArrayBytes"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 import { spaceSeparated } from "./SpaceSeparated"
@@ -142,8 +143,8 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
 
         /**
          * The statement's parameters: one element per event to insert in each column, with the intents
-         * each fans out to (their ids and destinations, comma-joined: ids hold neither commas nor spaces).
-         * Ids go as space-separated strings, payloads, headers and topics as JSON arrays (the payloads'
+         * each fans out to (their new ids and destinations, `IntentParameters`: ids hold neither commas
+         * nor spaces). Ids go as space-separated strings, payloads, headers and topics as JSON arrays (the payloads'
          * text joined as it came, as bytes: `json`'s binary form is its text): as `text[]` elements every
          * one went through the driver's array escaping, a tenth of a batching gateway's CPU, and
          * Postgres reads them faster.
@@ -153,11 +154,6 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             const values: Array<A> = new Array(unique.length)
             for (let u = 0; u < unique.length; u++) values[u] = f(unique[u])
             return values
-          }
-          const intentIdsOf = (index: number) => {
-            let joined = ""
-            for (let r = 0; r < routes[index].length; r++) joined += r === 0 ? makeId.intent() : `,${makeId.intent()}`
-            return joined
           }
           const idList = (f: (index: number) => string) => spaceSeparated(unique.length, (u) => f(unique[u]))
           return [
@@ -170,8 +166,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             column((i) => traceOf[i]),
             column((i) => draftOf[i].ttlSeconds),
             column((i) => routes[i].length),
-            idList(intentIdsOf),
-            idList((i) => routes[i].join(",")),
+            ...intentParameters(unique.length, (u) => routes[unique[u]]),
             JSON.stringify(column((i) => draftOf[i].topics)),
             jsonArrayBytes(unique.length, (u) => draftOf[unique[u]].payloadJson),
             JSON.stringify(column((i) => draftOf[i].headers)),
