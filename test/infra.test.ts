@@ -155,7 +155,7 @@ describe("Dockerfile", () => {
     expect(final.all("RUN").join("\n")).toMatch(/apt-get install[^\n]*\btini\b/)
     const pkg = obj(JSON.parse(read("package.json")), "package.json")
     // npm start runs the same file, after building it
-    expect(str(at(pkg, "scripts.start"), "start")).toMatch(/^npm run build --silent && node packages\/server\/dist\/main\.js start$/)
+    expect(str(at(pkg, "scripts.start"), "start")).toMatch(/^npm run build --silent && node --v8-pool-size=0 packages\/server\/dist\/main\.js start$/)
     expect(str(at(pkg, "scripts.test"), "test")).toMatch(/^tsc -b && npm run build --silent && vitest run/)
   })
 
