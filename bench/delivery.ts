@@ -38,8 +38,10 @@
  *   and the WAL it wrote,
  *   BENCH_PG_FLAGS='name=value …' for more Postgres settings (auto_explain, say) and BENCH_PG_LOG=file
  *   to keep what Postgres logs,
- *   BENCH_SIGNAL_NODE_OPTIONS='--max-old-space-size=256' to run Signal's processes with Node flags
- *   (this and BENCH_SIGNAL_MAIN, another build's main.js, apply to every bench that starts Signal)
+ *   BENCH_SIGNAL_NODE_OPTIONS='--max-old-space-size=256' to run Signal's processes with Node flags,
+ *   BENCH_V8_POOL=default to run them with Node's default four V8 helper threads instead of
+ *   `--v8-pool-size=0` (these and BENCH_SIGNAL_MAIN, another build's main.js, apply to every bench
+ *   that starts Signal)
  *
  * The 1M-pending-intents memory figure is bench/queue-scale.ts's (BENCH_QUEUE_DISPATCHER_SECONDS).
  */

@@ -52,7 +52,8 @@ export const startSignal = async (env: Record<string, string>, profileDir?: stri
   const port = await freePort()
   const child = spawn(process.execPath, [
     // as `npm start` and `npm run cluster` run it: V8's helper threads sized to the machine
-    "--v8-pool-size=0",
+    // (BENCH_V8_POOL=default: Node's default of four, to compare)
+    ...(process.env.BENCH_V8_POOL === "default" ? [] : ["--v8-pool-size=0"]),
     ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     // another build of Signal to compare against, e.g. an earlier commit's tree built elsewhere
     process.env.BENCH_SIGNAL_MAIN ?? "packages/server/dist/main.js",
