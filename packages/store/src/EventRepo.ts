@@ -144,10 +144,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         /**
          * The statement's parameters: one element per event to insert in each column, with the intents
          * each fans out to (their new ids and destinations, `IntentParameters`: ids hold neither commas
-         * nor spaces). Ids go as space-separated strings, payloads, headers and topics as JSON arrays (the payloads'
-         * text joined as it came, as bytes: `json`'s binary form is its text): as `text[]` elements every
-         * one went through the driver's array escaping, a tenth of a batching gateway's CPU, and
-         * Postgres reads them faster.
+         * nor spaces). Ids go as space-separated strings, payloads, headers and topics as JSON arrays
+         * (the payloads' text joined as it came, as bytes: `json`'s binary form is its text): as
+         * `text[]` elements every one went through the driver's array escaping, a tenth of a batching
+         * gateway's CPU, and Postgres reads them faster.
          */
         const values = (() => {
           const column = <A>(f: (index: number) => A) => {

@@ -2,8 +2,7 @@ import { ID_BODY_LENGTH, writeIdBody } from "@signal/domain/Ids"
 
 const SPACE = 0x20
 const COMMA = 0x2c
-/** `int_` */
-const INTENT_PREFIX = Uint8Array.of(0x69, 0x6e, 0x74, 0x5f)
+const INTENT_PREFIX = Buffer.from("int_", "latin1")
 const INTENT_ID_LENGTH = INTENT_PREFIX.length + ID_BODY_LENGTH
 
 /**

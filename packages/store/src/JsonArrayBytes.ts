@@ -1,8 +1,8 @@
 /**
- * JSON texts joined with commas between `open` and `close` (ASCII), as UTF-8 bytes. A batch's texts joined
- * as one string make a string of about a megabyte, which V8 puts in memory fresh from the system on
- * every request (page faults: ~3 ms per megabyte on a virtual machine, thirty times the copying); a
- * buffer's memory comes back from the allocator already mapped.
+ * JSON texts joined with commas between `open` and `close` (ASCII), as UTF-8 bytes. A batch's texts
+ * joined as one string make a string of about a megabyte, which V8 puts in memory fresh from the
+ * system on every request (page faults: ~3 ms per megabyte on a virtual machine, thirty times the
+ * copying); a buffer's memory comes back from the allocator already mapped.
  */
 export const jsonArrayBytes = (
   length: number,
