@@ -7,8 +7,19 @@ import { Deferred, Effect, Layer, Option, Queue, TestClock } from "effect"
 import { DESTINATION_REFRESH, DestinationWatch } from "../src/DestinationWatch"
 import { seedBacklog } from "./fixtures"
 
+interface HeldRead {
+  readonly release: Deferred.Deferred<void>
+  readonly ended: Deferred.Deferred<void>
+}
+
 /** Each read of versions as it starts, held until the test lets it go on. */
-const reads = Effect.runSync(Queue.unbounded<Deferred.Deferred<void>>())
+const reads = Effect.runSync(Queue.unbounded<HeldRead>())
+
+/**
+ * Lets a held read go on and waits until Postgres has answered it: the refresh sleeps again only
+ * after that, and a test clock moved before then would never wake it.
+ */
+const letGo = (read: HeldRead) => Effect.zipRight(Deferred.succeed(read.release, undefined), Deferred.await(read.ended))
 
 const HeldRepo = Layer.effect(
   DestinationRepo,
@@ -17,10 +28,10 @@ const HeldRepo = Layer.effect(
       ...repo,
       versions: (ids) =>
         Effect.gen(function*() {
-          const release = yield* Deferred.make<void>()
-          yield* Queue.offer(reads, release)
-          yield* Deferred.await(release)
-          return yield* repo.versions(ids)
+          const read: HeldRead = { release: yield* Deferred.make<void>(), ended: yield* Deferred.make<void>() }
+          yield* Queue.offer(reads, read)
+          yield* Deferred.await(read.release)
+          return yield* Effect.ensuring(repo.versions(ids), Deferred.succeed(read.ended, undefined))
         })
     }))
 ).pipe(Layer.provide(DestinationRepo.Default))
@@ -50,17 +61,17 @@ describe("DestinationWatch", () => {
       yield* TestClock.adjust(DESTINATION_REFRESH)
       const firstRead = yield* Queue.take(reads)
       watching(second.destinationId, yield* versionOf(second.destinationId))
-      yield* Deferred.succeed(firstRead, undefined)
+      yield* letGo(firstRead)
       // The next refresh starts once that one has ended, and reads both.
       yield* TestClock.adjust(DESTINATION_REFRESH)
-      yield* Deferred.succeed(yield* Queue.take(reads), undefined)
+      yield* letGo(yield* Queue.take(reads))
       yield* TestClock.adjust(DESTINATION_REFRESH)
       const thirdRead = yield* Queue.take(reads)
       expect(seen).toEqual([])
 
       // Deleted: its drain hears so at the next read.
       yield* sql`UPDATE destinations SET deleted_at = now() WHERE id = ${second.destinationId}`
-      yield* Deferred.succeed(thirdRead, undefined)
+      yield* letGo(thirdRead)
       // the next refresh starts once that one has ended
       yield* TestClock.adjust(DESTINATION_REFRESH)
       yield* Queue.take(reads)
