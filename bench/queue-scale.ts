@@ -44,7 +44,10 @@ const postgres = await startScratchPostgres({
 })
 await postgres.server.createDatabase("bench")
 
-const Database = Layer.provideMerge(Migrations.layer, clientLayer(Redacted.make(postgres.url("bench")))).pipe(
+// Migrated through a pool of its own: the start-up lock holds one connection while the migrations take another.
+await Effect.runPromise(Migrations.run.pipe(Effect.provide(clientLayer(Redacted.make(postgres.url("bench"))))))
+
+const Database = clientLayer(Redacted.make(postgres.url("bench"))).pipe(
   // One connection, so the session that turns plan logging on is the one that runs the queries.
   Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["SIGNAL_DB_POOL_SIZE", "1"]]))))
 )
