@@ -80,6 +80,8 @@ const program = Effect.gen(function*() {
   console.log(`seeded ${intents} open intents over ${destinations} destinations in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`)
 
   yield* sql`SET auto_explain.log_min_duration = 0`
+  // and in the sessions of the claim pool, which connects at the first claim
+  yield* sql`ALTER DATABASE bench SET auto_explain.log_min_duration = 0`
   // What one sweep does: the oldest due work, then the next slice of destinations probed one by one.
   const timings: Array<number> = []
   let woken = 0
@@ -110,6 +112,7 @@ const program = Effect.gen(function*() {
   })))
   yield* queue.nextOrderedDueAt(destinationId)
   yield* sql`SET auto_explain.log_min_duration = -1`
+  yield* sql`ALTER DATABASE bench RESET auto_explain.log_min_duration`
   console.log(`claimed and completed ${claims.length} intents of ${destinationId}`)
 })
 

@@ -5,7 +5,7 @@ import type { AttemptResponse } from "@signal/domain/DeliveryAttempt"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { Clock, Effect, Option } from "effect"
 import { endIntentsOfDeletedDestination } from "./DeletedDestinationSql"
-import { Pool } from "./Database"
+import { ClaimPool, Pool } from "./Database"
 import * as DeliveryStatements from "./DeliveryStatements"
 import { spaceSeparated } from "./SpaceSeparated"
 import { storableText } from "./SqlFailure"
@@ -74,6 +74,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const pool = yield* Pool
+    const claimPool = yield* ClaimPool
     // Lease and due times compare with the engine's Clock, so TestClock drives them like every other timer.
     const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
@@ -129,7 +130,7 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
      */
     const claimMany = (requests: ReadonlyArray<ClaimRequest>) =>
       Effect.flatMap(now, (at) =>
-        DeliveryStatements.claimMany.run(pool, [
+        DeliveryStatements.claimMany.run(claimPool, [
           spaceSeparated(requests.length, (i) => requests[i].destinationId),
           spaceSeparated(requests.length, (i) => requests[i].limit),
           spaceSeparated(requests.length, (i) => requests[i].maxBytes),

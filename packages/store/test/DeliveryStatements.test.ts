@@ -2,7 +2,8 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import type { IntentId } from "@signal/domain/Ids"
 import { Effect, Layer } from "effect"
-import { Pool } from "../src/Database"
+import type * as Pg from "pg"
+import { ClaimPool, Pool } from "../src/Database"
 import { DeliveryQueue } from "../src/DeliveryQueue"
 import * as DeliveryStatements from "../src/DeliveryStatements"
 import * as TestDatabase from "../src/TestDatabase"
@@ -93,6 +94,36 @@ describe("DeliveryStatements.claimMany", () => {
         // generic plan only if it looks no dearer: every later call reused it
         expect(Number(plans.custom_plans)).toBeLessThanOrEqual(5)
         expect(Number(plans.generic_plans)).toBeGreaterThanOrEqual(6)
+      }))
+  })
+})
+
+describe("the claim pool", () => {
+  it.layer(TestDatabase.layer, { timeout: 120_000 })((it) => {
+    it.effect("walks the due index for each destination when the statistics say few intents are open", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // a burst the planner counted, then drained: the due index keeps its pages, ANALYZE finds 50 open
+        yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
+          SELECT 'int_' || n, 'ten_1', 'evt_' || n, 'dst_' || (n % 100), now() FROM generate_series(1, 15000) n`
+        yield* sql`ANALYZE delivery_intents`
+        yield* sql`UPDATE delivery_intents SET status = 'succeeded' WHERE id NOT IN (
+          SELECT id FROM delivery_intents ORDER BY id LIMIT 50)`
+        yield* sql`ANALYZE delivery_intents`
+        // the plan every call gets once Postgres settles on one for the prepared statement
+        const intentReads = (pool: Pg.Pool) =>
+          Effect.promise(async () => {
+            const { rows: [explained] } = await pool.query<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>(
+              `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${DeliveryStatements.claimMany.text}`
+            )
+            return reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
+          })
+        // elsewhere the planner takes that walk for dearer than reading all the destination's open intents
+        const planned = yield* intentReads(yield* Pool)
+        expect(planned.filter((read) => !/(intents_due|delivery_intents_pkey)$/.test(read))).not.toEqual([])
+        const claimed = yield* intentReads(yield* ClaimPool)
+        expect(claimed.filter((read) => read.endsWith("intents_due"))).toHaveLength(2)
+        for (const read of claimed) expect(read).toMatch(/^Index Scan delivery_intents (intents_due|delivery_intents_pkey)$/)
       }))
   })
 })
