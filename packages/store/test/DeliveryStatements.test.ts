@@ -24,6 +24,18 @@ const reads = (node: PlanNode): Array<string> => [
 ]
 
 /**
+ * The reads of `delivery_intents` in the plan a connection of `pool` makes for `text` once Postgres
+ * settles on one plan for the prepared statement (its generic plan).
+ */
+const intentReads = (pool: Pg.Pool, text: string) =>
+  Effect.promise(async () => {
+    const { rows: [explained] } = await pool.query<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>(
+      `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${text}`
+    )
+    return reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
+  })
+
+/**
  * The claim statement's parameters for `destinations`, each asking for `limit` intents for `owner`,
  * holding none, with no byte bound to speak of, now, for a 30 s lease.
  */
@@ -46,13 +58,9 @@ describe("DeliveryStatements.complete", () => {
         yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
           SELECT 'int_' || n, 'ten_1', 'evt_' || n, 'dst_' || (n % 10), now() FROM generate_series(1, 20000) n`
         yield* sql`ANALYZE delivery_intents`
-        // the plan every call gets once Postgres settles on one for the prepared statement
-        const [explained] = yield* sql.unsafe<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>(
-          `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${DeliveryStatements.complete.text}`
-        )
-        const intentReads = reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
-        expect(intentReads.length).toBeGreaterThan(0)
-        for (const read of intentReads) expect(read).toMatch(/delivery_intents_pkey$/)
+        const planned = yield* intentReads(yield* Pool, DeliveryStatements.complete.text)
+        expect(planned.length).toBeGreaterThan(0)
+        for (const read of planned) expect(read).toMatch(/delivery_intents_pkey$/)
       }))
   })
 })
@@ -110,18 +118,10 @@ describe("the claim pool", () => {
         yield* sql`UPDATE delivery_intents SET status = 'succeeded' WHERE id NOT IN (
           SELECT id FROM delivery_intents ORDER BY id LIMIT 50)`
         yield* sql`ANALYZE delivery_intents`
-        // the plan every call gets once Postgres settles on one for the prepared statement
-        const intentReads = (pool: Pg.Pool) =>
-          Effect.promise(async () => {
-            const { rows: [explained] } = await pool.query<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>(
-              `EXPLAIN (GENERIC_PLAN, FORMAT JSON) ${DeliveryStatements.claimMany.text}`
-            )
-            return reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
-          })
         // elsewhere the planner takes that walk for dearer than reading all the destination's open intents
-        const planned = yield* intentReads(yield* Pool)
+        const planned = yield* intentReads(yield* Pool, DeliveryStatements.claimMany.text)
         expect(planned.filter((read) => !/(intents_due|delivery_intents_pkey)$/.test(read))).not.toEqual([])
-        const claimed = yield* intentReads(yield* ClaimPool)
+        const claimed = yield* intentReads(yield* ClaimPool, DeliveryStatements.claimMany.text)
         expect(claimed.filter((read) => read.endsWith("intents_due"))).toHaveLength(2)
         for (const read of claimed) expect(read).toMatch(/^Index Scan delivery_intents (intents_due|delivery_intents_pkey)$/)
       }))
