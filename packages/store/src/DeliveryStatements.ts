@@ -126,12 +126,26 @@ export const claimMany = PreparedStatement.make<ClaimRow>(
 
 /**
  * The first open intent of each ordering key of `destination` (a parameter): in a FIFO destination
- * only these may be claimed, and the ones behind each wait for it.
+ * only these may be claimed, and the ones behind each wait for it. One descent of
+ * `intents_ordered_heads` per key, each starting past the key before: `DISTINCT ON` read every open
+ * intent of the destination to keep one per key, 89 ms per claim behind a 50,000-intent backlog.
  */
 const keyHeads = (destination: string) => `
-  SELECT DISTINCT ON (coalesce(ordering_key, '')) id, next_attempt_at, seq, lease_until FROM delivery_intents
-  WHERE destination_id = ${destination} AND status IN ('pending', 'retrying')
-  ORDER BY coalesce(ordering_key, ''), seq`
+  WITH RECURSIVE heads AS (
+    (SELECT coalesce(ordering_key, '') AS key, id, next_attempt_at, seq, lease_until FROM delivery_intents
+    WHERE destination_id = ${destination} AND status IN ('pending', 'retrying')
+    ORDER BY coalesce(ordering_key, ''), seq
+    LIMIT 1)
+    UNION ALL
+    SELECT following.* FROM heads CROSS JOIN LATERAL (
+      SELECT coalesce(ordering_key, '') AS key, id, next_attempt_at, seq, lease_until FROM delivery_intents
+      WHERE destination_id = ${destination} AND status IN ('pending', 'retrying')
+        AND coalesce(ordering_key, '') > heads.key
+      ORDER BY coalesce(ordering_key, ''), seq
+      LIMIT 1
+    ) following
+  )
+  SELECT id, next_attempt_at, seq, lease_until FROM heads`
 
 /**
  * The first open intent of each ordering key of one destination, when due and free; the ones behind

@@ -12,6 +12,8 @@ interface PlanNode {
   readonly "Node Type": string
   readonly "Relation Name"?: string
   readonly "Index Name"?: string
+  readonly "Actual Rows"?: number
+  readonly "Actual Loops"?: number
   readonly Plans?: ReadonlyArray<PlanNode>
 }
 
@@ -34,6 +36,18 @@ const intentReads = (pool: Pg.Pool, text: string) =>
     )
     return reads(explained["QUERY PLAN"][0].Plan).filter((read) => read.includes("delivery_intents"))
   })
+
+/**
+ * Rows of `delivery_intents` a plan run with `EXPLAIN ANALYZE` read other than by primary key, over all
+ * its loops (Postgres gives rows per loop, rounded here).
+ */
+const intentRowsScanned = (node: PlanNode): number =>
+  Math.round(
+    (node["Relation Name"] === "delivery_intents" && node["Node Type"] !== "ModifyTable" &&
+        node["Index Name"] !== "delivery_intents_pkey"
+      ? (node["Actual Rows"] ?? 0) * (node["Actual Loops"] ?? 1)
+      : 0) + (node.Plans ?? []).reduce((sum, child) => sum + intentRowsScanned(child), 0)
+  )
 
 /**
  * The claim statement's parameters for `destinations`, each asking for `limit` intents for `owner`,
@@ -102,6 +116,40 @@ describe("DeliveryStatements.claimMany", () => {
         // generic plan only if it looks no dearer: every later call reused it
         expect(Number(plans.custom_plans)).toBeLessThanOrEqual(5)
         expect(Number(plans.generic_plans)).toBeGreaterThanOrEqual(6)
+      }))
+  })
+})
+
+describe("ordered (FIFO) claims", () => {
+  it.layer(TestDatabase.layer, { timeout: 120_000 })((it) => {
+    it.scoped("read the head of each key, not the backlog behind it", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // three keys, 1,000 open intents behind each
+        yield* sql`INSERT INTO events (id, tenant_id, sender_id, type, payload, status, destination_count)
+          SELECT 'evt_' || n, 'ten_1', 'snd_1', 'test.event', '{"n":1}', 'pending', 1 FROM generate_series(1, 3000) n`
+        yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at, ordering_key)
+          SELECT 'int_' || n, 'ten_1', 'evt_' || n, 'dst_fifo', 'epoch', 'key_' || (n % 3) FROM generate_series(1, 3000) n`
+        yield* sql`ANALYZE delivery_intents`
+        const pool = yield* Pool
+        const client = yield* Effect.acquireRelease(Effect.promise(() => pool.connect()), (client) => Effect.sync(() => client.release()))
+        const explained = (statement: { readonly text: string }, values: string) =>
+          Effect.promise(async () => {
+            await client.query(`PREPARE explained AS ${statement.text}`)
+            const { rows: [row] } = await client.query<{ "QUERY PLAN": ReadonlyArray<{ Plan: PlanNode }> }>(
+              `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained(${values})`
+            )
+            await client.query("DEALLOCATE explained")
+            return row["QUERY PLAN"][0].Plan
+          })
+        const due = yield* explained(DeliveryStatements.nextOrderedDue, "'dst_fifo', now()")
+        // one row per key and a last look that finds no further key: DISTINCT ON read all 3,000
+        expect(intentRowsScanned(due)).toBe(3)
+        const claim = yield* explained(DeliveryStatements.claimOrdered, "'dst_fifo', now(), '{}', 16, 30, 'owner', 1000000")
+        expect(intentRowsScanned(claim)).toBe(3)
+        const leased = yield* sql<{ id: string }>`SELECT id FROM delivery_intents WHERE lease_owner = 'owner' ORDER BY id`
+        // the first of each key in publish order
+        expect(leased.map((row) => row.id)).toEqual(["int_1", "int_2", "int_3"])
       }))
   })
 })
