@@ -125,20 +125,22 @@ describe("POST …/destinations/:destinationId/recover", () => {
 
   it("resumes a job whose gateway stopped, from where its last batch ended", async () => {
     const { client, destination, failed, target, tenantId } = await failedDeliveries(3)
-    // Ordered as the job reads them: its first batch re-queued the first intent and moved the cursor
+    // The job reads intents in seq order: its first batch re-queued the first one and moved the cursor
     // past it, then its gateway died (its lease ran out).
-    const inOrder = [...failed].sort((a, b) => a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1)
     const jobId = "rcv_0000000000000000stopped"
     await withSql(running.server.databaseUrl, (sql) =>
       Effect.gen(function*() {
-        yield* sql`UPDATE delivery_intents SET status = 'retrying', next_attempt_at = now() WHERE id = ${inOrder[0].id}`
-        yield* sql`UPDATE events SET failure_count = failure_count - 1, status = 'pending' WHERE id = ${inOrder[0].eventId}`
+        const [first] = yield* sql<{ id: string; event_id: string }>`
+          SELECT id, event_id FROM delivery_intents WHERE destination_id = ${destination.id} ORDER BY seq LIMIT 1`
+        expect(failed.map((intent) => intent.id)).toContain(first.id)
+        yield* sql`UPDATE delivery_intents SET status = 'retrying', next_attempt_at = now() WHERE id = ${first.id}`
+        yield* sql`UPDATE events SET failure_count = failure_count - 1, status = 'pending' WHERE id = ${first.event_id}`
         yield* sql`
           INSERT INTO recovery_jobs (id, tenant_id, destination_id, request_key, since, until, statuses, state, matched,
-            requeued, cursor_at, cursor_id, lease_until, started_at)
+            requeued, cursor_seq, lease_until, started_at)
           SELECT ${jobId}, ${tenantId}, ${destination.id}, 'stopped', now() - interval '1 hour', now(), '{failed}',
-            'running', 3, 1, created_at, id, now() - interval '1 second', now() - interval '1 minute'
-          FROM delivery_intents WHERE id = ${inOrder[0].id}`
+            'running', 3, 1, seq, now() - interval '1 second', now() - interval '1 minute'
+          FROM delivery_intents WHERE id = ${first.id}`
       }))
     const job = await jobDone(client, tenantId, jobId)
     expect(job).toMatchObject({ matched: 3, requeued: 3 })

@@ -24,7 +24,7 @@ const age = (eventIds: ReadonlyArray<string>, days: number) =>
       yield* sql`UPDATE delivery_intents SET created_at = created_at - ${shift} WHERE event_id = ANY(${eventIds}::text[])`
       yield* sql`UPDATE delivery_attempts SET started_at = started_at - ${shift}, completed_at = completed_at - ${shift}
         WHERE event_id = ANY(${eventIds}::text[])`
-      yield* sql`UPDATE tenants SET response_bodies_pruned_before = NULL
+      yield* sql`UPDATE tenants SET response_bodies_pruned_seq = NULL
         WHERE id IN (SELECT tenant_id FROM events WHERE id = ANY(${eventIds}::text[]))`
     })
   )

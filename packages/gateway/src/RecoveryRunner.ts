@@ -33,7 +33,7 @@ export class RecoveryRunner extends Context.Tag("@signal/gateway/RecoveryRunner"
       const run = Effect.fn("RecoveryRunner.run")(function*(job: ClaimedRecovery) {
         yield* Effect.annotateCurrentSpan({ "signal.recovery_id": job.id, "signal.destination_id": job.destinationId })
         while (true) {
-          const picked = yield* repo.step(job.id, RECOVERY_BATCH, leaseMs)
+          const picked = yield* repo.step(job, RECOVERY_BATCH, leaseMs)
           if (picked === 0) break
           yield* waker.wake([job.destinationId])
         }

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { CircuitState } from "@signal/domain/Destination"
 import type { DestinationId, TenantId } from "@signal/domain/Ids"
 import { Effect } from "effect"
+import { type TimeScope, withinWindow } from "./TimeWindow"
 
 /** A tenant, or one of its destinations, over `[from, to)`. */
 export interface AnalyticsScope {
@@ -40,12 +41,28 @@ export class AnalyticsRepo extends Effect.Service<AnalyticsRepo>()("@signal/stor
 
     /**
      * Every figure of a scope in one statement (one snapshot): deliveries are the intents created in
-     * the window, latencies come from the attempts started in it, the queue is what waits now.
+     * the window, latencies come from the attempts started in it (both found by `seq`, `TimeWindow`),
+     * the queue is what waits now.
      */
     const figures = Effect.fn("AnalyticsRepo.figures")(function*(scope: AnalyticsScope) {
       yield* Effect.annotateCurrentSpan({ "signal.tenant_id": scope.tenantId, "signal.destination_id": scope.destinationId ?? "" })
       const destination = (column: string) =>
         scope.destinationId === null ? sql`TRUE` : sql`${sql(column)} = ${scope.destinationId}`
+      // The narrower of the two scopes finds the window's rows; the tenant is checked on them too.
+      const window = (table: TimeScope["table"], alias: string, time: TimeScope["time"]) =>
+        withinWindow(
+          sql,
+          alias,
+          scope.destinationId === null
+            ? { table, column: "tenant_id", id: scope.tenantId, time }
+            : { table, column: "destination_id", id: scope.destinationId, time },
+          scope.from,
+          scope.to
+        )
+      // Events are a tenant's (a destination's figures count the events routed to it instead).
+      const published = scope.destinationId === null
+        ? sql`SELECT count(*)::int AS events FROM events e WHERE ${window("events", "e", "created_at")}`
+        : sql`SELECT 0 AS events`
       const rows = yield* sql<{
         events: number
         deliveries: number
@@ -61,9 +78,8 @@ export class AnalyticsRepo extends Effect.Service<AnalyticsRepo>()("@signal/stor
         retrying: number
       }>`
         WITH window_intents AS (
-          SELECT event_id, status, attempt_count FROM delivery_intents
-          WHERE tenant_id = ${scope.tenantId} AND ${destination("destination_id")}
-            AND created_at >= ${scope.from} AND created_at < ${scope.to}
+          SELECT event_id, status, attempt_count FROM delivery_intents i
+          WHERE i.tenant_id = ${scope.tenantId} AND ${window("delivery_intents", "i", "created_at")}
         ), delivery AS (
           SELECT count(*)::int AS deliveries,
             count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
@@ -76,19 +92,14 @@ export class AnalyticsRepo extends Effect.Service<AnalyticsRepo>()("@signal/stor
         ), latency AS (
           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
             percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
-          FROM delivery_attempts
-          WHERE tenant_id = ${scope.tenantId} AND ${destination("destination_id")}
-            AND started_at >= ${scope.from} AND started_at < ${scope.to}
+          FROM delivery_attempts a
+          WHERE a.tenant_id = ${scope.tenantId} AND ${window("delivery_attempts", "a", "started_at")}
         ), queue AS (
           SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
             count(*) FILTER (WHERE status = 'retrying')::int AS retrying
           FROM delivery_intents
           WHERE tenant_id = ${scope.tenantId} AND ${destination("destination_id")} AND status IN ('pending', 'retrying')
-        ), published AS (
-          SELECT count(*)::int AS events FROM events
-          WHERE tenant_id = ${scope.tenantId} AND created_at >= ${scope.from} AND created_at < ${scope.to}
-            AND ${scope.destinationId === null ? sql`TRUE` : sql`FALSE`}
-        )
+        ), published AS (${published})
         SELECT * FROM delivery, latency, queue, published`
       const row = rows[0]!
       return {

@@ -10,6 +10,7 @@ import { intentParameters } from "./IntentParameters"
 import { jsonArrayBytes } from "./JsonArrayBytes"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
 import { spaceSeparated } from "./SpaceSeparated"
+import { withinWindow } from "./TimeWindow"
 
 interface EventRow {
   readonly seq: string
@@ -259,8 +260,15 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         params.topics?.length ? sql`e.topics && ${params.topics}::text[]` : undefined,
         params.senderIds?.length ? sql`e.sender_id = ANY(${params.senderIds}::text[])` : undefined,
         params.status?.length ? sql`e.status = ANY(${params.status}::text[])` : undefined,
-        params.createdAfter ? sql`e.created_at >= ${DateTime.toDate(params.createdAfter)}` : undefined,
-        params.createdBefore ? sql`e.created_at < ${DateTime.toDate(params.createdBefore)}` : undefined
+        params.createdAfter || params.createdBefore
+          ? withinWindow(
+            sql,
+            "e",
+            { table: "events", column: "tenant_id", id: tenantId, time: "created_at" },
+            params.createdAfter ? DateTime.toDate(params.createdAfter) : undefined,
+            params.createdBefore ? DateTime.toDate(params.createdBefore) : undefined
+          )
+          : undefined
       ])
       const rows = yield* sql<EventRow>`
         SELECT * FROM events e WHERE ${filters} ORDER BY ${window.orderBy} LIMIT ${window.limit}`

@@ -15,6 +15,7 @@ import jsonPayloads from "./migrations/0010_json_payloads"
 import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
+import timeWindowsBySeq from "./migrations/0014_time_windows_by_seq"
 import { isTransient, whileAway } from "./SqlFailure"
 import * as StartupLock from "./StartupLock"
 
@@ -41,7 +42,8 @@ const migrate = Migrator.make({})({
     "0010_json_payloads": jsonPayloads,
     "0011_room_for_leases": roomForLeases,
     "0012_no_global_seq_indexes": noGlobalSeqIndexes,
-    "0013_no_status_statistics": noStatusStatistics
+    "0013_no_status_statistics": noStatusStatistics,
+    "0014_time_windows_by_seq": timeWindowsBySeq
   }),
   table: "signal_migrations"
 })

@@ -7,6 +7,7 @@ import { Effect, Option, Schedule } from "effect"
 import { utc, utcOrNull } from "./Paging"
 import { reopenIntents } from "./ReopenIntentsSql"
 import { sqlState } from "./SqlFailure"
+import { withinWindow } from "./TimeWindow"
 
 /**
  * Re-opening intents locks intents and then their events, as completing attempts does, but several
@@ -64,6 +65,9 @@ export interface NewRecovery {
 export interface ClaimedRecovery {
   readonly id: RecoveryJobId
   readonly destinationId: DestinationId
+  readonly since: Date
+  readonly until: Date
+  readonly statuses: ReadonlyArray<RecoverableStatus>
 }
 
 export interface ReplayDelivery {
@@ -78,6 +82,16 @@ export type DestinationState = "active" | "disabled" | "missing"
 export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/RecoveryRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+
+    /** The intents (`i`) a job is about: its destination's, created in its window. */
+    const intentsOf = (job: { readonly destination_id: string; readonly since: Date; readonly until: Date }) =>
+      withinWindow(
+        sql,
+        "i",
+        { table: "delivery_intents", column: "destination_id", id: job.destination_id, time: "created_at" },
+        job.since,
+        job.until
+      )
 
     /**
      * A new job, or the open one asking for the same thing: at most one is queued or running per
@@ -114,7 +128,7 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
      * its runner was slow) cost time, never deliveries: only finished intents are re-opened.
      */
     const claim = Effect.fn("RecoveryRepo.claim")(function*(leaseMs: number) {
-      const rows = yield* sql<{ id: string; destination_id: string }>`
+      const rows = yield* sql<JobRow>`
         WITH next AS (
           SELECT id FROM recovery_jobs
           WHERE state IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < now())
@@ -122,42 +136,49 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
           FOR UPDATE SKIP LOCKED
         )
         UPDATE recovery_jobs j SET state = 'running', started_at = COALESCE(j.started_at, now()),
-          lease_until = now() + make_interval(secs => ${leaseMs / 1000}), cursor_id = COALESCE(j.cursor_id, ''),
-          matched = COALESCE(j.matched, (
-            SELECT count(*)::int FROM delivery_intents i
-            WHERE i.destination_id = j.destination_id AND i.created_at >= j.since AND i.created_at < j.until
-              AND i.status = ANY(j.statuses)
-          ))
+          lease_until = now() + make_interval(secs => ${leaseMs / 1000})
         FROM next WHERE j.id = next.id
-        RETURNING j.id, j.destination_id`
-      return Option.map(Option.fromNullable(rows[0]), (row): ClaimedRecovery => ({
-        id: row.id as RecoveryJobId,
-        destinationId: row.destination_id as DestinationId
-      }))
+        RETURNING j.*`
+      if (rows.length === 0) return Option.none<ClaimedRecovery>()
+      const job = rows[0]
+      // Counted once, when the job first starts; the window is the job's, so the statement is too.
+      if (job.matched === null) {
+        yield* sql`
+          UPDATE recovery_jobs SET matched = (
+            SELECT count(*)::int FROM delivery_intents i
+            WHERE ${intentsOf(job)} AND i.status = ANY(${job.statuses}::text[])
+          )
+          WHERE id = ${job.id} AND matched IS NULL`
+      }
+      return Option.some<ClaimedRecovery>({
+        id: job.id as RecoveryJobId,
+        destinationId: job.destination_id as DestinationId,
+        since: job.since,
+        until: job.until,
+        statuses: job.statuses
+      })
     })
 
     /**
-     * Re-queues the job's next batch after its cursor (creation time, then id) and moves the cursor and
-     * counters in the same statement, so a runner that stops resumes exactly where the last batch
-     * ended. Answers how many intents the batch looked at (0: the job is done).
+     * Re-queues the job's next batch after its cursor (a seq) and moves the cursor and counters in the
+     * same statement, so a runner that stops resumes exactly where the last batch ended. Answers how
+     * many intents the batch looked at (0: the job is done).
      */
-    const step = Effect.fn("RecoveryRepo.step")(function*(jobId: RecoveryJobId, batchSize: number, leaseMs: number) {
+    const step = Effect.fn("RecoveryRepo.step")(function*(job: ClaimedRecovery, batchSize: number, leaseMs: number) {
       const rows = yield* retryDeadlocks(sql<{ picked: number }>`
-        WITH job AS (SELECT * FROM recovery_jobs WHERE id = ${jobId} AND state = 'running'),
+        WITH job AS (SELECT * FROM recovery_jobs WHERE id = ${job.id} AND state = 'running'),
         ${reopenIntents(sql, sql`
-          SELECT i.id, i.status, i.created_at FROM delivery_intents i, job
-          WHERE i.destination_id = job.destination_id AND i.created_at >= job.since AND i.created_at < job.until
-            AND i.status = ANY(job.statuses)
-            AND (i.created_at, i.id) > (COALESCE(job.cursor_at, '-infinity'::timestamptz), job.cursor_id)
-          ORDER BY i.created_at, i.id
+          SELECT i.id, i.status, i.seq FROM delivery_intents i, job
+          WHERE ${intentsOf({ destination_id: job.destinationId, since: job.since, until: job.until })}
+            AND i.status = ANY(job.statuses) AND i.seq > COALESCE(job.cursor_seq, 0)
+          ORDER BY i.seq
           LIMIT ${batchSize}
           FOR UPDATE OF i`)},
-        last AS (SELECT created_at, id FROM picked ORDER BY created_at DESC, id DESC LIMIT 1),
         progressed AS (
           UPDATE recovery_jobs j SET requeued = j.requeued + (SELECT count(*) FROM updated)::int,
-            cursor_at = last.created_at, cursor_id = last.id,
+            cursor_seq = (SELECT max(seq) FROM picked),
             lease_until = now() + make_interval(secs => ${leaseMs / 1000})
-          FROM last WHERE j.id = ${jobId}
+          WHERE j.id = ${job.id} AND EXISTS (SELECT 1 FROM picked)
         )
         SELECT (SELECT count(*) FROM picked)::int AS picked`)
       return rows[0]?.picked ?? 0
@@ -216,7 +237,7 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
         // An event may in principle hold several intents for one destination: re-open each finished one.
         yield* sql`
           WITH ${reopenIntents(sql, sql`
-            SELECT id, status, created_at FROM delivery_intents
+            SELECT id, status FROM delivery_intents
             WHERE id = ANY(${existing.map((row) => row.id)}::text[]) FOR UPDATE`)}
           SELECT count(*) FROM updated`
         const deliveries: Array<ReplayDelivery> = existing.map((row) => ({

@@ -3,7 +3,7 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 
 /**
  * CTEs that re-open finished intents for new attempts, due now, attempt numbers continuing and ids
- * (the `webhook-id`) kept: `picked` must select `id, status, created_at` of locked intents. Each event
+ * (the `webhook-id`) kept: `picked` must select `id, status` of locked intents. Each event
  * gives back the outcomes its re-opened intents had and is pending again. Intents not finished are
  * left alone, so nothing already on its way is queued twice. Ends with the CTE `updated` (id).
  */

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { TenantId } from "@signal/domain/Ids"
 import { DEFAULT_RETENTION_DAYS, type Retention, type UpdateRetention } from "@signal/domain/Retention"
 import { Config, Effect, Option } from "effect"
+import { firstSeqAt, SEQ_SKEW_MS, withinWindow } from "./TimeWindow"
 
 const DAY_MS = 86_400_000
 
@@ -75,14 +76,15 @@ export class RetentionRepo extends Effect.Service<RetentionRepo>()("@signal/stor
      */
     const pruneEvents = Effect.fn("RetentionRepo.pruneEvents")(
       function*(tenantId: TenantId, before: Date, batch: number) {
+        const scope = { table: "events", column: "tenant_id", id: tenantId, time: "created_at" } as const
         const rows = yield* sql<{ events: number; intents: number; attempts: number }>`
           WITH doomed AS (
             SELECT e.id FROM events e
-            WHERE e.tenant_id = ${tenantId} AND e.created_at < ${before}
+            WHERE ${withinWindow(sql, "e", scope, undefined, before)}
               AND NOT EXISTS (
                 SELECT 1 FROM delivery_intents i WHERE i.event_id = e.id AND i.status IN ('pending', 'retrying')
               )
-            ORDER BY e.created_at
+            ORDER BY e.seq
             LIMIT ${batch}
             FOR UPDATE SKIP LOCKED
           ), attempts AS (
@@ -100,25 +102,32 @@ export class RetentionRepo extends Effect.Service<RetentionRepo>()("@signal/stor
 
     /**
      * Clears up to `batch` response bodies of the tenant's attempts started before `before`, from the
-     * tenant's watermark on, and moves the watermark past them: each pass reads only attempts it has
-     * not cleared yet. Answers the bodies cleared.
+     * tenant's watermark (a seq) on, and moves the watermark past them: each pass reads only attempts it
+     * has not cleared yet. The watermark never passes the seq of `before - skew` (`TimeWindow`): an
+     * attempt beyond it may have started after `before`, and its body is cleared by a later pass.
+     * Answers the bodies cleared.
      */
     const pruneResponseBodies = Effect.fn("RetentionRepo.pruneResponseBodies")(
       function*(tenantId: TenantId, before: Date, batch: number) {
+        const scope = { table: "delivery_attempts", column: "tenant_id", id: tenantId, time: "started_at" } as const
         const rows = yield* sql<{ cleared: number }>`
-          WITH tenant AS (SELECT response_bodies_pruned_before AS mark FROM tenants WHERE id = ${tenantId}),
-          doomed AS (
-            SELECT a.id, a.started_at FROM delivery_attempts a, tenant
-            WHERE a.tenant_id = ${tenantId} AND a.started_at >= COALESCE(tenant.mark, '-infinity'::timestamptz)
+          WITH doomed AS (
+            SELECT a.id, a.seq FROM delivery_attempts a
+            -- the watermark as a value (not a join) bounds the index scan
+            WHERE a.tenant_id = ${tenantId}
+              AND a.seq >= (SELECT COALESCE(response_bodies_pruned_seq, 0) FROM tenants WHERE id = ${tenantId})
+              AND a.seq < ${firstSeqAt(sql, scope, new Date(before.getTime() + SEQ_SKEW_MS))}
               AND a.started_at < ${before} AND a.response_body IS NOT NULL
-            ORDER BY a.started_at
+            ORDER BY a.seq
             LIMIT ${batch}
           ), cleared AS (
             UPDATE delivery_attempts a SET response_body = NULL FROM doomed WHERE a.id = doomed.id RETURNING 1
+          ), safe AS (
+            SELECT ${firstSeqAt(sql, scope, new Date(before.getTime() - SEQ_SKEW_MS))} AS seq
           ), moved AS (
-            UPDATE tenants SET response_bodies_pruned_before = CASE
-              WHEN (SELECT count(*) FROM doomed) < ${batch} THEN ${before}::timestamptz
-              ELSE (SELECT max(started_at) FROM doomed) END
+            UPDATE tenants SET response_bodies_pruned_seq = CASE
+              WHEN (SELECT count(*) FROM doomed) < ${batch} THEN (SELECT seq FROM safe)
+              ELSE LEAST((SELECT max(seq) + 1 FROM doomed), (SELECT seq FROM safe)) END
             WHERE id = ${tenantId}
           )
           SELECT count(*)::int AS cleared FROM cleared`
