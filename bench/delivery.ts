@@ -312,8 +312,11 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
 /**
  * What Postgres spent its time on in this database since the run began (BENCH_PG_STATEMENTS=1): the
  * statements with the most time planning and executing, with their calls, plans and mean times, and
- * how often sessions waited for the WAL to reach disk (synchronous commits); then started afresh.
+ * how often sessions waited for the WAL to reach disk (synchronous commits), and the kinds of records
+ * it wrote, by relation; then started afresh.
  */
+/** Where the WAL stood at the run's checkpoint (BENCH_PG_STATEMENTS=1). */
+let walStart = "0/0"
 const printStatements = async (db: pg.Client) => {
   await db.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
   const { rows } = await db.query<{ calls: string; plans: string; total: number; exec: number; plan: number; query: string }>(
@@ -338,6 +341,23 @@ const printStatements = async (db: pg.Client) => {
   )).rows
   await db.query("SELECT pg_stat_reset_shared('io')")
   console.log(`  WAL since the run's checkpoint: ${wal.records} records, ${wal.fpi} full-page images, ${(Number(wal.bytes) / 2 ** 20).toFixed(1)} MiB; sessions waited for ${flushes.fsyncs} WAL flushes`)
+  // What those records are (pg_walinspect): the kinds with the most, then the relations they changed.
+  await db.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+  const { rows: kinds } = await db.query<{ kind: string; count: string; bytes: string }>(
+    `SELECT s."resource_manager/record_type" AS kind, s.count::text, (s.record_size + s.fpi_size)::text AS bytes
+     FROM pg_get_wal_stats($1::pg_lsn, pg_current_wal_lsn(), true) s ORDER BY s.count DESC LIMIT 10`,
+    [walStart]
+  )
+  console.log(`  WAL records by kind: ${kinds.map((row) => `${row.kind} ${row.count} (${(Number(row.bytes) / 2 ** 20).toFixed(1)} MiB)`).join(", ")}`)
+  const { rows: relations } = await db.query<{ relation: string; kind: string; count: string }>(
+    `SELECT coalesce(c.relname, b.relfilenode::text) AS relation, b.resource_manager || '/' || b.record_type AS kind,
+       count(*)::text AS count
+     FROM pg_get_wal_block_info($1::pg_lsn, pg_current_wal_lsn()) b
+     LEFT JOIN pg_class c ON c.relfilenode = b.relfilenode
+     GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 24`,
+    [walStart]
+  )
+  console.log(`  WAL records by relation: ${relations.map((row) => `${row.relation} ${row.kind} ${row.count}`).join(", ")}`)
 }
 
 /** Every tenth destination hangs in the isolation run. */
@@ -570,7 +590,10 @@ const checkpoint = async () => {
   const db = new pg.Client({ connectionString: postgres.url("postgres") })
   await db.connect()
   await db.query("CHECKPOINT")
-  if (countStatements) await db.query("SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io')")
+  if (countStatements) {
+    await db.query("SELECT pg_stat_reset_shared('wal'); SELECT pg_stat_reset_shared('io')")
+    walStart = (await db.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0].lsn
+  }
   await db.end()
 }
 

@@ -66,7 +66,8 @@ export class AttemptRepo extends Effect.Service<AttemptRepo>()("@signal/store/At
         and(sql, [
           sql`a.tenant_id = ${tenantId}`,
           window.where,
-          params.eventIds?.length ? sql`a.event_id = ANY(${params.eventIds}::text[])` : undefined,
+          // through the intents' index: attempts keep none of their own by event
+          params.eventIds?.length ? sql`i.event_id = ANY(${params.eventIds}::text[])` : undefined,
           params.intentIds?.length ? sql`a.intent_id = ANY(${params.intentIds}::text[])` : undefined,
           params.destinationIds?.length ? sql`a.destination_id = ANY(${params.destinationIds}::text[])` : undefined,
           params.status?.length ? sql`a.status = ANY(${params.status}::text[])` : undefined

@@ -28,8 +28,7 @@ const ingestText = (keyed: boolean) => `
       $15::timestamptz
     FROM x
     ORDER BY x.id
-    ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-    ${keyed ? "RETURNING id" : ""}
+    ${keyed ? "ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id" : ""}
   ), intents AS (
     INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, status, next_attempt_at, traceparent,
       ordering_key, created_at, updated_at)
@@ -43,7 +42,8 @@ const ingestText = (keyed: boolean) => `
   ${keyed ? "SELECT id FROM inserted" : "SELECT NULL::text AS id WHERE FALSE"}`
 
 /**
- * Events without idempotency keys: nothing can conflict, so every event and intent is inserted and
+ * Events without idempotency keys: nothing can conflict, so every event and intent is inserted (as
+ * plain inserts: `ON CONFLICT` would make each a speculative one, with one more WAL record) and
  * nothing is returned. (An event's intent carries its trace context: its attempts, in any process,
  * join the publish's trace.)
  */

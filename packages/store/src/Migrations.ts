@@ -16,6 +16,7 @@ import roomForLeases from "./migrations/0011_room_for_leases"
 import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
 import timeWindowsBySeq from "./migrations/0014_time_windows_by_seq"
+import lighterInserts from "./migrations/0015_lighter_inserts"
 import { isTransient, whileAway } from "./SqlFailure"
 import * as StartupLock from "./StartupLock"
 
@@ -43,7 +44,8 @@ const migrate = Migrator.make({})({
     "0011_room_for_leases": roomForLeases,
     "0012_no_global_seq_indexes": noGlobalSeqIndexes,
     "0013_no_status_statistics": noStatusStatistics,
-    "0014_time_windows_by_seq": timeWindowsBySeq
+    "0014_time_windows_by_seq": timeWindowsBySeq,
+    "0015_lighter_inserts": lighterInserts
   }),
   table: "signal_migrations"
 })

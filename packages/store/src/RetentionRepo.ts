@@ -88,7 +88,8 @@ export class RetentionRepo extends Effect.Service<RetentionRepo>()("@signal/stor
             LIMIT ${batch}
             FOR UPDATE SKIP LOCKED
           ), attempts AS (
-            DELETE FROM delivery_attempts a USING doomed WHERE a.event_id = doomed.id RETURNING 1
+            DELETE FROM delivery_attempts a USING doomed, delivery_intents i
+            WHERE i.event_id = doomed.id AND a.intent_id = i.id RETURNING 1
           ), intents AS (
             DELETE FROM delivery_intents i USING doomed WHERE i.event_id = doomed.id RETURNING 1
           ), events AS (
