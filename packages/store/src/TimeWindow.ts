@@ -1,5 +1,6 @@
 import type * as Statement from "@effect/sql/Statement"
 import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
 
 /**
  * How far a row's time can lie before the moment its `seq` was drawn. An event's or intent's
@@ -40,28 +41,47 @@ export const firstSeqAt = (sql: SqlClient, scope: TimeScope, at: Date): Statemen
     ) SELECT COALESCE(min(lo), 0) FROM search WHERE lo >= hi)`
 }
 
+/** Where a window's rows lie in `seq`: from `lo` on, before `hi`. */
+export interface WindowSeqs {
+  readonly lo: string
+  readonly hi: string
+}
+
+/**
+ * The seqs that bound a window (`[from, to)`), found ahead of the statement that reads it: one that
+ * reads a window in `seq` order up to a limit plans better with them as values. Given as subqueries,
+ * Postgres takes the range for a small share of the scope and sorts whatever it reads.
+ */
+export const windowSeqs = (sql: SqlClient, scope: TimeScope, from: Date, to: Date) =>
+  Effect.map(
+    sql<WindowSeqs>`SELECT ${firstSeqAt(sql, scope, new Date(from.getTime() - SEQ_SKEW_MS))}::text AS lo,
+      ${firstSeqAt(sql, scope, new Date(to.getTime() + SEQ_SKEW_MS))}::text AS hi`,
+    (rows) => rows[0]
+  )
+
 /**
  * The scope's rows (of `alias`) with their time in `[from, to)` (either end open when not given), read
  * through the `(scope, seq)` index between the seqs of `from - skew` and `to + skew` (no index on the
  * time itself: each would cost every insert, and every final update of an intent or event, one more
- * entry).
+ * entry), searched for in the statement unless `seqs` are given.
  */
 export const withinWindow = (
   sql: SqlClient,
   alias: string,
   scope: TimeScope,
   from: Date | undefined,
-  to: Date | undefined
+  to: Date | undefined,
+  seqs?: WindowSeqs
 ) => {
   const column = (name: string) => sql`${sql(alias)}.${sql(name)}`
   return sql.and([
     sql`${column(scope.column)} = ${scope.id}`,
     ...(from === undefined ? [] : [
-      sql`${column("seq")} >= ${firstSeqAt(sql, scope, new Date(from.getTime() - SEQ_SKEW_MS))}`,
+      sql`${column("seq")} >= ${seqs?.lo ?? firstSeqAt(sql, scope, new Date(from.getTime() - SEQ_SKEW_MS))}`,
       sql`${column(scope.time)} >= ${from}`
     ]),
     ...(to === undefined ? [] : [
-      sql`${column("seq")} < ${firstSeqAt(sql, scope, new Date(to.getTime() + SEQ_SKEW_MS))}`,
+      sql`${column("seq")} < ${seqs?.hi ?? firstSeqAt(sql, scope, new Date(to.getTime() + SEQ_SKEW_MS))}`,
       sql`${column(scope.time)} < ${to}`
     ])
   ])
