@@ -83,6 +83,13 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
+    const scopeOf = (job: ClaimedRecovery): TimeScope => ({
+      table: "delivery_intents",
+      column: "destination_id",
+      id: job.destinationId,
+      time: "created_at"
+    })
+
     /**
      * The intents (`i`) a job is about: its destination's, created in its window, with one of the job's
      * statuses (`statuses`, an array). The status is tested as an expression, which no index serves:
@@ -92,12 +99,6 @@ export class RecoveryRepo extends Effect.Service<RecoveryRepo>()("@signal/store/
      */
     const intentsOf = (job: ClaimedRecovery, statuses: Statement.Fragment, seqs?: WindowSeqs) =>
       sql`${withinWindow(sql, "i", scopeOf(job), job.since, job.until, seqs)} AND (i.status || '') = ANY(${statuses})`
-    const scopeOf = (job: ClaimedRecovery): TimeScope => ({
-      table: "delivery_intents",
-      column: "destination_id",
-      id: job.destinationId,
-      time: "created_at"
-    })
 
     /**
      * A new job, or the open one asking for the same thing: at most one is queued or running per

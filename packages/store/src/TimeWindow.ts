@@ -4,9 +4,10 @@ import { Effect } from "effect"
 
 /**
  * How far a row's time can lie before the moment its `seq` was drawn. An event's or intent's
- * `created_at` is taken just before its insert is sent; an attempt's `started_at` precedes its insert by the attempt
- * (at most its destination's timeout) and the queue of outcomes being written. Five minutes covers
- * both with room for a slow database and clocks of several processes that disagree a little.
+ * `created_at` is taken just before its insert is sent; an attempt's `started_at` precedes its insert
+ * by the attempt (at most its destination's timeout) and the queue of outcomes being written. Five
+ * minutes covers both with room for a slow database and clocks of several processes that disagree a
+ * little.
  */
 export const SEQ_SKEW_MS = 5 * 60_000
 
