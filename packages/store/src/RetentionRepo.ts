@@ -2,7 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { TenantId } from "@signal/domain/Ids"
 import { DEFAULT_RETENTION_DAYS, type Retention, type UpdateRetention } from "@signal/domain/Retention"
 import { Config, Effect, Option } from "effect"
-import { firstSeqAt, SEQ_SKEW_MS, withinWindow } from "./TimeWindow"
+import { seqBefore, seqFrom, withinWindow } from "./TimeWindow"
 
 const DAY_MS = 86_400_000
 
@@ -104,8 +104,8 @@ export class RetentionRepo extends Effect.Service<RetentionRepo>()("@signal/stor
     /**
      * Clears up to `batch` response bodies of the tenant's attempts started before `before`, from the
      * tenant's watermark (a seq) on, and moves the watermark past them: each pass reads only attempts it
-     * has not cleared yet. The watermark never passes the seq of `before - skew` (`TimeWindow`): an
-     * attempt beyond it may have started after `before`, and its body is cleared by a later pass.
+     * has not cleared yet. The watermark never passes `seqFrom(before)` (`TimeWindow`): an attempt
+     * beyond it may have started after `before`, and its body is cleared by a later pass.
      * Answers the bodies cleared.
      */
     const pruneResponseBodies = Effect.fn("RetentionRepo.pruneResponseBodies")(
@@ -117,14 +117,14 @@ export class RetentionRepo extends Effect.Service<RetentionRepo>()("@signal/stor
             -- the watermark as a value (not a join) bounds the index scan
             WHERE a.tenant_id = ${tenantId}
               AND a.seq >= (SELECT COALESCE(response_bodies_pruned_seq, 0) FROM tenants WHERE id = ${tenantId})
-              AND a.seq < ${firstSeqAt(sql, scope, new Date(before.getTime() + SEQ_SKEW_MS))}
+              AND a.seq < ${seqBefore(sql, scope, before)}
               AND a.started_at < ${before} AND a.response_body IS NOT NULL
             ORDER BY a.seq
             LIMIT ${batch}
           ), cleared AS (
             UPDATE delivery_attempts a SET response_body = NULL FROM doomed WHERE a.id = doomed.id RETURNING 1
           ), safe AS (
-            SELECT ${firstSeqAt(sql, scope, new Date(before.getTime() - SEQ_SKEW_MS))} AS seq
+            SELECT ${seqFrom(sql, scope, before)} AS seq
           ), moved AS (
             UPDATE tenants SET response_bodies_pruned_seq = CASE
               WHEN (SELECT count(*) FROM doomed) < ${batch} THEN (SELECT seq FROM safe)

@@ -28,7 +28,7 @@ export interface TimeScope {
  * take `SEQ_SKEW_MS`, so every row at or after `at + skew` has a seq at or after the answer, and every
  * row before `at - skew` one before it. Answers 0 for a scope without rows.
  */
-export const firstSeqAt = (sql: SqlClient, scope: TimeScope, at: Date): Statement.Fragment => {
+const firstSeqAt = (sql: SqlClient, scope: TimeScope, at: Date): Statement.Fragment => {
   const rows = sql`${sql(scope.table)} WHERE ${sql(scope.column)} = ${scope.id}`
   return sql`(WITH RECURSIVE search (lo, hi) AS (
       SELECT (SELECT seq FROM ${rows} ORDER BY seq LIMIT 1), (SELECT seq + 1 FROM ${rows} ORDER BY seq DESC LIMIT 1)
@@ -41,6 +41,14 @@ export const firstSeqAt = (sql: SqlClient, scope: TimeScope, at: Date): Statemen
       WHERE search.lo < search.hi
     ) SELECT COALESCE(min(lo), 0) FROM search WHERE lo >= hi)`
 }
+
+/** A seq no row of the scope at or after `at` is below: every row below it is before `at`. */
+export const seqFrom = (sql: SqlClient, scope: TimeScope, at: Date) =>
+  firstSeqAt(sql, scope, new Date(at.getTime() - SEQ_SKEW_MS))
+
+/** A seq every row of the scope before `at` is below. */
+export const seqBefore = (sql: SqlClient, scope: TimeScope, at: Date) =>
+  firstSeqAt(sql, scope, new Date(at.getTime() + SEQ_SKEW_MS))
 
 /** Where a window's rows lie in `seq`: from `lo` on, before `hi`. */
 export interface WindowSeqs {
@@ -55,8 +63,7 @@ export interface WindowSeqs {
  */
 export const windowSeqs = (sql: SqlClient, scope: TimeScope, from: Date, to: Date) =>
   Effect.map(
-    sql<WindowSeqs>`SELECT ${firstSeqAt(sql, scope, new Date(from.getTime() - SEQ_SKEW_MS))}::text AS lo,
-      ${firstSeqAt(sql, scope, new Date(to.getTime() + SEQ_SKEW_MS))}::text AS hi`,
+    sql<WindowSeqs>`SELECT ${seqFrom(sql, scope, from)}::text AS lo, ${seqBefore(sql, scope, to)}::text AS hi`,
     (rows) => rows[0]
   )
 
@@ -78,11 +85,11 @@ export const withinWindow = (
   return sql.and([
     sql`${column(scope.column)} = ${scope.id}`,
     ...(from === undefined ? [] : [
-      sql`${column("seq")} >= ${seqs?.lo ?? firstSeqAt(sql, scope, new Date(from.getTime() - SEQ_SKEW_MS))}`,
+      sql`${column("seq")} >= ${seqs?.lo ?? seqFrom(sql, scope, from)}`,
       sql`${column(scope.time)} >= ${from}`
     ]),
     ...(to === undefined ? [] : [
-      sql`${column("seq")} < ${seqs?.hi ?? firstSeqAt(sql, scope, new Date(to.getTime() + SEQ_SKEW_MS))}`,
+      sql`${column("seq")} < ${seqs?.hi ?? seqBefore(sql, scope, to)}`,
       sql`${column(scope.time)} < ${to}`
     ])
   ])
