@@ -17,6 +17,7 @@ import noGlobalSeqIndexes from "./migrations/0012_no_global_seq_indexes"
 import noStatusStatistics from "./migrations/0013_no_status_statistics"
 import timeWindowsBySeq from "./migrations/0014_time_windows_by_seq"
 import lighterInserts from "./migrations/0015_lighter_inserts"
+import oneIndexOfOpenIntents from "./migrations/0016_one_index_of_open_intents"
 import { isTransient, whileAway } from "./SqlFailure"
 import * as StartupLock from "./StartupLock"
 
@@ -45,7 +46,8 @@ const migrate = Migrator.make({})({
     "0012_no_global_seq_indexes": noGlobalSeqIndexes,
     "0013_no_status_statistics": noStatusStatistics,
     "0014_time_windows_by_seq": timeWindowsBySeq,
-    "0015_lighter_inserts": lighterInserts
+    "0015_lighter_inserts": lighterInserts,
+    "0016_one_index_of_open_intents": oneIndexOfOpenIntents
   }),
   table: "signal_migrations"
 })
