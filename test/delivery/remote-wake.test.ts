@@ -12,7 +12,8 @@ const deliveredBy = async (dispatcher: SignalProcess) => {
 }
 
 let cluster: ClusterUnderTest | undefined
-afterAll(() => cluster?.stop())
+let alone: ClusterUnderTest | undefined
+afterAll(() => Promise.all([cluster?.stop(), alone?.stop()]))
 
 describe("wakes from a gateway process to two dispatchers", () => {
   it("a fan-out reaches the destinations of both runners in one message per runner; a single wake through its entity", async () => {
@@ -57,5 +58,28 @@ describe("wakes from a gateway process to two dispatchers", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     const after = await Promise.all(dispatchers.map((dispatcher) => entitiesOf(dispatcher.url, "Destination")))
     expect(after[0] + after[1]).toBe(1)
+  }, 180_000)
+})
+
+describe("wakes from a gateway process with no dispatcher up", () => {
+  it("a fan-out's wake gives up as one message, not one per destination, and the sweeper delivers once a dispatcher starts", async () => {
+    alone = await startCluster({ dispatchers: 0, env: { SIGNAL_LOG_LEVEL: "debug" } })
+    const { addDispatcher, client, gateway, receiver, tenantId } = alone
+    const { createDestination, publish } = deliveryHelpers(client)
+    const senderId = await senderOf(client)
+    for (let i = 0; i < 10; i++) await createDestination(tenantId, `${receiver.url}?d=${i}`, { eventTypes: ["fan"] })
+    await publish(tenantId, senderId, { eventType: "fan" })
+
+    const givenUp = () => gateway.output().split("wake not sent").length - 1
+    // No runner takes the message: it times out after 3 s and is left to the sweeper.
+    await eventually(async () => (givenUp() > 0 ? true : undefined), { intervalMs: 100, timeoutMs: 30_000 })
+    // Past a second timeout: wakes sent again one per destination would each have given up by now.
+    await new Promise((resolve) => setTimeout(resolve, 4_500))
+    expect(givenUp()).toBe(1)
+
+    // Nothing was lost: a dispatcher that starts later finds the work on its own.
+    await addDispatcher()
+    await eventually(async () => (receiver.requests.length >= 10 ? true : undefined), { intervalMs: 100, timeoutMs: 90_000 })
+    expect(new Set(receiver.requests.map((request) => request.path)).size).toBe(10)
   }, 180_000)
 })

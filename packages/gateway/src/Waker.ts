@@ -72,19 +72,14 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
             (rest) => rest.length === 0 ? Effect.void : relay(rest, hops + 1)
           )
 
+      // A wake that failed is left to the sweeper, not sent again one message per destination: what fails
+      // is a timeout (no runner took it: none is up, shards are moving, or a runner of an earlier version
+      // waits for the entity it lacks), which every one of those messages would meet too, each retrying
+      // every 100 ms meanwhile.
       const send = (ids: ReadonlyArray<DestinationId>): Effect.Effect<void> =>
         relay(ids, 0).pipe(
           Effect.timeout(WAKE_TIMEOUT),
-          Effect.catchAllCause((cause) =>
-            ids.length === 1
-              ? notSent(cause)
-              // e.g. a runner of an earlier version, without `WakeMany`: one message each
-              : Effect.forEach(
-                ids,
-                (id) => wakeOne(id).pipe(Effect.timeout(WAKE_TIMEOUT), Effect.catchAllCause(notSent)),
-                { concurrency: "unbounded", discard: true }
-              )
-          ),
+          Effect.catchAllCause(notSent),
           Effect.zipRight(Effect.suspend(() => {
             let again: Array<DestinationId> | undefined
             for (const id of ids) {
