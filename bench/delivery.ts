@@ -312,8 +312,8 @@ const startSignalSystem = async (database: string, dispatchers: number, extraEnv
 /**
  * What Postgres spent its time on in this database since the run began (BENCH_PG_STATEMENTS=1): the
  * statements with the most time planning and executing, with their calls, plans and mean times, and
- * how often sessions waited for the WAL to reach disk (synchronous commits), and the kinds of records
- * it wrote, by relation; then started afresh.
+ * how often sessions waited for the WAL to reach disk (synchronous commits), the kinds of records
+ * it wrote, by relation, and the hot tables' sizes; then started afresh.
  */
 /** Where the WAL stood at the run's checkpoint (BENCH_PG_STATEMENTS=1). */
 let walStart = "0/0"
@@ -358,6 +358,12 @@ const printStatements = async (db: pg.Client) => {
     [walStart]
   )
   console.log(`  WAL records by relation: ${relations.map((row) => `${row.relation} ${row.kind} ${row.count}`).join(", ")}`)
+  // How large the hot tables came out: a row that had to move on an update leaves a copy and index entries behind.
+  const { rows: sizes } = await db.query<{ relation: string; heap: string; indexes: string }>(
+    `SELECT relname AS relation, (pg_relation_size(oid) / 8192)::text AS heap, (pg_indexes_size(oid) / 8192)::text AS indexes
+     FROM pg_class WHERE relname IN ('events', 'delivery_intents', 'delivery_attempts') ORDER BY relname`
+  )
+  console.log(`  pages (heap, indexes): ${sizes.map((row) => `${row.relation} ${row.heap}, ${row.indexes}`).join("; ")}`)
 }
 
 /** Every tenth destination hangs in the isolation run. */

@@ -492,8 +492,8 @@ describe("GET /v1/tenants/:tenantId/events", () => {
     // the ids, seq, tenant and the like are indexed; what completions write is not
     expect(indexes.length).toBeGreaterThan(3)
     for (const { definition } of indexes) expect(definition).not.toMatch(/\b(status|success_count|failure_count)\b/)
-    // room on each page for the row's next version
-    expect(options[0].options).toContain("fillfactor=80")
+    // room on each page for the row's next version (test/delivery/delivery.test.ts sees the rows stay)
+    expect(options[0].options).toContain("fillfactor=50")
   })
 
   it("filters by createdAfter (inclusive) and createdBefore (exclusive)", async () => {

@@ -1,10 +1,12 @@
 import { createHmac } from "node:crypto"
 import { createServer as createTcpServer } from "node:net"
+import { Effect } from "effect"
 import { Webhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { eventually, seedTenant } from "../support/http"
 import { type Receiver, startReceiver } from "../support/receiver"
 import { useTestServer } from "../support/server"
+import { withSql } from "../support/sql"
 import { deliveryHelpers } from "./shared"
 
 const running = useTestServer()
@@ -22,9 +24,11 @@ let createDestination: ReturnType<typeof deliveryHelpers>["createDestination"]
 let publish: ReturnType<typeof deliveryHelpers>["publish"]
 let attemptsOf: ReturnType<typeof deliveryHelpers>["attemptsOf"]
 let settled: ReturnType<typeof deliveryHelpers>["settled"]
+let publishMany: ReturnType<typeof deliveryHelpers>["publishMany"]
+let drained: ReturnType<typeof deliveryHelpers>["drained"]
 
 beforeAll(() => {
-  ;({ createDestination, publish, attemptsOf, settled } = deliveryHelpers(running.client))
+  ;({ createDestination, publish, attemptsOf, settled, publishMany, drained } = deliveryHelpers(running.client))
 })
 
 describe("delivery", () => {
@@ -83,6 +87,43 @@ describe("delivery", () => {
     expect(JSON.parse(hook.requests[0].body)).toMatchObject({ id: event.id, payload })
     const stored = (await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body
     expect(JSON.stringify(stored.payload)).toBe(JSON.stringify(payload))
+    await hook.close()
+  })
+
+  it("counts finished deliveries on their events in place: events published together stay on their pages", async () => {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const count = 12
+    // Responses held until all requests are in (or a second passed): the outcomes come back together, as under load.
+    let held: Array<() => void> = []
+    const answerHeld = () => {
+      for (const answer of held) answer()
+      held = []
+    }
+    const hook = await startReceiver((_request, index, response) => {
+      held.push(() => response.writeHead(200).end("ok"))
+      if (index === count - 1) answerHeld()
+      else if (held.length === 1) setTimeout(answerHeld, 1000)
+    })
+    const destination = await createDestination(tenantId, hook.url, { maxConcurrency: count })
+    // ~1 KB rows, several to a page
+    const events = await publishMany(tenantId, senderId, count, { payload: { note: "x".repeat(800) } })
+    const ids = events.map((event) => event.id)
+    const pagesOf = () =>
+      withSql(running.server.databaseUrl, (sql) =>
+        sql<{ readonly id: string; readonly page: string }>`
+          SELECT id, (ctid::text::point)[0]::text AS page FROM events WHERE id IN ${sql.in(ids)} ORDER BY id`.pipe(
+          Effect.map((rows) => rows.map((row) => `${row.id}@${row.page}`))
+        ))
+    const before = await pagesOf()
+    expect(before).toHaveLength(count)
+
+    await drained(tenantId, destination.id)
+    await eventually(async () => {
+      const listed = (await running.client.get(`/v1/tenants/${tenantId}/events?status=succeeded&limit=50`)).body.items
+      return listed.length === count ? true : undefined
+    }, { what: "every event counted as succeeded" })
+    // Each counter update found room beside its row (a HOT update): none moved to another page.
+    expect(await pagesOf()).toEqual(before)
     await hook.close()
   })
 

@@ -18,6 +18,7 @@ import noStatusStatistics from "./migrations/0013_no_status_statistics"
 import timeWindowsBySeq from "./migrations/0014_time_windows_by_seq"
 import lighterInserts from "./migrations/0015_lighter_inserts"
 import oneIndexOfOpenIntents from "./migrations/0016_one_index_of_open_intents"
+import roomForEventCounters from "./migrations/0017_room_for_event_counters"
 import { isTransient, whileAway } from "./SqlFailure"
 import * as StartupLock from "./StartupLock"
 
@@ -47,7 +48,8 @@ const migrate = Migrator.make({})({
     "0013_no_status_statistics": noStatusStatistics,
     "0014_time_windows_by_seq": timeWindowsBySeq,
     "0015_lighter_inserts": lighterInserts,
-    "0016_one_index_of_open_intents": oneIndexOfOpenIntents
+    "0016_one_index_of_open_intents": oneIndexOfOpenIntents,
+    "0017_room_for_event_counters": roomForEventCounters
   }),
   table: "signal_migrations"
 })
