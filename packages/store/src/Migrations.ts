@@ -19,6 +19,7 @@ import timeWindowsBySeq from "./migrations/0014_time_windows_by_seq"
 import lighterInserts from "./migrations/0015_lighter_inserts"
 import oneIndexOfOpenIntents from "./migrations/0016_one_index_of_open_intents"
 import roomForEventCounters from "./migrations/0017_room_for_event_counters"
+import smallQueueSamples from "./migrations/0018_small_queue_samples"
 import { isTransient, whileAway } from "./SqlFailure"
 import * as StartupLock from "./StartupLock"
 
@@ -49,7 +50,8 @@ const migrate = Migrator.make({})({
     "0014_time_windows_by_seq": timeWindowsBySeq,
     "0015_lighter_inserts": lighterInserts,
     "0016_one_index_of_open_intents": oneIndexOfOpenIntents,
-    "0017_room_for_event_counters": roomForEventCounters
+    "0017_room_for_event_counters": roomForEventCounters,
+    "0018_small_queue_samples": smallQueueSamples
   }),
   table: "signal_migrations"
 })
