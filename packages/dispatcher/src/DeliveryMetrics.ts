@@ -16,6 +16,12 @@ export const attemptDuration = Metric.histogram(
   "Duration of one delivery attempt in seconds"
 )
 
+/** Intents started without a claim: leased at their insert to a drain of the publishing process. */
+export const adoptedIntents = Metric.counter("signal_intents_adopted_total", {
+  description: "Fresh intents a drain of the publishing process started without claiming them",
+  incremental: true
+})
+
 /** The counter per outcome, keyed once: tagging on every update would build a metric key per delivery. */
 const deliveriesBy: Record<DeliveryOutcome, Metric.Metric.Counter<number>> = {
   succeeded: Metric.tagged(deliveries, "outcome", "succeeded"),
@@ -33,3 +39,6 @@ export const countAttempt = (outcome: DeliveryOutcome, durationMs: number | null
   deliveriesBy[outcome].unsafeUpdate(1, noTags)
   if (durationMs !== null) attemptDuration.unsafeUpdate(durationMs / 1000, noTags)
 }
+
+/** Counts intents adopted at their insert (`IntentAdoption`). */
+export const countAdopted = (intents: number): void => adoptedIntents.unsafeUpdate(intents, noTags)

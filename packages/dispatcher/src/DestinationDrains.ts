@@ -1,15 +1,25 @@
 import * as EntityId from "@effect/cluster/EntityId"
 import * as Sharding from "@effect/cluster/Sharding"
 import { DestinationEntity } from "@signal/domain/DestinationProtocol"
-import type { DestinationId } from "@signal/domain/Ids"
+import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { DeliveryQueue } from "@signal/store/DeliveryQueue"
 import { DestinationRepo } from "@signal/store/DestinationRepo"
+import type { AdoptedIntents, IntentAdoption } from "@signal/store/IntentAdoption"
 import { Effect, Exit, Fiber, FiberId, FiberSet, Option, Scope } from "effect"
 import * as CircuitBreaker from "./CircuitBreaker"
 import { ClaimBatcher } from "./ClaimBatcher"
 import type { Standing } from "./DestinationStanding"
+import * as DeliveryMetrics from "./DeliveryMetrics"
 import { DestinationWatch } from "./DestinationWatch"
-import { type DestinationWorker, done, makeDestinationWorker, type Next, type WorkerServices } from "./DestinationWorker"
+import {
+  adoptionOwner,
+  claimLimit,
+  type DestinationWorker,
+  done,
+  makeDestinationWorker,
+  type Next,
+  type WorkerServices
+} from "./DestinationWorker"
 import { DispatcherConfig } from "./DispatcherConfig"
 import { HttpSender } from "./HttpSender"
 import { LeaseKeeper } from "./LeaseKeeper"
@@ -44,6 +54,10 @@ interface Remembered extends Standing {
  *
  * Destination entities hand their wakes here; a drain stops when this process no longer owns the
  * destination's shard, and when the process stops every drain lands what it has out.
+ *
+ * Ingest in the same process hands fresh intents here too (`IntentAdoption`), leased as they were
+ * inserted, for destinations whose drain is caught up or idle: those start without a claim. Until
+ * their drain takes them they are renewed here, and given back if it never can.
  */
 export class DestinationDrains extends Effect.Service<DestinationDrains>()("@signal/dispatcher/DestinationDrains", {
   dependencies: [ClaimBatcher.Default],
@@ -72,14 +86,47 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
     const turns = new Map<DestinationId, Turn>()
     /** Destinations waiting for a turn, first come first served. */
     const waiting = new Set<DestinationId>()
-    const timers = new Map<DestinationId, Fiber.RuntimeFiber<void>>()
+    const timers = new Map<DestinationId, { readonly fiber: Fiber.RuntimeFiber<void>; readonly at: number }>()
     const remembered = new Map<DestinationId, Remembered>()
+    /** Adopted intents their drain has not taken yet, and their leases (renewed meanwhile). */
+    const adoptions = new Map<DestinationId, Array<AdoptedIntents>>()
+    const adoptedLeases = new Map<IntentId, string>()
+    yield* Effect.acquireRelease(
+      Effect.sync(() => services.leaseKeeper.hold(adoptedLeases)),
+      (letGo) => Effect.sync(letGo)
+    )
     let free = config.maxDrainingDestinations
     let closing = false
+
+    const takeAdopted = (id: DestinationId) => {
+      const taken = adoptions.get(id)
+      if (taken === undefined) return undefined
+      adoptions.delete(id)
+      for (const { intents } of taken) for (const intent of intents) adoptedLeases.delete(intent.intentId)
+      return taken
+    }
+    /** Gives back what was adopted for `ids` and not taken: their drain will not run here. */
+    const giveBackAdopted = (ids: Iterable<DestinationId>) => {
+      const intentIds: Array<IntentId> = []
+      const owners: Array<string> = []
+      for (const id of ids) {
+        for (const { intents } of takeAdopted(id) ?? []) {
+          for (const intent of intents) {
+            intentIds.push(intent.intentId)
+            owners.push(intent.leaseOwner)
+          }
+        }
+      }
+      return services.queue.release(intentIds, owners).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("adopted leases not given back; they will lapse", cause))
+      )
+    }
+
     // Runs before the fibers are interrupted: a drain ending now starts nothing new.
     yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
         closing = true
+        return giveBackAdopted([...adoptions.keys()])
       })
     )
 
@@ -115,18 +162,24 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       const timer = timers.get(id)
       if (timer === undefined) return
       timers.delete(id)
-      timer.unsafeInterruptAsFork(FiberId.none)
+      timer.fiber.unsafeInterruptAsFork(FiberId.none)
     }
 
-    const wakeAt = (id: DestinationId, at: number) => {
+    /**
+     * Wakes the destination at `at`; with `keepEarlier`, at the time it was to be woken already if that
+     * is earlier (a turn that claimed nothing knows only its own retries).
+     */
+    const wakeAt = (id: DestinationId, at: number, keepEarlier = false) => {
+      const earlier = timers.get(id)
+      if (keepEarlier && earlier !== undefined && earlier.at <= at) return
       cancelTimer(id)
-      const timer = runFork(Effect.sleep(Math.max(0, at - clock.unsafeCurrentTimeMillis())).pipe(
+      const fiber = runFork(Effect.sleep(Math.max(0, at - clock.unsafeCurrentTimeMillis())).pipe(
         Effect.zipRight(Effect.sync(() => {
           timers.delete(id)
           wakeNow(id)
         }))
       ))
-      timers.set(id, timer)
+      timers.set(id, { fiber, at })
     }
 
     const pump = () => {
@@ -146,24 +199,34 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         standing.idleSince = clock.unsafeCurrentTimeMillis()
         standing.quietUntil = next._tag === "Probe" ? next.at : 0
       }
+      // Adopted intents it did not take wait for its next turn, unless none may start them soon.
+      const keepAdopted = adoptions.has(id) && !turn.stopped && !closing && next._tag !== "Probe" &&
+        standing?.settings !== undefined
       if (!turn.stopped && !closing) {
         if (next._tag === "Probe") wakeAt(id, next.at)
-        else if (next._tag === "Requeue" || turn.worker?.woken() === true) waiting.add(id)
-        else if (next._tag === "WakeAt") wakeAt(id, next.at)
+        else if (next._tag === "Requeue" || turn.worker?.woken() === true || keepAdopted) waiting.add(id)
+        else if (next._tag === "WakeAt") wakeAt(id, next.at, true)
       }
       pump()
+      return adoptions.has(id) && !keepAdopted ? giveBackAdopted([id]) : Effect.void
     }
 
-    const start = (id: DestinationId) => {
+    /**
+     * Starts a turn. One started for adopted intents alone (`claimFirst` false) keeps the timer of
+     * retries due later: it claims nothing, so it does not learn of them.
+     */
+    const start = (id: DestinationId, claimFirst = true) => {
       free--
-      cancelTimer(id)
+      if (claimFirst) cancelTimer(id)
       const turn: Turn = { worker: undefined, fiber: undefined, stopped: false }
       turns.set(id, turn)
       const run = Effect.suspend(() => {
         const worker = makeDestinationWorker(id, services, {
           standing: standingOf(id),
           contended: () => waiting.size > 0,
-          owned: () => owns(id)
+          owned: () => owns(id),
+          takeAdopted: () => takeAdopted(id),
+          claimFirst
         })
         turn.worker = worker
         return worker.run
@@ -171,10 +234,7 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
         Effect.catchAllCause((cause) =>
           Effect.as(Effect.logWarning("delivery loop stopped; the sweeper will restart it", cause), done)
         ),
-        Effect.onExit((exit) => {
-          settle(id, turn, Exit.isSuccess(exit) ? exit.value : done)
-          return Effect.void
-        })
+        Effect.onExit((exit) => settle(id, turn, Exit.isSuccess(exit) ? exit.value : done))
       )
       turn.fiber = runFork(run)
     }
@@ -206,9 +266,62 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       }))
     )))
 
+    /**
+     * How many fresh intents of the destination its drain would start now without a claim: one caught
+     * up, or none running while a slot is free, of an active unordered destination this process has
+     * drained lately (its settings known) with its circuit closed; less what was adopted and not taken.
+     */
+    const room = (id: DestinationId): number => {
+      if (closing || waiting.has(id) || !owns(id)) return 0
+      const standing = remembered.get(id)
+      const settings = standing?.settings
+      if (settings === undefined || settings.template.destination.ordering === "fifo") return 0
+      if (standing!.quietUntil > clock.unsafeCurrentTimeMillis()) return 0
+      if (standing!.breaker !== undefined && standing!.breaker.current().status !== "closed") return 0
+      const turn = turns.get(id)
+      const room = turn !== undefined
+        ? turn.worker?.room() ?? 0
+        : free > 0
+        ? claimLimit(settings.template.destination.maxConcurrency)
+        : 0
+      let taken = 0
+      for (const { intents } of adoptions.get(id) ?? []) taken += intents.length
+      return room - taken
+    }
+
+    /** Intents adopted at their insert, now committed: each destination's drain starts them. */
+    const adopt = (handed: ReadonlyArray<AdoptedIntents>) =>
+      Effect.suspend(() => {
+        let notHere: Array<DestinationId> | undefined
+        for (const adopted of handed) {
+          DeliveryMetrics.countAdopted(adopted.intents.length)
+          const id = adopted.destinationId
+          const buffered = adoptions.get(id)
+          if (buffered === undefined) adoptions.set(id, [adopted])
+          else buffered.push(adopted)
+          for (const intent of adopted.intents) adoptedLeases.set(intent.intentId, intent.leaseOwner)
+          if (closing || !owns(id)) {
+            ;(notHere ??= []).push(id)
+            continue
+          }
+          const turn = turns.get(id)
+          // a turn whose worker is not made yet takes them with its first look
+          if (turn !== undefined) turn.worker?.adopted()
+          else if (waiting.has(id)) continue
+          else if (free > 0) start(id, false)
+          else waiting.add(id)
+        }
+        return notHere === undefined ? Effect.void : giveBackAdopted(notHere)
+      })
+
+    const adoption: IntentAdoption = { owner: adoptionOwner, leaseMs: config.leaseMs, room }
+
     return {
       /** Whether this process owns the destination's shard, so a wake can be handed here directly. */
       owns,
+      /** What ingest in this process may lease to these drains as it inserts (`IntentAdoption`). */
+      adoption,
+      adopt,
       /** Work may be due at the destination: it drains now, or in its turn. */
       wake: (id: DestinationId) => Effect.sync(() => wakeNow(id)),
       /** Wakes those of `ids` whose shard this process owns; how many that was. */
@@ -235,9 +348,9 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
           waiting.delete(id)
           cancelTimer(id)
           const turn = turns.get(id)
-          if (turn?.fiber === undefined) return Effect.void
+          if (turn?.fiber === undefined) return giveBackAdopted([id])
           turn.stopped = true
-          return Fiber.interrupt(turn.fiber)
+          return Effect.zipRight(Fiber.interrupt(turn.fiber), giveBackAdopted([id]))
         }).pipe(Effect.asVoid)
     } as const
   })

@@ -2,6 +2,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import type { AttemptOutcome, ClaimedIntent, DeliveryQueue } from "@signal/store/DeliveryQueue"
 import type { DeliveryDestination, DestinationRepo } from "@signal/store/DestinationRepo"
+import type { AdoptedIntents } from "@signal/store/IntentAdoption"
 import { type Clock, type Context, Effect, Exit, Option, type Schedule, type Tracer } from "effect"
 import { randomUUID } from "node:crypto"
 import {
@@ -27,6 +28,12 @@ import { webhookRequest } from "./WebhookRequest"
 
 /** Identifies this process's leases, so a release never touches another worker's claims. */
 const processId = randomUUID().slice(0, 8)
+
+/** The lease owner of the intents this process's drains adopt at their insert (each is adopted once). */
+export const adoptionOwner = `${processId}:adopted`
+
+/** How many intents a claim asks for, so that free slots find work waiting while requests are out. */
+export const claimLimit = (maxConcurrency: number) => Math.min(500, Math.max(10, maxConcurrency * 2))
 
 /** A pass that found nothing to claim waits at least this long before looking again. */
 const EMPTY_PASS_PAUSE_MS = 50
@@ -87,6 +94,13 @@ export interface DestinationWorker {
   readonly reconfigure: () => void
   /** Whether a wake came in that the run may not have seen: its end must not be trusted to mean idle. */
   readonly woken: () => boolean
+  /** Intents were adopted for it (`IntentAdoption`): a running drain takes them now. */
+  readonly adopted: () => void
+  /**
+   * How many adopted intents it would start now without a claim: 0 unless it is draining, caught up
+   * (its last claim found nothing more due) and not handing its slot on.
+   */
+  readonly room: () => number
 }
 
 /**
@@ -114,16 +128,21 @@ export const makeDestinationWorker = (
     readonly contended: () => boolean
     /** Whether this process still owns the destination (its shard has not moved). */
     readonly owned: () => boolean
+    /** Takes what was adopted for the destination since last asked (`IntentAdoption`). */
+    readonly takeAdopted: () => ReadonlyArray<AdoptedIntents> | undefined
+    /** Whether the turn's first pass claims: not when it started for adopted intents, its queue known empty. */
+    readonly claimFirst: boolean
   }
 ): DestinationWorker => {
   const { batcher, breakerConfig, clock, config, destinations, leaseKeeper, queue, sender, tracer, watch, writer } =
     services
-  const { contended, owned, standing } = options
+  const { contended, owned, standing, takeAdopted } = options
+  let claimFirst = options.claimFirst
   const owner = `${processId}:${randomUUID().slice(0, 8)}`
   /** Set when the destination changed, so a running drain re-reads it at once. */
   let reread = false
-  /** Intents this worker holds a lease on: renewed while held, never claimed twice. */
-  const claimed = new Set<IntentId>()
+  /** Intents this worker holds a lease on, with their lease owners: renewed while held, never claimed twice. */
+  const claimed = new Map<IntentId, string>()
   /** Held intents whose attempt has begun: their outcome ends them, never a release. */
   const attempting = new Set<IntentId>()
   let dirty = false
@@ -131,6 +150,11 @@ export const makeDestinationWorker = (
   let moreWork = false
   /** The earliest retry the outcomes of this drain pass scheduled (epoch ms); those of earlier passes are committed, so claims see them. */
   let earliestRetry = Infinity
+
+  /** Claimed (or adopted) here but not started yet, in due order. */
+  let ready: ReadonlyArray<ClaimedIntent> = []
+  /** Whether the current pass knows nothing more is due than it holds, and is not handing its slot on. */
+  let caughtUp = false
 
   /** Requests out now; answers not yet recorded; outcomes handed over but not yet committed. */
   let flying = 0
@@ -189,7 +213,7 @@ export const makeDestinationWorker = (
 
   /** Gives leases back; they are no longer held even when the database is away (they lapse instead). */
   const giveBack = (intentIds: ReadonlyArray<IntentId>, schedule: Schedule.Schedule<unknown> = retryDatabase) =>
-    intentIds.length === 0 ? Effect.void : queue.release(intentIds, owner).pipe(
+    intentIds.length === 0 ? Effect.void : queue.release(intentIds, intentIds.map((id) => claimed.get(id) ?? owner)).pipe(
       retryTransient(schedule),
       Effect.catchAllCause((cause) => Effect.logWarning("leases not given back; they will lapse", cause)),
       Effect.ensuring(forget(intentIds))
@@ -370,16 +394,49 @@ export const makeDestinationWorker = (
     })
     landing = land
 
-    /** Claimed here but not started yet, in due order. */
-    let ready: ReadonlyArray<ClaimedIntent> = []
-    let exhausted = false
+    ready = []
+    // A turn started for adopted intents alone knows its queue empty: no claim until a wake says otherwise.
+    let exhausted = !claimFirst && !ordered
+    claimFirst = true
     let claimedAny = false
     /** When the work the last claim left falls due (epoch ms); `null`: none; `undefined`: not told (ordered). */
-    let claimNextDue: number | null | undefined
+    let claimNextDue: number | null | undefined = exhausted ? null : undefined
     const drainStarted = clock.unsafeCurrentTimeMillis()
     let yielding = false
+    /** The due retry a claim was last made for, so that one claim goes out per retry falling due. */
+    let retryClaimedFor = -Infinity
+    /** Adopted intents whose destination changed since the drain read it: given back at the top of the loop. */
+    let changedAdopted: Array<IntentId> = []
+    /**
+     * Takes the intents adopted since last asked, held like claimed ones and started with them. Those
+     * whose destination changed since the drain read it go back, to be claimed under the destination
+     * as it is now, as a claim's would.
+     */
+    const adopt = () => {
+      const handed = takeAdopted()
+      if (handed === undefined) return false
+      for (const { intents, version } of handed) {
+        for (const intent of intents) claimed.set(intent.intentId, intent.leaseOwner)
+        if (version === settings.version) {
+          ready = ready.length === 0 ? intents : ready.concat(intents)
+          continue
+        }
+        for (const intent of intents) changedAdopted.push(intent.intentId)
+        if (version === null) latest = Option.none()
+        else reread = true
+        exhausted = false
+      }
+      return true
+    }
 
     while (true) {
+      adopt()
+      caughtUp = false
+      if (changedAdopted.length > 0) {
+        const changed = changedAdopted
+        changedAdopted = []
+        yield* giveBack(changed)
+      }
       if (finished.length > 0) yield* record
       if (reread) {
         reread = false
@@ -432,10 +489,16 @@ export const makeDestinationWorker = (
         moreWork = false
         exhausted = false
       }
+      // A retry this pass scheduled fell due: a claim takes it (adopted intents arrive without wakes, so
+      // a busy pass would otherwise claim nothing until it ends).
+      if (exhausted && !yielding && earliestRetry > retryClaimedFor && earliestRetry <= clock.unsafeCurrentTimeMillis()) {
+        retryClaimedFor = earliestRetry
+        exhausted = false
+      }
       // The next claim is read while the current requests are out, so free slots find work waiting.
       if (ready.length === 0 && !exhausted && !(probing && flying > 0)) {
         const maxConcurrency = settings.template.destination.maxConcurrency
-        const limit = probing ? 1 : Math.min(500, Math.max(10, maxConcurrency * 2))
+        const limit = probing ? 1 : claimLimit(maxConcurrency)
         // Not interruptible between its statement and the claims joining `claimed`: whatever it
         // leased is then either attempted or given back, never left to lapse.
         const claim = yield* batcher.claim({
@@ -444,11 +507,11 @@ export const makeDestinationWorker = (
           maxBytes: config.claimMaxBytes,
           leaseMs,
           owner,
-          held: [...claimed],
+          held: [...claimed.keys()],
           ordered
         }).pipe(
           Effect.map((claim) => {
-            for (const intent of claim.intents) claimed.add(intent.intentId)
+            for (const intent of claim.intents) claimed.set(intent.intentId, owner)
             return claim
           }),
           Effect.uninterruptible,
@@ -470,7 +533,7 @@ export const makeDestinationWorker = (
         if (claims.length < limit) exhausted = true
         if (claims.length > 0) {
           claimedAny = true
-          ready = claims
+          ready = ready.length === 0 ? claims : ready.concat(claims)
         }
       }
       // A slot is taken until the attempt is committed, not just answered: what a crash can send twice
@@ -496,9 +559,12 @@ export const makeDestinationWorker = (
         launch(settings, claim, decision)
       }
       if (next > 0) ready = ready.slice(next)
+      caughtUp = exhausted && !yielding && !probing
       if (unfinished() === 0 && ready.length === 0 && unwritten.length === 0) {
         if (yielding) return { _tag: "Yield" } satisfies DrainEnd
         if (exhausted) {
+          // adopted since the top of the loop: started in this pass, not left for the next turn
+          if (adopt()) continue
           const nextDue = claimNextDue === undefined
             ? undefined
             : Math.min(claimNextDue ?? Infinity, earliestRetry)
@@ -511,11 +577,22 @@ export const makeDestinationWorker = (
       if (finished.length === 0 && unwritten.length === 0 && !rejected && !canLaunch && !canClaim) yield* progress
     }
   })
-  const drain = () => Effect.ensuring(pass, endPass)
+  const drain = () =>
+    Effect.ensuring(
+      pass,
+      Effect.zipRight(
+        Effect.sync(() => {
+          caughtUp = false
+        }),
+        endPass
+      )
+    )
 
   /** Gives back what this worker holds but never attempted: on shutdown or hand-over nothing waits for a lease to lapse. */
   const releaseClaims = Effect.suspend(() =>
-    claimed.size === 0 ? Effect.void : giveBack([...claimed].filter((id) => !attempting.has(id)), retryDatabaseWhileStopping)
+    claimed.size === 0
+      ? Effect.void
+      : giveBack([...claimed.keys()].filter((id) => !attempting.has(id)), retryDatabaseWhileStopping)
   )
 
   /** A wait past `maxSleepMs` is left to the sweeper: timers stay few and near. */
@@ -556,7 +633,7 @@ export const makeDestinationWorker = (
   // their events' traces (a turn's span was a root trace of its own, next to empty, per turn).
   const run: Effect.Effect<Next> = Effect.suspend(() => {
     // Renewed until the turn ends: it ends only once every outcome is committed or its lease given back.
-    const letGo = leaseKeeper.hold(owner, claimed)
+    const letGo = leaseKeeper.hold(claimed)
     return Effect.onExit(turn, (exit) => {
       // A turn that ended by itself saved the breaker after its last drain: holding nothing, it is done.
       if (Exit.isSuccess(exit) && claimed.size === 0) {
@@ -580,7 +657,13 @@ export const makeDestinationWorker = (
       reread = true
       nudge()
     },
-    woken: () => dirty
+    woken: () => dirty,
+    adopted: nudge,
+    room: () => {
+      const maxConcurrency = standing.settings?.template.destination.maxConcurrency
+      if (!caughtUp || maxConcurrency === undefined) return 0
+      return Math.max(0, claimLimit(maxConcurrency) - ready.length - flying - finished.length - uncommitted)
+    }
   }
 }
 

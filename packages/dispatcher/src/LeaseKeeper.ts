@@ -12,14 +12,14 @@ export class LeaseKeeper extends Effect.Service<LeaseKeeper>()("@signal/dispatch
   scoped: Effect.gen(function*() {
     const queue = yield* DeliveryQueue
     const { leaseMs } = yield* DispatcherConfig
-    /** Each working drain's lease owner → the intents it holds (its own live set). */
-    const holders = new Map<string, ReadonlySet<IntentId>>()
+    /** What each working drain holds (its own live map): intent → its lease owner. */
+    const holders = new Set<ReadonlyMap<IntentId, string>>()
 
     const renew = Effect.suspend(() => {
       const intentIds: Array<IntentId> = []
       const owners: Array<string> = []
-      for (const [owner, held] of holders) {
-        for (const id of held) {
+      for (const held of holders) {
+        for (const [id, owner] of held) {
           intentIds.push(id)
           owners.push(owner)
         }
@@ -35,13 +35,13 @@ export class LeaseKeeper extends Effect.Service<LeaseKeeper>()("@signal/dispatch
     ))
 
     /**
-     * Renews `held` (read at each renewal) under `owner` until the returned function is called. Plain
-     * calls, not a scope: a drain's turn holds and lets go without a finalizer's bookkeeping.
+     * Renews `held` (read at each renewal: intent → its lease owner) until the returned function is
+     * called. Plain calls, not a scope: a drain's turn holds and lets go without a finalizer's bookkeeping.
      */
-    const hold = (owner: string, held: ReadonlySet<IntentId>) => {
-      holders.set(owner, held)
+    const hold = (held: ReadonlyMap<IntentId, string>) => {
+      holders.add(held)
       return () => {
-        holders.delete(owner)
+        holders.delete(held)
       }
     }
 

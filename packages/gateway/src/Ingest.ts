@@ -6,8 +6,10 @@ import { currentTraceparent } from "@signal/domain/TraceContext"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
 import { IngestLoad } from "@signal/store/IngestLoad"
+import type { AdoptedIntents } from "@signal/store/IntentAdoption"
 import { SenderRepo } from "@signal/store/SenderRepo"
 import { Cause, Chunk, Deferred, Effect, Metric, Option, Queue, Tracer } from "effect"
+import { LocalDrains } from "./LocalDrains"
 import { TenantGuard } from "./TenantGuard"
 import { Waker } from "./Waker"
 
@@ -115,6 +117,19 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
       Option.match(pool, { onNone: () => SHARED_POOL_TRANSACTIONS, onSome: (pool) => pool.connections })
     )
     const queue = yield* Queue.unbounded<Pending>()
+    // In a process that also dispatches, fresh intents its drains have room for are leased to them as inserted.
+    const drains = Option.getOrUndefined(yield* Effect.serviceOption(LocalDrains))
+    const adoption = drains?.adoption
+
+    /** After the commit: adopted intents go to their drains, and every other destination is woken. */
+    const handOver = (results: ReadonlyArray<IngestResult>) => {
+      let adopted: Array<AdoptedIntents> | undefined
+      for (const result of results) {
+        if (result.adopted.length > 0) (adopted ??= []).push(...result.adopted)
+      }
+      const wake = waker.wake(results.length === 1 ? results[0].destinations : destinationsOf(results))
+      return adopted === undefined ? wake : Effect.zipRight(drains!.adopt(adopted), wake)
+    }
 
     const requireSenders = (ids: ReadonlyArray<SenderId>) =>
       Effect.forEach(new Set(ids), (id) =>
@@ -138,15 +153,15 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
             Option.isSome(span) ? [{ _tag: "SpanLink" as const, span: span.value, attributes: {} }] : []
           )
         })
-      return events.ingestAll(group.map((pending) => pending.request)).pipe(
+      return events.ingestAll(group.map((pending) => pending.request), adoption).pipe(
         permits.withPermits(1),
         traced,
         Effect.matchCauseEffect({
-          // Answered first, then one wake per destination of the whole group.
+          // Answered first, then handed over: one wake per destination of the whole group.
           onSuccess: (results) =>
             Effect.zipRight(
               Effect.forEach(group, (pending, i) => Deferred.succeed(pending.done, results[i]), { discard: true }),
-              waker.wake(results.length === 1 ? results[0].destinations : destinationsOf(results))
+              handOver(results)
             ),
           onFailure: (cause) =>
             group.length > 1 && isRequestError(cause)
@@ -181,8 +196,8 @@ export class Ingest extends Effect.Service<Ingest>()("@signal/gateway/Ingest", {
           return yield* Deferred.await(done)
         })
         // a batch is its own group
-        : permits.withPermits(1)(events.ingest(request)).pipe(
-          Effect.tap((result) => waker.wake(result.destinations))
+        : permits.withPermits(1)(events.ingest(request, adoption)).pipe(
+          Effect.tap((result) => handOver([result]))
         )
 
     /**

@@ -1,4 +1,5 @@
 import type { DestinationId } from "@signal/domain/Ids"
+import type { AdoptedIntents, IntentAdoption } from "@signal/store/IntentAdoption"
 import { Context, type Effect } from "effect"
 
 /**
@@ -13,4 +14,8 @@ export class LocalDrains extends Context.Tag("@signal/gateway/LocalDrains")<Loca
   readonly wake: (destinationIds: ReadonlyArray<DestinationId>) => Effect.Effect<void>
   /** The destination changed: a running drain re-reads it. */
   readonly reconfigure: (destinationId: DestinationId) => Effect.Effect<void>
+  /** What ingest may lease to these drains as it inserts. */
+  readonly adoption: IntentAdoption
+  /** Intents leased to them at their insert, committed: their drains start them. */
+  readonly adopt: (adopted: ReadonlyArray<AdoptedIntents>) => Effect.Effect<void>
 }>() {}

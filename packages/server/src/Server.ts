@@ -97,7 +97,9 @@ const LocalDrainsLive = Layer.effect(
     LocalDrains.of({
       owns: drains.owns,
       wake: (ids) => Effect.asVoid(drains.wakeOwned(ids)),
-      reconfigure: drains.reconfigure
+      reconfigure: drains.reconfigure,
+      adoption: drains.adoption,
+      adopt: drains.adopt
     }))
 )
 

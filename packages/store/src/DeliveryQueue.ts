@@ -211,13 +211,19 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/stor
       )
     }
 
-    /** Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch, destination disabled). */
-    const release = Effect.fn("DeliveryQueue.release")(function*(intentIds: ReadonlyArray<IntentId>, owner: string) {
-      if (intentIds.length === 0) return
-      yield* sql`
-        UPDATE delivery_intents SET lease_until = NULL, lease_owner = NULL
-        WHERE id = ANY(${intentIds}::text[]) AND lease_owner = ${owner}`
-    })
+    /**
+     * Gives claimed but unattempted intents back (shutdown, circuit opened mid-batch, destination
+     * disabled), each only while still leased to its owner (`owners`, one per intent).
+     */
+    const release = Effect.fn("DeliveryQueue.release")(
+      function*(intentIds: ReadonlyArray<IntentId>, owners: ReadonlyArray<string>) {
+        if (intentIds.length === 0) return
+        yield* sql`
+          UPDATE delivery_intents i SET lease_until = NULL, lease_owner = NULL
+          FROM unnest(${intentIds}::text[], ${owners}::text[]) AS x(id, owner)
+          WHERE i.id = ANY(${intentIds}::text[]) AND i.id = x.id AND i.lease_owner = x.owner`
+      }
+    )
 
     /**
      * Keeps leases of intents still being worked on alive, each under its owner; a crashed worker's

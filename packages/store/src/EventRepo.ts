@@ -1,11 +1,13 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Event, type EventStatus, type ListEventsParams } from "@signal/domain/Event"
-import { type DestinationId, type EventId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
+import { type DestinationId, type EventId, type IntentId, makeId, type SenderId, type TenantId } from "@signal/domain/Ids"
 import type { RoutableEvent, RoutingTable } from "@signal/domain/Routing"
 import { DateTime, Effect, Option, Schema } from "effect"
 import * as Database from "./Database"
+import type { ClaimedIntent } from "./DeliveryQueue"
 import { DestinationRepo } from "./DestinationRepo"
 import * as IngestStatements from "./IngestStatements"
+import type { AdoptedIntents, IntentAdoption } from "./IntentAdoption"
 import { intentParameters } from "./IntentParameters"
 import { jsonArrayBytes } from "./JsonArrayBytes"
 import { and, seqWindow, toPage, utc, utcOrNull } from "./Paging"
@@ -67,10 +69,15 @@ export interface EventDraft extends RoutableEvent {
 export interface IngestResult {
   /** The request's events in its order, as the JSON the API answers with. */
   readonly events: ReadonlyArray<string>
-  /** Destinations that received new intents: each needs a wake after commit. */
+  /** Destinations that received new intents not adopted: each needs a wake after commit. */
   readonly destinations: ReadonlySet<DestinationId>
   readonly intentCount: number
+  /** New intents leased to this process's drains (`IntentAdoption`): handed to them after commit. */
+  readonly adopted: ReadonlyArray<AdoptedIntents>
 }
+
+const noneAdopted: ReadonlyArray<AdoptedIntents> = []
+const noVersions: ReadonlyMap<string, string | null> = new Map()
 
 /** The events of one request. */
 export interface IngestRequest {
@@ -93,9 +100,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
     /**
      * Fan-out at ingest, in ONE statement (`IngestStatements`): events, then one intent per matching
      * destination, whatever the number of events. Takes the events of several requests (of any
-     * tenants) at once, so publishes that arrive together share one commit.
+     * tenants) at once, so publishes that arrive together share one commit. With `adoption`, the
+     * intents its drains have room for are inserted leased to them (`IntentAdoption`).
      */
-    const ingestAll = (requests: ReadonlyArray<IngestRequest>) =>
+    const ingestAll = (requests: ReadonlyArray<IngestRequest>, adoption?: IntentAdoption) =>
       Effect.gen(function*() {
         const targetsByTenant = new Map<TenantId, RoutingTable>()
         for (const { tenantId } of requests) {
@@ -142,6 +150,29 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         }
         const now = new Date()
 
+        /** Per event with adopted intents: their routes, in order, then (once made) their ids. */
+        const adoptedRoutes: Array<Array<number> | undefined> = []
+        const adoptedIds: Array<ReadonlyArray<string> | undefined> = []
+        /** Per destination asked, how many more fresh intents its drain takes. */
+        const roomLeft = new Map<DestinationId, number>()
+        const adoptedDestinations = new Set<DestinationId>()
+        const leased = adoption === undefined ? undefined : (u: number, r: number) => {
+          const destinationId = routes[unique[u]][r]
+          const room = roomLeft.get(destinationId) ?? adoption.room(destinationId)
+          roomLeft.set(destinationId, Math.max(0, room - 1))
+          if (room <= 0) return false
+          adoptedDestinations.add(destinationId)
+          ;(adoptedRoutes[unique[u]] ??= []).push(r)
+          return true
+        }
+        const intents = intentParameters(unique.length, (u) => routes[unique[u]], leased)
+        // `leased` chose them in event and route order, as `leasedIds` lists them
+        let nextLeased = 0
+        for (let u = 0; nextLeased < intents.leasedIds.length; u++) {
+          const count = adoptedRoutes[unique[u]]?.length ?? 0
+          if (count > 0) adoptedIds[unique[u]] = intents.leasedIds.slice(nextLeased, nextLeased += count)
+        }
+
         /**
          * The statement's parameters: one element per event to insert in each column, with the intents
          * each fans out to (their new ids and destinations, `IntentParameters`: ids hold neither commas
@@ -167,11 +198,16 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             column((i) => traceOf[i]),
             column((i) => draftOf[i].ttlSeconds),
             column((i) => routes[i].length),
-            ...intentParameters(unique.length, (u) => routes[unique[u]]),
+            intents.intentIds,
+            intents.destinationIds,
             JSON.stringify(column((i) => draftOf[i].topics)),
             jsonArrayBytes(unique.length, (u) => draftOf[unique[u]].payloadJson),
             JSON.stringify(column((i) => draftOf[i].headers)),
-            now
+            now,
+            intents.leases,
+            adoption?.owner ?? null,
+            (adoption?.leaseMs ?? 0) / 1000,
+            [...adoptedDestinations].join(" ")
           ]
         })()
 
@@ -193,36 +229,103 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
             draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
           },"createdAt":"${createdAt}"}`
         }
-        /** Per request: its events (in its order), the destinations its new intents went to, their number. */
-        const answer = (jsonOf: (index: number) => string, inserted: (index: number) => boolean) => {
+        /** An adopted intent as a claim would have given it to its drain. */
+        const adoptedIntent = (index: number, destinationId: DestinationId, intentId: string): ClaimedIntent => {
+          const draft = draftOf[index]
+          return {
+            intentId: intentId as IntentId,
+            tenantId: tenantOf[index],
+            eventId: ids[index],
+            destinationId,
+            attemptNumber: 1,
+            leaseOwner: adoption!.owner,
+            traceparent: traceOf[index],
+            event: {
+              senderId: draft.senderId,
+              type: draft.type,
+              topics: draft.topics,
+              payloadJson: draft.payloadJson,
+              headers: draft.headers,
+              createdAt,
+              expiresAt: draft.ttlSeconds === null ? null : new Date(now.getTime() + draft.ttlSeconds * 1000)
+            }
+          }
+        }
+
+        /**
+         * Per request: its events (in its order), the destinations its new intents went to that were not
+         * adopted, their number, and the adopted ones by destination (versions from `versions`).
+         */
+        const answer = (
+          jsonOf: (index: number) => string,
+          inserted: (index: number) => boolean,
+          versions: ReadonlyMap<string, string | null>
+        ) => {
           let from = 0
           return requests.map(({ drafts }): IngestResult => {
             const events: Array<string> = new Array(drafts.length)
             const destinations = new Set<DestinationId>()
+            let adopted: Map<DestinationId, Array<ClaimedIntent>> | undefined
             let intentCount = 0
             for (let i = 0; i < drafts.length; i++) {
               const index = from + i
               events[i] = jsonOf(index)
               // intents are made only for first uses of keys, which are the requesting events themselves
               if (owner[index] !== index || !inserted(index)) continue
-              for (const destinationId of routes[index]) destinations.add(destinationId)
-              intentCount += routes[index].length
+              const eventRoutes = routes[index]
+              const leasedRoutes = adoptedRoutes[index]
+              if (leasedRoutes === undefined) {
+                for (const destinationId of eventRoutes) destinations.add(destinationId)
+              } else {
+                for (let r = 0, l = 0; r < eventRoutes.length; r++) {
+                  if (leasedRoutes[l] !== r) {
+                    destinations.add(eventRoutes[r])
+                    continue
+                  }
+                  const intent = adoptedIntent(index, eventRoutes[r], adoptedIds[index]![l++])
+                  const forDestination = (adopted ??= new Map()).get(intent.destinationId)
+                  if (forDestination === undefined) adopted.set(intent.destinationId, [intent])
+                  else forDestination.push(intent)
+                }
+              }
+              intentCount += eventRoutes.length
             }
             from += drafts.length
-            return { events, destinations, intentCount }
+            return {
+              events,
+              destinations,
+              intentCount,
+              adopted: adopted === undefined
+                ? noneAdopted
+                : Array.from(adopted, ([destinationId, intents]) => ({
+                  destinationId,
+                  version: versions.get(destinationId) ?? null,
+                  intents
+                }))
+            }
           })
+        }
+        /** The adopted intents' destinations' versions, from the statement's rows. */
+        const versionsOf = (rows: ReadonlyArray<IngestStatements.IngestRow>) => {
+          const versions = new Map<string, string | null>()
+          for (const row of rows) if (row.destination) versions.set(row.id, row.version)
+          return versions
         }
 
         if (firstByKey.size === 0) {
           const inserting = yield* IngestStatements.ingest.start(ingestDb.pool, values)
           // Nothing can conflict: the answers are known before the commit, and written while it runs.
-          const results = answer(insertedJson, () => true)
-          yield* inserting
-          return results
+          if (adoptedDestinations.size === 0) {
+            const results = answer(insertedJson, () => true, noVersions)
+            yield* inserting
+            return results
+          }
+          return answer(insertedJson, () => true, versionsOf(yield* inserting))
         }
 
-        const inserted = yield* IngestStatements.ingestKeyed.run(ingestDb.pool, values)
-        const insertedIds = new Set(inserted.map((row) => row.id))
+        const rows = yield* IngestStatements.ingestKeyed.run(ingestDb.pool, values)
+        const insertedIds = new Set<string>()
+        for (const row of rows) if (!row.destination) insertedIds.add(row.id)
 
         // Keys the tenant had already used resolve to the stored event, committed before ours conflicted with it.
         const existingKeys = unique.filter((index) => !insertedIds.has(ids[index]) && draftOf[index].idempotencyKey !== null)
@@ -238,13 +341,14 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
         return answer((index) => {
           if (insertedIds.has(ids[owner[index]])) return insertedJson(owner[index])
           return toEventJson(existingByKey.get(keyOf(tenantOf[index], draftOf[index].idempotencyKey!))!)
-        }, (index) => insertedIds.has(ids[index]))
+        }, (index) => insertedIds.has(ids[index]), versionsOf(rows))
       }).pipe(Effect.withSpan("EventRepo.ingest", {
         captureStackTrace: false,
         attributes: { "signal.requests": requests.length }
       }))
 
-    const ingest = (request: IngestRequest) => Effect.map(ingestAll([request]), (results) => results[0])
+    const ingest = (request: IngestRequest, adoption?: IntentAdoption) =>
+      Effect.map(ingestAll([request], adoption), (results) => results[0])
 
     const findById = Effect.fn("EventRepo.findById")(function*(tenantId: TenantId, id: EventId) {
       const rows = yield* findByIds(tenantId, [id])
