@@ -102,4 +102,31 @@ describe("DestinationDrains", () => {
       // Destinations waiting for a turn sent nothing: requests were open for two destinations at most.
       expect(receiver.mostAtOnce()).toBe(SLOTS)
     }).pipe(Effect.provide(DrainsLive), Effect.scoped), 90_000)
+
+  it.live("lends ingest room only for destinations it drained lately, as a claim would take, and none while ingest is heavy", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const drains = yield* DestinationDrains
+      const ingest = yield* IngestLoad
+      const receiver = yield* slowReceiver(1)
+      const { destinationId } = yield* seedBacklog({ url: receiver.url, intents: 3, maxConcurrency: 8 })
+      // never drained here: its settings are unknown, so its intents are woken and claimed
+      expect(drains.adoption.room(destinationId)).toBe(0)
+      yield* drains.wake(destinationId)
+      yield* eventually(
+        Effect.map(
+          Effect.orDie(sql<{ n: number }>`
+            SELECT count(*)::int AS n FROM delivery_intents WHERE destination_id = ${destinationId} AND status = 'succeeded'`),
+          (rows) => rows[0].n === 3
+        ),
+        "the destination to be drained",
+        30_000
+      )
+      // idle now: a new turn would claim twice its concurrency
+      yield* eventually(Effect.sync(() => drains.adoption.room(destinationId) === 16), "room for adopted intents", 10_000)
+      ingest.begin(1_000)
+      expect(drains.adoption.room(destinationId)).toBe(0)
+      ingest.end(1_000)
+      yield* eventually(Effect.sync(() => drains.adoption.room(destinationId) === 16), "room once ingest is light", 10_000)
+    }).pipe(Effect.provide(DrainsLive), Effect.scoped), 60_000)
 })
