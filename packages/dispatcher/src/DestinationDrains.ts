@@ -280,9 +280,9 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       if (closing || ingest.heavy() || waiting.has(id) || !owns(id)) return 0
       const standing = remembered.get(id)
       const settings = standing?.settings
-      if (settings === undefined || settings.template.destination.ordering === "fifo") return 0
-      if (standing!.quietUntil > clock.unsafeCurrentTimeMillis()) return 0
-      if (standing!.breaker !== undefined && standing!.breaker.current().status !== "closed") return 0
+      if (standing === undefined || settings === undefined || settings.template.destination.ordering === "fifo") return 0
+      if (standing.quietUntil > clock.unsafeCurrentTimeMillis()) return 0
+      if (standing.breaker !== undefined && standing.breaker.current().status !== "closed") return 0
       const turn = turns.get(id)
       const room = turn !== undefined
         ? turn.worker?.room() ?? 0

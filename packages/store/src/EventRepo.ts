@@ -216,6 +216,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
          * encodes (fields in its order, times as ISO strings), without reading rows back or encoding them.
          */
         const createdAt = now.toISOString()
+        const expiresAt = (ttlSeconds: number) => new Date(now.getTime() + ttlSeconds * 1000)
         const insertedJson = (index: number) => {
           const draft = draftOf[index]
           const destinationCount = routes[index].length
@@ -226,7 +227,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
           },"idempotencyKey":${JSON.stringify(draft.idempotencyKey)},"orderingKey":${JSON.stringify(draft.orderingKey)},"status":"${
             destinationCount === 0 ? "succeeded" : "pending"
           }","destinationCount":${destinationCount},"successCount":0,"failureCount":0,"expiresAt":${
-            draft.ttlSeconds === null ? "null" : `"${new Date(now.getTime() + draft.ttlSeconds * 1000).toISOString()}"`
+            draft.ttlSeconds === null ? "null" : `"${expiresAt(draft.ttlSeconds).toISOString()}"`
           },"createdAt":"${createdAt}"}`
         }
         /** An adopted intent as a claim would have given it to its drain. */
@@ -247,7 +248,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("@signal/store/EventR
               payloadJson: draft.payloadJson,
               headers: draft.headers,
               createdAt,
-              expiresAt: draft.ttlSeconds === null ? null : new Date(now.getTime() + draft.ttlSeconds * 1000)
+              expiresAt: draft.ttlSeconds === null ? null : expiresAt(draft.ttlSeconds)
             }
           }
         }
