@@ -62,9 +62,8 @@ describe("intents adopted at ingest (npm start)", () => {
   }, 60_000)
 
   it("adopts no more than the drain would claim, wakes it for the rest, and adopts nothing for a repeated key", async () => {
-    const { publishMany, settled } = deliveryHelpers(running.client)
+    const { createDestination, publish, publishMany, settled } = deliveryHelpers(running.client)
     const hook = await receiver()
-    const { createDestination, publish } = deliveryHelpers(running.client)
     const { senderId, tenantId } = await seedTenant(running.client)
     // a claim asks for twice the concurrency, at least 10
     await createDestination(tenantId, hook.url, { eventTypes: ["adopt.room"], maxConcurrency: 2 })

@@ -59,8 +59,8 @@ const adoptedVersion = `CASE WHEN deleted_at IS NULL THEN ${DESTINATION_VERSION}
 /**
  * Events without idempotency keys: nothing can conflict, so every event and intent is inserted (as
  * plain inserts: `ON CONFLICT` would make each a speculative one, with one more WAL record) and
- * only the adopted intents' destinations' versions are returned. (An event's intent carries its trace context: its attempts, in any process,
- * join the publish's trace.)
+ * only the adopted intents' destinations' versions are returned. (An event's intent carries its
+ * trace context: its attempts, in any process, join the publish's trace.)
  */
 export const ingest = PreparedStatement.make<IngestRow>("signal_ingest", ingestText(false))
 
