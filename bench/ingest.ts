@@ -7,7 +7,8 @@
  * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway
  *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores: for the
  *    serial ones also how long each took from publish to receipt), and again with the dispatcher
- *    stopped; the gateway's CPU per publish (µs, from /proc) and RSS;
+ *    stopped; the gateway's CPU per publish (µs, from /proc) and RSS, and at 64 clients every
+ *    process's (Postgres, dispatcher, receiver, the load loops);
  * 2. batches of 1,000 with nothing delivering, fan-out 1, 10 and 100;
  * 3. an `all` process, idle and then under a full delivery backlog (300,000 intents) it delivers
  *    itself: single and batch publish rates (of events no destination takes) and any 5xx.
@@ -30,6 +31,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { Agent, request } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { ticksToMicros, treeTicks } from "../test/support/cpu"
 import { freePort, startScratchPostgres } from "../test/support/postgres"
 import { cpuMicros, forkBench, rssMiB, startReceiver, startSignal } from "./processes"
 
@@ -144,6 +146,7 @@ const concurrent = async (target: Target, forSeconds: number) => {
   }))
   const elapsed = (performance.now() - started) / 1000
   return {
+    count: ok,
     perSecond: ok / elapsed,
     cpuMicrosPerPublish: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
     statuses: Object.fromEntries(statuses)
@@ -276,8 +279,29 @@ const summarizeProfile = (dir: string, window?: { readonly from: number; readonl
 
 const postgres = await startScratchPostgres({ durable: process.env.BENCH_FAST_PG !== "1" })
 for (const name of ["bare", "signal", "everything"]) await postgres.server.createDatabase(name)
+const postmaster = Number(readFileSync(join(postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
 const receiver = await startReceiver()
 const receiverUrl = `${receiver.url}/hook`
+
+/**
+ * CPU per publish of every process a phase involves (Postgres with its backends, and this process's
+ * load loops): where the machine's two cores went.
+ */
+const cpuShares = (pids: Record<string, number>) => {
+  const ticksOf = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, treeTicks(pid)]))
+  const before = ticksOf()
+  const loadBefore = process.cpuUsage()
+  return (publishes: number) => {
+    const after = ticksOf()
+    const load = process.cpuUsage(loadBefore)
+    const per = (micros: number) => fmt(micros / Math.max(1, publishes))
+    return [
+      ...Object.keys(pids).map((name) => `${name} ${per(ticksToMicros(after[name]! - before[name]!))}`),
+      `load loops ${per(load.user + load.system)}`
+    ].join(", ") + " µs"
+  }
+}
+
 const signalEnv = {
   SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128",
   // a key's rate limit (100/s by default) is still counted, but never reached by the bench
@@ -306,7 +330,9 @@ async function singlesAndBatches() {
   // each server warms up first (the JIT), as Signal below
   await warmUp(bareTarget)
   const bareSerial = await serial(bareTarget, 300)
+  const bareShares = cpuShares({ server: bare.child.pid!, Postgres: postmaster })
   const bareConcurrent = await concurrent(bareTarget, seconds)
+  const bareCpu = bareShares(bareConcurrent.count)
   const bareRss = rssMiB(bare.child.pid!)
   await bare.stop()
 
@@ -327,7 +353,14 @@ async function singlesAndBatches() {
   const serialWindow = { from: serialFrom, to: monotonicMicros() }
   const serialReceipts = await receipts(300)
   const concurrentFrom = monotonicMicros()
+  const gatewayShares = cpuShares({
+    gateway: gateway.child.pid!,
+    dispatcher: dispatcher.child.pid!,
+    Postgres: postmaster,
+    receiver: receiver.child.pid!
+  })
   const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
+  const gatewayCpu = gatewayShares(gatewayConcurrent.count)
   const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
   const gatewayRss = rssMiB(gateway.child.pid!)
 
@@ -339,6 +372,7 @@ async function singlesAndBatches() {
   say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
   say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
   say(`serial publish → receipt through the gateway and the dispatcher: p50 ${serialReceipts.p50} ms, p95 ${serialReceipts.p95} ms (${serialReceipts.count} received)`)
+  say(`CPU per publish at ${CLIENTS} clients, every process: bare — ${bareCpu}; Signal (each delivered) — ${gatewayCpu}`)
   const fannedWindows: Array<{ readonly fanOut: number; readonly from: number; readonly to: number }> = []
   for (const fanOut of singlesFanOut) {
     const fanned: Target = { ...gatewayTarget, type: `fan${fanOut}` }
