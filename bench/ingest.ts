@@ -193,6 +193,7 @@ const receipts = async (count: number) => {
 const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
   const cpuBefore = cpuMicros(target.pid)
+  const postgresBefore = treeTicks(postmaster)
   const started = performance.now()
   let ok = 0
   let left = count
@@ -208,6 +209,7 @@ const batches = async (target: Target, count: number, type?: string, clients = 1
   return {
     perSecond: ok / elapsed,
     cpuMicrosPerEvent: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
+    postgresMicrosPerEvent: ticksToMicros(treeTicks(postmaster) - postgresBefore) / Math.max(1, ok),
     statuses: Object.fromEntries(statuses)
   }
 }
@@ -411,17 +413,17 @@ async function singlesAndBatches() {
 /** Batches of 1,000 at fan-out 1, 10 and 100, with nothing delivering. */
 async function batchTable(target: Target, rounds = 1) {
   say(``)
-  say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | statuses |`)
-  say(`|---|---|---|---|---|`)
+  say(`| batches of 1,000, nothing delivering | events/s | intents/s | gateway CPU per event | Postgres CPU per event | statuses |`)
+  say(`|---|---|---|---|---|---|`)
   for (const [fanOut, count, type] of [[1, 10, undefined], [10, 5, "fan10"], [100, 3, "fan100"]] as const) {
     await batches(target, 1, type)
     const result = await batches(target, count * rounds, type)
-    say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
+    say(`| fan-out ${fanOut} | ${fmt(result.perSecond)} | ${fmt(result.perSecond * fanOut)} | ${fmt(result.cpuMicrosPerEvent)} µs | ${fmt(result.postgresMicrosPerEvent)} µs | ${JSON.stringify(result.statuses)} |`)
   }
   // One request's events go to Postgres in one transaction, written by one backend (one core); two
   // producers' batches are written side by side.
   const two = await batches(target, 10 * rounds, undefined, 2)
-  say(`| fan-out 1, two requests at a time | ${fmt(two.perSecond)} | ${fmt(two.perSecond)} | ${fmt(two.cpuMicrosPerEvent)} µs | ${JSON.stringify(two.statuses)} |`)
+  say(`| fan-out 1, two requests at a time | ${fmt(two.perSecond)} | ${fmt(two.perSecond)} | ${fmt(two.cpuMicrosPerEvent)} µs | ${fmt(two.postgresMicrosPerEvent)} µs | ${JSON.stringify(two.statuses)} |`)
   say(`gateway RSS after batches: ${fmt(rssMiB(target.pid))} MiB`)
 }
 
