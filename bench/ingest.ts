@@ -193,7 +193,7 @@ const receipts = async (count: number) => {
 const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
   const cpuBefore = cpuMicros(target.pid)
-  const postgresBefore = treeTicks(postmaster)
+  const postgresCpu = cpuSince({ Postgres: postmaster })
   const started = performance.now()
   let ok = 0
   let left = count
@@ -209,7 +209,7 @@ const batches = async (target: Target, count: number, type?: string, clients = 1
   return {
     perSecond: ok / elapsed,
     cpuMicrosPerEvent: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
-    postgresMicrosPerEvent: ticksToMicros(treeTicks(postmaster) - postgresBefore) / Math.max(1, ok),
+    postgresMicrosPerEvent: postgresCpu(ok).Postgres!,
     statuses: Object.fromEntries(statuses)
   }
 }
@@ -286,23 +286,26 @@ const receiver = await startReceiver()
 const receiverUrl = `${receiver.url}/hook`
 
 /**
- * CPU per publish of every process a phase involves (Postgres with its backends, and this process's
- * load loops): where the machine's two cores went.
+ * From now, µs of CPU per publish (or event) of each process a phase involves (Postgres with its
+ * backends) and of this process's load loops: where the machine's two cores went.
  */
-const cpuShares = (pids: Record<string, number>) => {
+const cpuSince = (pids: Record<string, number>) => {
   const ticksOf = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, treeTicks(pid)]))
   const before = ticksOf()
   const loadBefore = process.cpuUsage()
-  return (publishes: number) => {
+  return (count: number): Record<string, number> => {
     const after = ticksOf()
     const load = process.cpuUsage(loadBefore)
-    const per = (micros: number) => fmt(micros / Math.max(1, publishes))
-    return [
-      ...Object.keys(pids).map((name) => `${name} ${per(ticksToMicros(after[name]! - before[name]!))}`),
-      `load loops ${per(load.user + load.system)}`
-    ].join(", ") + " µs"
+    const per = (micros: number) => micros / Math.max(1, count)
+    return {
+      ...Object.fromEntries(Object.keys(pids).map((name) => [name, per(ticksToMicros(after[name]! - before[name]!))])),
+      "load loops": per(load.user + load.system)
+    }
   }
 }
+
+const listCpu = (shares: Record<string, number>) =>
+  `${Object.entries(shares).map(([name, micros]) => `${name} ${fmt(micros)}`).join(", ")} µs`
 
 const signalEnv = {
   SIGNAL_ALLOW_PRIVATE_NETWORKS: "127.0.0.0/8,::1/128",
@@ -332,9 +335,9 @@ async function singlesAndBatches() {
   // each server warms up first (the JIT), as Signal below
   await warmUp(bareTarget)
   const bareSerial = await serial(bareTarget, 300)
-  const bareShares = cpuShares({ server: bare.child.pid!, Postgres: postmaster })
+  const bareCpuSince = cpuSince({ server: bare.child.pid!, Postgres: postmaster })
   const bareConcurrent = await concurrent(bareTarget, seconds)
-  const bareCpu = bareShares(bareConcurrent.count)
+  const bareCpu = bareCpuSince(bareConcurrent.count)
   const bareRss = rssMiB(bare.child.pid!)
   await bare.stop()
 
@@ -355,14 +358,14 @@ async function singlesAndBatches() {
   const serialWindow = { from: serialFrom, to: monotonicMicros() }
   const serialReceipts = await receipts(300)
   const concurrentFrom = monotonicMicros()
-  const gatewayShares = cpuShares({
+  const gatewayCpuSince = cpuSince({
     gateway: gateway.child.pid!,
     dispatcher: dispatcher.child.pid!,
     Postgres: postmaster,
     receiver: receiver.child.pid!
   })
   const gatewayConcurrent = await concurrent(gatewayTarget, seconds)
-  const gatewayCpu = gatewayShares(gatewayConcurrent.count)
+  const gatewayCpu = gatewayCpuSince(gatewayConcurrent.count)
   const concurrentWindow = { from: concurrentFrom, to: monotonicMicros() }
   const gatewayRss = rssMiB(gateway.child.pid!)
 
@@ -374,7 +377,7 @@ async function singlesAndBatches() {
   say(`| Signal gateway | ${gatewaySerial.p50.toFixed(1)} / ${gatewaySerial.p95.toFixed(1)} ms | ${fmt(gatewayConcurrent.perSecond)} (${(gatewayConcurrent.perSecond / bareConcurrent.perSecond).toFixed(2)}×) | ${fmt(gatewayConcurrent.cpuMicrosPerPublish)} µs | ${fmt(gatewayRss)} MiB |`)
   say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
   say(`serial publish → receipt through the gateway and the dispatcher: p50 ${serialReceipts.p50} ms, p95 ${serialReceipts.p95} ms (${serialReceipts.count} received)`)
-  say(`CPU per publish at ${CLIENTS} clients, every process: bare — ${bareCpu}; Signal (each delivered) — ${gatewayCpu}`)
+  say(`CPU per publish at ${CLIENTS} clients, every process: bare — ${listCpu(bareCpu)}; Signal (each delivered) — ${listCpu(gatewayCpu)}`)
   const fannedWindows: Array<{ readonly fanOut: number; readonly from: number; readonly to: number }> = []
   for (const fanOut of singlesFanOut) {
     const fanned: Target = { ...gatewayTarget, type: `fan${fanOut}` }
