@@ -192,8 +192,7 @@ const receipts = async (count: number) => {
 /** `count` batches of 1,000 events of one type, one request at a time in each of `clients` loops. */
 const batches = async (target: Target, count: number, type?: string, clients = 1) => {
   const statuses = new Map<number, number>()
-  const cpuBefore = cpuMicros(target.pid)
-  const postgresCpu = cpuSince({ Postgres: postmaster })
+  const cpu = cpuSince({ server: target.pid, Postgres: postmaster })
   const started = performance.now()
   let ok = 0
   let left = count
@@ -206,10 +205,11 @@ const batches = async (target: Target, count: number, type?: string, clients = 1
     }
   }))
   const elapsed = (performance.now() - started) / 1000
+  const perEvent = cpu(ok)
   return {
     perSecond: ok / elapsed,
-    cpuMicrosPerEvent: (cpuMicros(target.pid) - cpuBefore) / Math.max(1, ok),
-    postgresMicrosPerEvent: postgresCpu(ok).Postgres!,
+    cpuMicrosPerEvent: perEvent.server!,
+    postgresMicrosPerEvent: perEvent.Postgres!,
     statuses: Object.fromEntries(statuses)
   }
 }
