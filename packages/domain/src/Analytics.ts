@@ -1,13 +1,14 @@
 import { Schema } from "effect"
+import { ApiTime } from "./ApiTime"
 import { DestinationId, TenantId } from "./Ids"
 import { everyProblem } from "./Problems"
 
 /** The time window of an analytics query: `[from, to)`, by default the last 24 hours. */
 export const AnalyticsParams = Schema.Struct({
-  from: Schema.optional(Schema.DateTimeUtc).annotations({
+  from: Schema.optional(ApiTime).annotations({
     description: "Start of the window (inclusive), ISO 8601; default: 24 hours before `to`"
   }),
-  to: Schema.optional(Schema.DateTimeUtc).annotations({
+  to: Schema.optional(ApiTime).annotations({
     description: "End of the window (exclusive), ISO 8601; default: now"
   })
 }).annotations(everyProblem)

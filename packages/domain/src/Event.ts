@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { ApiTime } from "./ApiTime"
 import { EventType, Topic } from "./Destination"
 import { CustomHeaders } from "./Headers"
 import { DestinationId, EventId, SenderId, TenantId } from "./Ids"
@@ -21,7 +22,7 @@ export const depthOf = (value: unknown, depth = 0): number => {
 }
 
 export const JsonPayload = Schema.Unknown.pipe(
-  Schema.filter((value) => depthOf(value) <= MAX_PAYLOAD_DEPTH || `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+  Schema.filter((value) => depthOf(value) <= MAX_PAYLOAD_DEPTH || `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
 )
 
 export class Event extends Schema.Class<Event>("Event")({
@@ -74,7 +75,7 @@ export const ListEventsParams = Schema.Struct({
   topics: ListParam(Schema.String),
   senderIds: ListParam(SenderId),
   status: ListParam(EventStatus),
-  createdAfter: Schema.optional(Schema.DateTimeUtc),
-  createdBefore: Schema.optional(Schema.DateTimeUtc)
+  createdAfter: Schema.optional(ApiTime),
+  createdBefore: Schema.optional(ApiTime)
 }).annotations(everyProblem)
 export type ListEventsParams = typeof ListEventsParams.Type

@@ -88,7 +88,7 @@ export const idPattern = (prefix: string) => new RegExp(`^${prefix}_[0-9a-z]{10,
 const prefixedId = <const Brand extends string>(prefix: string, brand: Brand) =>
   Schema.String.pipe(
     Schema.pattern(idPattern(prefix), {
-      message: () => `must be a ${prefix}_… id`
+      message: () => `must be ${/^[aeiou]/.test(prefix) ? "an" : "a"} ${prefix}_… id`
     }),
     Schema.brand(brand)
   )

@@ -25,7 +25,8 @@ const fieldName = (path: ReadonlyArray<PropertyKey>) =>
 
 /** Schema's names for composite types, in words. */
 const describeType = (type: string): string =>
-  /^(Struct|\{|Record|TypeLiteral)/.test(type) ? "an object"
+  /^(number|string|boolean|bigint)$/.test(type) ? `a ${type}`
+  : /^(Struct|\{|Record|TypeLiteral)/.test(type) ? "an object"
   : /^(ReadonlyArray|Array|readonly \[|\[)/.test(type) || /\[\]$/.test(type) ? "a list"
   : /(Encoded side|Type side|<->)/.test(type) ? "a valid value"
   : type

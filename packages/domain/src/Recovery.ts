@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { ApiTime } from "./ApiTime"
 import { DestinationId, EventId, IntentId, RecoveryJobId, TenantId } from "./Ids"
 
 /** Finished intents a recovery may re-queue; open ones are already on their way and never touched. */
@@ -9,8 +10,8 @@ export type RecoverableStatus = typeof RecoverableStatus.Type
 export const MAX_RECOVERY_WINDOW_DAYS = 90
 
 export const RecoverRequest = Schema.Struct({
-  since: Schema.DateTimeUtc.annotations({ description: "Intents created at or after this time (ISO 8601)." }),
-  until: Schema.optional(Schema.DateTimeUtc).annotations({
+  since: Schema.propertySignature(ApiTime).annotations({ description: "Intents created at or after this time (ISO 8601)." }),
+  until: Schema.optional(ApiTime).annotations({
     description: "Intents created before this time (ISO 8601); default: when the recovery is asked for."
   }),
   status: Schema.optionalWith(

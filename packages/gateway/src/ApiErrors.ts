@@ -15,6 +15,7 @@ import {
   UnsupportedMediaType
 } from "@signal/domain/ApiError"
 import { problems, problemsMessage, type Problem } from "@signal/domain/Problems"
+import { hasLoneSurrogateEscape, loneSurrogateMessage, loneSurrogatePath } from "@signal/domain/UnicodeText"
 import { sqlState } from "@signal/store/SqlFailure"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
 
@@ -84,6 +85,20 @@ const hasBody = (request: HttpServerRequest.HttpServerRequest) =>
   (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
   (Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] !== undefined)
 
+/** The problem of a JSON body that escapes a lone surrogate, at the field that holds it; `undefined` when it has none. */
+const illFormedText = (body: string): ReadonlyArray<Problem> | undefined => {
+  if (!hasLoneSurrogateEscape(body)) return undefined
+  let path: ReadonlyArray<PropertyKey> | undefined
+  try {
+    path = loneSurrogatePath(JSON.parse(body))
+  } catch (error) {
+    // not JSON: the handler answers so; nested too deeply to walk: the request as a whole
+    if (error instanceof SyntaxError) return undefined
+    path = []
+  }
+  return path === undefined ? undefined : problems([{ _tag: "Type", path, message: loneSurrogateMessage }])
+}
+
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const maxBodyBytes = yield* Config.integer("SIGNAL_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
   return HttpApiBuilder.middleware((app) =>
@@ -100,6 +115,12 @@ export const layer = Layer.unwrapEffect(Effect.gen(function*() {
         return respond(HeadersTooLarge, 431)(
           new HeadersTooLarge({ code: "headers_too_large", message: `more than ${MAX_REQUEST_HEADERS} request headers` })
         )
+      }
+      if (hasBody(request) && (contentType === undefined || isJson(contentType))) {
+        // read once here (the request keeps it for the handler): no text with a lone surrogate gets further;
+        // a body too large or cut off is recovered below, as the handler's read would be
+        const illFormed = illFormedText(yield* Effect.orDie(request.text))
+        if (illFormed !== undefined) return respond(BadRequest, 400)(invalidRequest(illFormed))
       }
       return yield* app
     }).pipe(

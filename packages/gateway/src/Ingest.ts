@@ -3,6 +3,7 @@ import { BadRequest, NotFound } from "@signal/domain/ApiError"
 import { type CreateEvent, depthOf, MAX_PAYLOAD_DEPTH } from "@signal/domain/Event"
 import type { DestinationId, SenderId, TenantId } from "@signal/domain/Ids"
 import { currentTraceparent } from "@signal/domain/TraceContext"
+import { hasLoneSurrogateEscape, loneSurrogateMessage } from "@signal/domain/UnicodeText"
 import * as Database from "@signal/store/Database"
 import { EventRepo, type EventDraft, type IngestRequest, type IngestResult } from "@signal/store/EventRepo"
 import { IngestLoad } from "@signal/store/IngestLoad"
@@ -29,9 +30,10 @@ const payloadText = (input: CreateEvent, index: number): string | BadRequest => 
     // `payload` was checked by the schema already; text only now
     if (depthOf(value) > MAX_PAYLOAD_DEPTH) return at(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
   }
-  // Re-serialised so that escapes Postgres cannot store (\u0000) are refused here, not at insert.
+  // Re-serialised so that escapes Postgres cannot store (\u0000, lone surrogates) are refused here, not at insert.
   const text = JSON.stringify(value)
-  return text.includes("\\u0000") ? at("payload must not contain NUL characters") : text
+  if (text.includes("\\u0000")) return at("payload must not contain NUL characters")
+  return hasLoneSurrogateEscape(text) ? at(`payload ${loneSurrogateMessage}`) : text
 }
 
 /**
