@@ -29,6 +29,34 @@ describe("validation errors people can read", () => {
     expect(body.details).toEqual([{ path: ["eventType"], message: "eventType is missing" }])
   })
 
+  it("refuses a body field the contract does not know, nested ones too, and names it", async () => {
+    const { senderId, tenantId } = await seedTenant(running.client)
+    const typo = expectReadable(
+      await running.client.post(`/v1/tenants/${tenantId}/events`, { senderId, eventType: "x", payLoad: { amount: 1 } }),
+      "events"
+    )
+    expect(typo.details).toEqual([{ path: ["payLoad"], message: "payLoad is not a known field" }])
+    const nested = expectReadable(
+      await running.client.post(`/v1/tenants/${tenantId}/destinations`, {
+        name: "typo",
+        variant: { type: "http_endpoint", url: "https://example.invalid/hook" },
+        retry: { type: "linear", delaySeconds: 1, maxAttempt: 3 }
+      }),
+      "destinations"
+    )
+    expect(nested.details.map((problem) => problem.path)).toContainEqual(["retry", "maxAttempt"])
+    const batch = expectReadable(
+      await running.client.post(`/v1/tenants/${tenantId}/events/batch`, {
+        events: [{ senderId, eventType: "x" }, { senderId, eventType: "x", tenantId }]
+      }),
+      "batch"
+    )
+    expect(batch.details).toEqual([{ path: ["events", 1, "tenantId"], message: "events[1].tenantId is not a known field" }])
+    expect((await running.client.get(`/v1/tenants/${tenantId}/events`)).body.items).toEqual([])
+    // a query parameter it does not know is still ignored (a cache buster, say)
+    expect((await running.client.get(`/v1/tenants/${tenantId}/events?_=123`)).status).toBe(200)
+  })
+
   it("lists every problem of a body, nested ones by their dotted path", async () => {
     const { tenantId } = await seedTenant(running.client)
     const response = await running.client.post(`/v1/tenants/${tenantId}/destinations`, {

@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { ApiKeyId, TenantId } from "./Ids"
 import { Name } from "./Tenant"
-import { everyProblem } from "./Problems"
+import { everyBodyProblem } from "./Problems"
 
 /** Tenant keys start with this; anything else is only ever compared with the admin key. */
 export const API_KEY_PREFIX = "sk_"
@@ -19,7 +19,7 @@ export class ApiKey extends Schema.Class<ApiKey>("ApiKey")({
 
 export const CreateApiKey = Schema.Struct({
   name: Schema.optionalWith(Name, { default: () => "default" })
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type CreateApiKey = typeof CreateApiKey.Type
 
 /** The answer to a create: the only time the plaintext key is shown (Signal keeps its SHA-256). */

@@ -4,7 +4,7 @@ import { DestinationId, SenderId, TenantId } from "./Ids"
 import { RetryPolicy } from "./RetryPolicy"
 import { patternProblem } from "./Routing"
 import { Name } from "./Tenant"
-import { everyProblem } from "./Problems"
+import { everyBodyProblem } from "./Problems"
 
 export const HttpMethod = Schema.Literal("GET", "POST", "PUT", "PATCH", "DELETE")
 export type HttpMethod = typeof HttpMethod.Type
@@ -113,7 +113,7 @@ export const CreateDestination = Schema.Struct({
   rateLimitPerSecond: Schema.optionalWith(RateLimit, { default: () => null }),
   ordering: Schema.optionalWith(DeliveryOrdering, { default: () => "none" as const }),
   active: Schema.optionalWith(Schema.Boolean, { default: () => true })
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type CreateDestination = typeof CreateDestination.Type
 
 /** Partial update: absent fields stay as they are; `eventTypes: null` means all types. */
@@ -131,7 +131,7 @@ export const UpdateDestination = Schema.Struct({
   rateLimitPerSecond: Schema.optional(RateLimit),
   ordering: Schema.optional(DeliveryOrdering),
   active: Schema.optional(Schema.Boolean)
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type UpdateDestination = typeof UpdateDestination.Type
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400
@@ -141,7 +141,7 @@ export const RotateSecret = Schema.Struct({
   graceSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(0, 30 * 86_400)), {
     default: () => DEFAULT_ROTATION_GRACE_SECONDS
   })
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type RotateSecret = typeof RotateSecret.Type
 
 /**

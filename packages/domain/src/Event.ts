@@ -4,7 +4,7 @@ import { EventType, Topic } from "./Destination"
 import { CustomHeaders } from "./Headers"
 import { DestinationId, EventId, SenderId, TenantId } from "./Ids"
 import { ListParam, PageParams } from "./Pagination"
-import { everyProblem } from "./Problems"
+import { everyBodyProblem, everyProblem } from "./Problems"
 
 /** pending while any delivery is unfinished; then succeeded, failed or partially_failed. */
 export const EventStatus = Schema.Literal("pending", "succeeded", "failed", "partially_failed")
@@ -57,12 +57,12 @@ export const CreateEvent = Schema.Struct({
   /** At a `fifo` destination, events with the same key are delivered in publish order. */
   orderingKey: Schema.optional(Schema.NullOr(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))),
   ttlSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(1, 60 * 60 * 24 * 90))))
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type CreateEvent = typeof CreateEvent.Type
 
 export const CreateEventBatch = Schema.Struct({
   events: Schema.Array(CreateEvent).pipe(Schema.minItems(1), Schema.maxItems(MAX_BATCH_EVENTS))
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type CreateEventBatch = typeof CreateEventBatch.Type
 
 export const EventBatchResult = Schema.Struct({

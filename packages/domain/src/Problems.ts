@@ -108,3 +108,9 @@ export const problemsOfParseError = (error: ParseResult.ParseError): ReadonlyArr
  * answer tells what to fix everywhere.
  */
 export const everyProblem = { parseOptions: { errors: "all" } } as const
+
+/**
+ * Annotation for request bodies: every problem, and a field the contract does not know is one of
+ * them, so a misspelt `payLoad` is answered "not a known field" instead of being dropped unseen.
+ */
+export const everyBodyProblem = { parseOptions: { errors: "all", onExcessProperty: "error" } } as const

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { ApiTime } from "./ApiTime"
 import { DestinationId, EventId, IntentId, RecoveryJobId, TenantId } from "./Ids"
+import { everyBodyProblem } from "./Problems"
 
 /** Finished intents a recovery may re-queue; open ones are already on their way and never touched. */
 export const RecoverableStatus = Schema.Literal("failed", "succeeded")
@@ -18,7 +19,7 @@ export const RecoverRequest = Schema.Struct({
     Schema.Array(RecoverableStatus).pipe(Schema.minItems(1), Schema.maxItems(2)),
     { default: () => ["failed" as const] }
   ).annotations({ description: "Which finished intents to send again (default: failed only)." })
-})
+}).annotations(everyBodyProblem)
 export type RecoverRequest = typeof RecoverRequest.Type
 
 export const RecoveryState = Schema.Literal("queued", "running", "done")
@@ -47,7 +48,7 @@ export const ReplayRequest = Schema.Struct({
   destinationIds: Schema.optional(Schema.Array(DestinationId).pipe(Schema.minItems(1), Schema.maxItems(100))).annotations({
     description: "Where to deliver it again (default: every destination it was routed to)."
   })
-})
+}).annotations(everyBodyProblem)
 export type ReplayRequest = typeof ReplayRequest.Type
 
 /**

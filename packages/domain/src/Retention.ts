@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { everyBodyProblem } from "./Problems"
 
 export const DEFAULT_RETENTION_DAYS = 30
 
@@ -13,7 +14,7 @@ export const UpdateRetention = Schema.Struct({
     description: "Days receivers' response bodies are kept on attempts (null: as long as the attempts, or " +
       "`SIGNAL_RESPONSE_BODY_RETENTION_DAYS`); at most `days`."
   })
-})
+}).annotations(everyBodyProblem)
 export type UpdateRetention = typeof UpdateRetention.Type
 
 export const Retention = Schema.Struct({

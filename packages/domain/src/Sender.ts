@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { SenderId } from "./Ids"
 import { Identifier, Name } from "./Tenant"
-import { everyProblem } from "./Problems"
+import { everyBodyProblem } from "./Problems"
 
 export class Sender extends Schema.Class<Sender>("Sender")({
   id: SenderId,
@@ -14,5 +14,5 @@ export class Sender extends Schema.Class<Sender>("Sender")({
 export const UpsertSender = Schema.Struct({
   identifier: Identifier,
   name: Name
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type UpsertSender = typeof UpsertSender.Type

@@ -1,6 +1,6 @@
 import { Schema } from "effect"
 import { TenantId } from "./Ids"
-import { everyProblem } from "./Problems"
+import { everyBodyProblem } from "./Problems"
 
 export const Identifier = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
@@ -21,5 +21,5 @@ export class Tenant extends Schema.Class<Tenant>("Tenant")({
 export const UpsertTenant = Schema.Struct({
   identifier: Identifier,
   name: Name
-}).annotations(everyProblem)
+}).annotations(everyBodyProblem)
 export type UpsertTenant = typeof UpsertTenant.Type

@@ -3,6 +3,7 @@ import { AttemptResponse, AttemptStatus } from "./DeliveryAttempt"
 import { DeliveryError } from "./DeliveryIntent"
 import type { Destination } from "./Destination"
 import { EventType } from "./Destination"
+import { everyBodyProblem } from "./Problems"
 import { JsonPayload } from "./Event"
 import { DestinationId, EventId } from "./Ids"
 import type { PreviousSecret } from "./SigningSecret"
@@ -21,7 +22,7 @@ export const TestSendRequest = Schema.Struct({
   payload: Schema.optionalWith(JsonPayload, {
     default: () => ({ message: "This is a test event from Signal.", test: true })
   })
-})
+}).annotations(everyBodyProblem)
 export type TestSendRequest = typeof TestSendRequest.Type
 
 /** The attempt a test send made: nothing is stored, the receiver's answer is returned as it came. */
