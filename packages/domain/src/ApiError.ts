@@ -74,7 +74,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()(
   HttpApiSchema.annotations({ status: 429 })
 ) {}
 
-/** Too many request headers (the byte size of the header block is capped by Node with a bare 431). */
+/** Too many request headers, or a header block over Node's 16 KiB (answered by the server before the API). */
 export class HeadersTooLarge extends Schema.TaggedError<HeadersTooLarge>()(
   "HeadersTooLarge",
   {
