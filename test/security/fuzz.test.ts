@@ -181,6 +181,8 @@ const queryValues = [
   encodeURIComponent("😀"),
   "2024-13-45",
   "2024-01-01T00:00:00Z",
+  "-271821-04-20T00:00:00Z",
+  "%2B275760-09-13T00:00:00Z",
   "null",
   "%5Bobject%20Object%5D",
   "x".repeat(3_000),
