@@ -11,11 +11,15 @@ const surrogateEscape = (json: string, at: number): 0 | 1 | 2 => {
   return unit >= 0xd800 && unit <= 0xdbff ? 1 : unit >= 0xdc00 && unit <= 0xdfff ? 2 : 0
 }
 
+/** `\uD800`–`\uDFFF`, perhaps behind an escaped backslash (`\\ud800`, which the scan below tells apart). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
 /**
- * Whether JSON text escapes a lone surrogate anywhere. A scan of the escapes only: text with no
- * backslash costs one `indexOf`.
+ * Whether JSON text escapes a lone surrogate anywhere. Text without any surrogate escape costs one
+ * regular-expression search (a quarter of walking its escapes, which a `payloadJson` is full of).
  */
 export const hasLoneSurrogateEscape = (json: string): boolean => {
+  if (!SURROGATE_ESCAPE.test(json)) return false
   for (let at = json.indexOf("\\"); at !== -1; at = json.indexOf("\\", at)) {
     const kind = surrogateEscape(json, at)
     if (kind === 2) return true
