@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http"
+import { connect } from "node:net"
 import { describe, expect, it } from "vitest"
 import { request, seedTenant } from "../support/http"
 import { useTestServer } from "../support/server"
@@ -91,19 +92,56 @@ describe("request errors", () => {
     expect(stored.map((event: any) => event.type)).toEqual(["fits"])
   })
 
-  it("refuses an oversize body sent without Content-Length, stores nothing and keeps serving", async () => {
+  it("answers an oversize body sent without Content-Length with 413, stores nothing and keeps serving", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
-    const big = JSON.stringify({ senderId, eventType: "chunked", payloadJson: "x".repeat(MiB + 100) })
-    const result = await sendChunked(`${running.server.url}/v1/tenants/${tenantId}/events`, big)
-    // Either a 413 answer or a dropped connection; never an accepted event, never a 5xx.
-    if (result.status !== undefined) expect(result.status).toBe(413)
-    else expect(result.error).toBeDefined()
+    for (const size of [MiB + 100, 4 * MiB]) {
+      const big = JSON.stringify({ senderId, eventType: "chunked", payloadJson: "x".repeat(size) })
+      const result = await sendChunked(`${running.server.url}/v1/tenants/${tenantId}/events`, big)
+      expect(result.error).toBeUndefined()
+      expect(result.status).toBe(413)
+      expect(JSON.parse(result.body!)).toMatchObject({ code: "payload_too_large" })
+    }
     expect(await eventCount(tenantId)).toBe(0)
     expect((await running.client.get("/health")).status).toBe(200)
 
     const small = await sendChunked(`${running.server.url}/v1/tenants/${tenantId}/events`, JSON.stringify({ senderId, eventType: "ok" }))
     expect(small.status).toBe(201)
   })
+
+  it("closes the connection of a chunked body that keeps coming after its 413", async () => {
+    const { tenantId } = await seedTenant(running.client)
+    const url = new URL(running.server.url)
+    const outcome = await new Promise<{ answer: string; closedAfterMs: number }>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname)
+      const chunk = `10000\r\n${"x".repeat(0x10000)}\r\n`
+      let answer = ""
+      let answeredAt = 0
+      const started = Date.now()
+      const sending = setInterval(() => {
+        // bounded: a server that never closes fails the test after 10 s instead of hanging it
+        if (Date.now() - started > 10_000) return socket.destroy(new Error("still open after 10 s"))
+        if (socket.writable) socket.write(chunk)
+      }, 5)
+      socket.on("data", (data: Buffer) => {
+        answer += data.toString()
+        answeredAt ||= Date.now()
+      })
+      socket.on("error", () => {}) // the reset that ends the linger
+      socket.on("close", () => {
+        clearInterval(sending)
+        if (answeredAt === 0) reject(new Error("closed without an answer"))
+        else resolve({ answer, closedAfterMs: Date.now() - answeredAt })
+      })
+      socket.write(
+        `POST /v1/tenants/${tenantId}/events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n` +
+          "transfer-encoding: chunked\r\n\r\n"
+      )
+    })
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 413 /)
+    expect(outcome.answer).toContain("payload_too_large")
+    expect(outcome.closedAfterMs).toBeLessThan(5_000)
+    expect((await running.client.get("/health")).status).toBe(200)
+  }, 30_000)
 
   it("answers unknown routes with a JSON 404", async () => {
     for (const [method, path] of [

@@ -40,6 +40,28 @@ const clientError = (error: NodeJS.ErrnoException, socket: Duplex & { readonly _
   socket.destroy()
 }
 
+/** How long the rest of a refused chunked body is read and dropped before its connection is closed. */
+const LINGER_MS = 2_000
+
+/**
+ * The platform destroys a request whose body passes the size limit, and with it the connection, before
+ * the 413 the API answers is written. A body that announced its size is refused before it is read; one
+ * sent without (chunked) is instead read on and dropped for a while (a lingering close: a client still
+ * sending when the connection went would lose the answer with it), then the connection closes. A
+ * connection already gone (the client gave up) destroys the request as before.
+ */
+const answerChunkedOverflow = (request: IncomingMessage) => {
+  if (request.headers["content-length"] !== undefined || request.headers["transfer-encoding"] === undefined) return
+  const destroy = request.destroy
+  request.destroy = function(this: IncomingMessage, error?: Error) {
+    if (this.complete || this.socket.destroyed) return destroy.call(this, error)
+    this.resume()
+    const socket = this.socket
+    setTimeout(() => socket.destroy(), LINGER_MS).unref()
+    return this
+  }
+}
+
 /**
  * A `node:http` server for `NodeHttpServer.layer`. That layer listens as soon as it is built, but the app
  * handles requests only once everything it needs is built, and stops before the server has closed; a
@@ -49,6 +71,8 @@ const clientError = (error: NodeJS.ErrnoException, socket: Duplex & { readonly _
 export const createGatedServer = (): Server => {
   const server = createServer(unavailable)
   server.on("clientError", clientError)
+  // before the app's listener, and not counted as one
+  server.prependListener("request", answerChunkedOverflow)
   let handlers = 0
   server.on("newListener", (event, listener) => {
     if (event === "request" && listener !== unavailable && handlers++ === 0) server.off("request", unavailable)
