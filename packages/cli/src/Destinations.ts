@@ -72,14 +72,24 @@ type Fields = {
   readonly [K in keyof typeof fields]: (typeof fields)[K] extends Options.Options<infer A> ? A : never
 }
 
-const retryPolicy = (flags: Fields) =>
+/** The `--retry*` flags given, the rest of the policy from `base` (the server's default, or what the destination has). */
+const retryPolicy = (
+  flags: Fields,
+  base: { readonly type: (typeof retryTypes)[number]; readonly delaySeconds: number; readonly maxAttempts: number } =
+    defaultRetry
+) =>
   Option.isNone(flags.retry) && Option.isNone(flags.retryDelay) && Option.isNone(flags.retryMaxAttempts)
     ? undefined
     : {
-      type: Option.getOrElse(flags.retry, () => defaultRetry.type),
-      delaySeconds: Option.getOrElse(flags.retryDelay, () => defaultRetry.delaySeconds),
-      maxAttempts: Option.getOrElse(flags.retryMaxAttempts, () => defaultRetry.maxAttempts)
+      type: Option.getOrElse(flags.retry, () => base.type),
+      delaySeconds: Option.getOrElse(flags.retryDelay, () => base.delaySeconds),
+      maxAttempts: Option.getOrElse(flags.retryMaxAttempts, () => base.maxAttempts)
     }
+
+/** Whether only part of the receiver or of the retry policy is given: the rest then comes from the destination. */
+const partial = (flags: Fields) =>
+  Option.isSome(flags.url) !== Option.isSome(flags.method) ||
+  [Option.isSome(flags.retry), Option.isSome(flags.retryDelay), Option.isSome(flags.retryMaxAttempts)].filter(Boolean).length % 3 !== 0
 
 /** The fields given on the command line, in the API's shape (absent flags stay absent). */
 const changes = (flags: Fields) =>
@@ -157,15 +167,21 @@ const update = Command.make(
       if (flags.allEventTypes && flags.eventTypes !== undefined) {
         return yield* new UsageError("conflicting_options", "--all-event-types and --event-type exclude each other")
       }
-      const given = yield* changes(flags)
-      const variant = Option.isSome(flags.url)
-        ? { type: "http_endpoint" as const, url: flags.url.value, method: Option.getOrUndefined(flags.method) }
+      // The API replaces the receiver and the retry policy as a whole: what is not given is kept as it is.
+      const current = partial(flags)
+        ? yield* api.eventDestination.get({ tenantId, eventDestinationId: flags.destinationId })
         : undefined
-      if (Option.isSome(flags.method) && variant === undefined) {
-        return yield* new UsageError("missing_option", "--method needs --url (the receiver is updated as a whole)")
-      }
+      const given = yield* changes(flags)
+      const variant = Option.isSome(flags.url) || Option.isSome(flags.method)
+        ? {
+          type: "http_endpoint" as const,
+          url: Option.getOrElse(flags.url, () => current!.variant.url),
+          method: Option.getOrElse(flags.method, () => current!.variant.method)
+        }
+        : undefined
       const patch = {
         ...given,
+        retry: current === undefined ? given.retry : retryPolicy(flags, current.retry),
         variant,
         eventTypes: flags.allEventTypes ? null : given.eventTypes,
         senderId: flags.noSender ? null : given.senderId

@@ -279,6 +279,15 @@ describe.skipIf(!hasTestServer)("signal against a live server", () => {
 
     const updated = await json(["destinations", "update", destinationId, "--all-event-types", "--name", "Renamed"])
     expect(updated).toMatchObject({ id: destinationId, eventTypes: null, name: "Renamed", variant: { url: receiverUrl } })
+    // part of the receiver or of the retry policy: the rest stays as it was
+    await json(["destinations", "update", destinationId, "--url", receiverUrl, "--method", "PUT", "--retry", "linear",
+      "--retry-delay", "5", "--retry-max-attempts", "3"])
+    const moved = await json(["destinations", "update", destinationId, "--url", `${receiverUrl}?moved=1`])
+    expect(moved.variant).toMatchObject({ url: `${receiverUrl}?moved=1`, method: "PUT" })
+    const slower = await json(["destinations", "update", destinationId, "--retry-delay", "60", "--method", "POST"])
+    expect(slower.retry).toEqual({ type: "linear", delaySeconds: 60, maxAttempts: 3 })
+    expect(slower.variant).toMatchObject({ url: `${receiverUrl}?moved=1`, method: "POST" })
+    await json(["destinations", "update", destinationId, "--url", receiverUrl])
     const nothing = await run(["destinations", "update", destinationId])
     expect(nothing.code).toBe(2)
     expect(nothing.stderr).toMatch(/^error: nothing_to_update: /m)
