@@ -24,6 +24,7 @@ import { missingCommands } from "./Derived"
 import { withDisplay } from "./Display"
 import { listen } from "./Listen"
 import { jsonWanted, rootCommand, withConfigFile } from "./Settings"
+import { stoppedExitCode } from "./Stopping"
 import { senders, tenants } from "./Tenants"
 
 export const VERSION = "0.1.0"
@@ -65,7 +66,7 @@ export const run = <const Extra extends ReadonlyArray<AnyCommand> = readonly []>
     Effect.provide(CliConfig.layer({ showBuiltIns: false, showTypes: false }))
   )
 
-/** Runs a program built with `run` as the process, exiting with its code (0 after Ctrl-C). */
+/** Runs a program built with `run` as the process, exiting with its code (see `Stopping` for Ctrl-C). */
 export const runMain = (program: Effect.Effect<number>): void =>
   NodeRuntime.runMain(program, {
     disableErrorReporting: true,
@@ -73,7 +74,7 @@ export const runMain = (program: Effect.Effect<number>): void =>
     disablePrettyLogger: true,
     teardown: (exit, onExit) => {
       if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)
-      onExit(Cause.isInterruptedOnly(exit.cause) ? 0 : 1)
+      onExit(Cause.isInterruptedOnly(exit.cause) ? stoppedExitCode() : 1)
     }
   })
 

@@ -20,6 +20,7 @@ import { CliFailure, UsageError } from "./CliError"
 import * as Flags from "./Flags"
 import { outputLine, time } from "./Output"
 import { CliSettings, globalOptions, requireTenant, withSettings } from "./Settings"
+import { runsUntilStopped } from "./Stopping"
 
 export const DEFAULT_LISTEN_PORT = 25051
 
@@ -195,6 +196,7 @@ export const listen = Command.make(
           `listening on ${where}${forwardTo === null ? "" : `, forwarding to ${forwardTo}`}` +
             ` (${secrets.length} secret${secrets.length === 1 ? "" : "s"}; Ctrl-C to stop)`
         )
+        yield* runsUntilStopped
         return yield* Effect.never
       }).pipe(
         Effect.scoped,

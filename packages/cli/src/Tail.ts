@@ -9,6 +9,7 @@ import { UsageError } from "./CliError"
 import * as Flags from "./Flags"
 import { outputLine, time } from "./Output"
 import { globalOptions, requireTenant, withSettings } from "./Settings"
+import { runsUntilStopped } from "./Stopping"
 
 const PAGE = 100
 const MAX_PAGES_PER_POLL = 10
@@ -74,6 +75,7 @@ export const tail = Command.make(
         return fresh.reverse()
       })
 
+      yield* runsUntilStopped
       const initial = yield* api.eventDeliveryAttempt.list({ ...filters, limit: PAGE, order: "desc" })
       for (const attempt of initial.items) remember(attempt.id)
       yield* Console.error(

@@ -4,6 +4,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import { runsUntilStopped } from "@signal/cli/Stopping"
 import { Effect, Option } from "effect"
 import { Role } from "./ServerConfig"
 
@@ -17,6 +18,7 @@ const role = Options.choice("role", Role.literals).pipe(
 export const start = Command.make("start", { role }, ({ role }) =>
   Effect.gen(function*() {
     if (Option.isSome(role)) process.env.SIGNAL_ROLE = role.value
+    yield* runsUntilStopped
     yield* Effect.flatMap(server, (run) => run.start)
   })).pipe(Command.withDescription("Run Signal (gateway and dispatcher on embedded Postgres unless configured otherwise)"))
 
@@ -30,7 +32,10 @@ export const cluster = Command.make("cluster", {
   port: Options.integer("port").pipe(Options.withDefault(25050)),
   runnerPort: Options.integer("runner-port").pipe(Options.withDefault(34431))
 }, ({ dispatchers, gateways, port, runnerPort }) =>
-  Effect.flatMap(server, (run) => run.runLocalCluster({ gateways, dispatchers, port, runnerBasePort: runnerPort }))).pipe(
+  Effect.zipRight(
+    runsUntilStopped,
+    Effect.flatMap(server, (run) => run.runLocalCluster({ gateways, dispatchers, port, runnerBasePort: runnerPort }))
+  )).pipe(
     Command.withDescription("Run gateways and dispatchers as separate local processes behind a round-robin proxy")
   )
 
