@@ -117,11 +117,12 @@ export const listen = Command.make(
         for (const [name, value] of Object.entries(request.headers)) {
           if (!notForwarded.has(name)) headers[name] = value
         }
+        const forwarded = HttpClientRequest.make(request.method)(forwardTo ?? "").pipe(HttpClientRequest.setHeaders(headers))
         return httpClient.execute(
-          HttpClientRequest.make(request.method)(forwardTo ?? "").pipe(
-            HttpClientRequest.setHeaders(headers),
-            HttpClientRequest.bodyText(body, request.headers["content-type"] ?? "application/json")
-          )
+          // fetch sends no body with GET or HEAD (a destination may use GET; its body is dropped here)
+          request.method === "GET" || request.method === "HEAD"
+            ? forwarded
+            : HttpClientRequest.bodyText(forwarded, body, request.headers["content-type"] ?? "application/json")
         ).pipe(
           Effect.flatMap((response) =>
             Effect.map(response.text, (text) => ({
@@ -130,6 +131,8 @@ export const listen = Command.make(
               contentType: response.headers["content-type"] ?? "text/plain"
             }))
           ),
+          // the server runs handlers uninterruptibly: without this the deadline waited for the answer
+          Effect.interruptible,
           Effect.timeoutFail({
             duration: Duration.seconds(flags.timeout),
             onTimeout: () => new CliFailure("timeout", `no answer from ${forwardTo} within ${flags.timeout}s`)

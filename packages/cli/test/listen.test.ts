@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { createServer, type Server } from "node:http"
+import { createServer, request as httpRequest, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Webhook } from "standardwebhooks"
 import { bin, cleanEnv } from "./support"
@@ -12,6 +12,7 @@ const secret = `whsec_${randomBytes(24).toString("base64")}`
 interface Forwarded {
   readonly headers: Record<string, string | Array<string> | undefined>
   readonly body: string
+  readonly method: string
 }
 
 const startListener = (args: ReadonlyArray<string>) =>
@@ -38,8 +39,22 @@ const stop = (child: ChildProcessWithoutNullStreams) =>
     child.kill("SIGINT")
   })
 
-const deliver = (url: string, body: string, headers: Record<string, string>) =>
-  fetch(`${url}/hooks`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } })
+const deliver = (url: string, body: string, headers: Record<string, string>, method = "POST") =>
+  fetch(`${url}/hooks`, {
+    method,
+    // fetch cannot send a GET with a body: a raw request does, as Signal does for a GET destination
+    ...(method === "GET" ? {} : { body }),
+    headers: { "content-type": "application/json", ...headers }
+  })
+
+const signedHeaders = (id: string, body: string) => {
+  const now = new Date()
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, now, body)
+  }
+}
 
 describe("signal listen", () => {
   let app: Server
@@ -52,9 +67,13 @@ describe("signal listen", () => {
       req.setEncoding("utf8")
       req.on("data", (chunk) => (body += chunk))
       req.on("end", () => {
-        forwarded.push({ headers: req.headers, body })
-        res.writeHead(body.includes("explode") ? 500 : 202, { "content-type": "text/plain" })
-        res.end(body.includes("explode") ? "app failed" : "queued by app")
+        forwarded.push({ headers: req.headers, body, method: req.method! })
+        const answer = () => {
+          res.writeHead(body.includes("explode") ? 500 : 202, { "content-type": "text/plain" })
+          res.end(body.includes("explode") ? "app failed" : "queued by app")
+        }
+        if (req.url?.endsWith("/slow")) setTimeout(answer, 5_000)
+        else answer()
       })
     })
     await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve))
@@ -104,6 +123,40 @@ describe("signal listen", () => {
       expect(await stop(listener.child)).toBe(0)
     }
   })
+
+  it("gives up on a forward target at --timeout, and forwards a GET delivery without its body", async () => {
+    const slow = await startListener(["--port", "0", "--secret", secret, "--forward-to", `${appUrl}/slow`, "--timeout", "1"])
+    try {
+      const started = Date.now()
+      const answer = await deliver(slow.url, "{}", signedHeaders("int_0000000000cc", "{}"))
+      expect(answer.status).toBe(502)
+      expect(await answer.text()).toMatch(/within 1s/)
+      expect(Date.now() - started).toBeLessThan(4_000)
+    } finally {
+      expect(await stop(slow.child)).toBe(0)
+    }
+    const listener = await startListener(["--port", "0", "--secret", secret, "--forward-to", appUrl])
+    try {
+      // Signal signs a GET delivery's body as for any method; the listener verifies it and forwards the GET
+      const body = JSON.stringify({ id: "evt_0000000000dd", type: "ping" })
+      const url = new URL(`${listener.url}/hooks`)
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(url, {
+          method: "GET",
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...signedHeaders("int_0000000000dd", body) }
+        }, (res) => {
+          res.resume()
+          res.on("end", () => resolve(res.statusCode!))
+        })
+        req.on("error", reject)
+        req.end(body)
+      })
+      expect(status).toBe(202)
+      expect(forwarded.at(-1)).toMatchObject({ method: "GET", body: "" })
+    } finally {
+      expect(await stop(listener.child)).toBe(0)
+    }
+  }, 30_000)
 
   it("prints NDJSON with --json and answers 200 itself without --forward-to", async () => {
     const listener = await startListener(["--port", "0", "--secret", secret, "--json"])
