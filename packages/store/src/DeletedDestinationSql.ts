@@ -3,9 +3,11 @@ import type { DestinationId } from "@signal/domain/Ids"
 import { eventStatusCase } from "./EventStatusSql"
 
 /**
- * Ends every open intent of a deleted destination as failed with `destination_deleted`, and counts
- * them on their events. A no-op while the destination is not deleted; whoever still holds a lease
- * loses it, so a late outcome records its attempt but changes nothing.
+ * Ends the open intents of a deleted destination as failed with `destination_deleted`, and counts
+ * them on their events. A no-op while the destination is not deleted. An intent whose lease is live
+ * has a request out (or about to be): it ends as that attempt does, and its holder's drain, which
+ * hears of the delete, ends whatever is still open once its requests have landed (a lapsed lease
+ * leaves it to the next call).
  */
 export const endIntentsOfDeletedDestination = (sql: SqlClient, destinationId: DestinationId) =>
   sql<{ ended: number }>`
@@ -15,6 +17,7 @@ export const endIntentsOfDeletedDestination = (sql: SqlClient, destinationId: De
       FROM destinations d
       WHERE d.id = ${destinationId} AND d.deleted_at IS NOT NULL
         AND i.destination_id = d.id AND i.status IN ('pending', 'retrying')
+        AND (i.lease_until IS NULL OR i.lease_until < now())
       RETURNING i.event_id
     ), counts AS (SELECT event_id, count(*)::int AS failed FROM ended GROUP BY event_id),
     counted AS (
