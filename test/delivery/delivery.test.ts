@@ -253,6 +253,26 @@ describe("delivery", () => {
     await failing.close()
   })
 
+  it("ends an intent `expired` when its event's ttl ends before the next retry would, its attempts as they failed", async () => {
+    const { tenantId, senderId } = await seedTenant(running.client)
+    const failing = await startReceiver((_request, _index, response) => {
+      response.writeHead(500)
+      response.end()
+    })
+    await createDestination(tenantId, failing.url, { retry: { type: "exponential", delaySeconds: 2, maxAttempts: 10 } })
+    // attempt 1 at once, attempt 2 due 1.6–2.4 s later (±20 % jitter), the third 3.2–4.8 s after that:
+    // past the ttl whenever the second ran
+    const event = await publish(tenantId, senderId, { ttlSeconds: 4 })
+    const intent = await settled(tenantId, event.id)
+    expect(intent).toMatchObject({ status: "failed", attemptCount: 2 })
+    expect(intent.error.code).toBe("expired")
+    const attempts = await attemptsOf(tenantId, event.id)
+    expect(attempts.map((attempt) => [attempt.attemptNumber, attempt.error?.code])).toEqual([[1, "http_status"], [2, "http_status"]])
+    expect(failing.requests).toHaveLength(2)
+    expect((await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body).toMatchObject({ status: "failed", failureCount: 1 })
+    await failing.close()
+  })
+
   it("re-delivers on manual retry with continuing attempt numbers", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
     const hook = await startReceiver()

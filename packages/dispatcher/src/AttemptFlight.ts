@@ -70,6 +70,8 @@ export const httpSpan = (tracer: Tracer.Tracer, clock: Clock.Clock, destination:
 
 /** What follows a successful attempt: nothing. */
 export const succeededNext: AttemptOutcome["next"] = { status: "succeeded" }
+const failedNext: AttemptOutcome["next"] = { status: "failed" }
+const expiredNext: AttemptOutcome["next"] = { status: "expired" }
 
 /** The attempt's outcome as the writer stores it. */
 export const outcomeOf = (flight: Flight, next: AttemptOutcome["next"]): AttemptOutcome => ({
@@ -83,7 +85,10 @@ export const outcomeOf = (flight: Flight, next: AttemptOutcome["next"]): Attempt
   next
 })
 
-/** A failed attempt's outcome: the destination's retry schedule says when; past the event's ttl there is no next attempt. */
+/**
+ * A failed attempt's outcome: the destination's retry schedule says when; a next attempt past the
+ * event's ttl is none, and the intent ends `expired`.
+ */
 export const failedOutcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> => {
   const expiresAt = flight.claim.event.expiresAt
   return Effect.map(
@@ -91,8 +96,10 @@ export const failedOutcomeOf = (flight: Flight): Effect.Effect<AttemptOutcome> =
     (retryAt) =>
       outcomeOf(
         flight,
-        retryAt === null || (expiresAt !== null && retryAt > expiresAt)
-          ? { status: "failed" }
+        retryAt === null
+          ? failedNext
+          : expiresAt !== null && retryAt > expiresAt
+          ? expiredNext
           : { status: "retrying", at: retryAt }
       )
   )

@@ -240,7 +240,10 @@ export const makeDestinationWorker = (
   const submissionOf = (flight: Flight, outcome: AttemptOutcome): Submission => {
     if (outcome.next.status === "retrying") earliestRetry = Math.min(earliestRetry, outcome.next.at.getTime())
     const { error, response } = flight.result
-    DeliveryMetrics.countAttempt(outcome.next.status, flight.httpSpan === null ? null : flight.completedAt - flight.startedAt)
+    DeliveryMetrics.countAttempt(
+      outcome.next.status === "expired" ? "failed" : outcome.next.status,
+      flight.httpSpan === null ? null : flight.completedAt - flight.startedAt
+    )
     const span = flight.span
     span.attribute("signal.outcome", outcome.next.status)
     if (response !== null) span.attribute("http.response.status_code", response.statusCode)

@@ -66,8 +66,11 @@ export interface AttemptOutcome {
   readonly error: DeliveryError | null
   readonly startedAt: Date
   readonly completedAt: Date
-  /** retrying with a time, or final. */
-  readonly next: { readonly status: "succeeded" | "failed" } | { readonly status: "retrying"; readonly at: Date }
+  /**
+   * retrying with a time, or final: `expired` ends it as failed with the error `expired` (the event's
+   * ttl ends before its next attempt would), the attempt keeping its own error.
+   */
+  readonly next: { readonly status: "succeeded" | "failed" | "expired" } | { readonly status: "retrying"; readonly at: Date }
 }
 
 export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@signal/store/DeliveryQueue", {

@@ -204,10 +204,12 @@ export const complete = PreparedStatement.make<never>(
       x.error_message, to_timestamp(x.started_ms / 1000), to_timestamp(x.completed_ms / 1000)
     FROM x
   ), updated AS (
-    UPDATE delivery_intents i SET status = x.next_status,
+    UPDATE delivery_intents i SET status = CASE x.next_status WHEN 'expired' THEN 'failed' ELSE x.next_status END,
       next_attempt_at = to_timestamp(x.next_attempt_ms::float8 / 1000),
       attempt_count = GREATEST(i.attempt_count, x.attempt_number), last_attempt_at = to_timestamp(x.completed_ms / 1000),
-      error_code = x.error_code, error_message = x.error_message,
+      error_code = CASE x.next_status WHEN 'expired' THEN 'expired' ELSE x.error_code END,
+      error_message = CASE x.next_status WHEN 'expired' THEN 'the event''s ttl ends before its next attempt'
+        ELSE x.error_message END,
       lease_until = NULL, lease_owner = NULL, updated_at = now()
     FROM x WHERE i.id = x.intent_id AND i.id = ANY(string_to_array($3, ' '))
       AND i.status NOT IN ('succeeded', 'failed') AND i.lease_owner = x.lease_owner
