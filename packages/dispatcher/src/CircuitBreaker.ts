@@ -7,7 +7,7 @@ import { Effect } from "effect"
 export interface Config {
   /** Consecutive failures that open the circuit. */
   readonly failureThreshold: number
-  /** Share of failures among the recent outcomes that opens the circuit. */
+  /** Share of failures among the recent outcomes that opens the circuit; 0 leaves it to consecutive failures. */
   readonly failureRatio: number
   /** Outcomes the window must hold before the ratio counts, so two early failures do not trip it. */
   readonly minimumRequests: number
@@ -106,7 +106,7 @@ export const record = (state: State, success: boolean, nowMs: number, config: Co
       }
       if (success) return next
       const failures = recentFailures.filter((failed) => failed).length
-      const ratioTripped = recentFailures.length >= config.minimumRequests &&
+      const ratioTripped = config.failureRatio > 0 && recentFailures.length >= config.minimumRequests &&
         failures / recentFailures.length >= config.failureRatio
       return next.consecutiveFailures >= config.failureThreshold || ratioTripped ? open(next, nowMs) : next
     }

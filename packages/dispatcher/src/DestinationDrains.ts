@@ -76,6 +76,7 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       breakerConfig: {
         ...CircuitBreaker.defaultConfig,
         failureThreshold: config.circuitFailureThreshold,
+        failureRatio: config.circuitFailureRatio,
         coolDownMs: config.circuitCoolDownMs
       },
       writer: yield* OutcomeWriter,

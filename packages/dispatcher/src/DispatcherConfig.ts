@@ -6,8 +6,12 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
   readonly maxSleepMs: number
   /** Sweeper period. */
   readonly sweepIntervalMs: number
-  /** Circuit breaker: consecutive failures that open it, and cool-down before a probe. */
+  /**
+   * Circuit breaker: consecutive failures that open it, the share of failures among the last outcomes
+   * that also does (0: off), and cool-down before a probe.
+   */
   readonly circuitFailureThreshold: number
+  readonly circuitFailureRatio: number
   readonly circuitCoolDownMs: number
   /** A destination failing without a success for this long is disabled. */
   readonly autoDisableAfterMs: number
@@ -28,6 +32,10 @@ export class DispatcherConfig extends Context.Tag("@signal/dispatcher/Dispatcher
         maxSleepMs: yield* Config.integer("SIGNAL_ENTITY_MAX_SLEEP_MS").pipe(Config.withDefault(30_000)),
         sweepIntervalMs: yield* Config.integer("SIGNAL_SWEEP_INTERVAL_MS").pipe(Config.withDefault(1_000)),
         circuitFailureThreshold: yield* Config.integer("SIGNAL_CIRCUIT_FAILURE_THRESHOLD").pipe(Config.withDefault(10)),
+        circuitFailureRatio: yield* Config.number("SIGNAL_CIRCUIT_FAILURE_RATIO").pipe(
+          Config.withDefault(0.5),
+          Config.validate({ message: "expected a share between 0 and 1", validation: (ratio) => ratio >= 0 && ratio <= 1 })
+        ),
         circuitCoolDownMs: yield* Config.integer("SIGNAL_CIRCUIT_COOLDOWN_MS").pipe(Config.withDefault(30_000)),
         autoDisableAfterMs: yield* Config.integer("SIGNAL_AUTO_DISABLE_AFTER_MS").pipe(
           Config.withDefault(5 * 24 * 60 * 60 * 1000)

@@ -50,6 +50,15 @@ describe("CircuitBreaker (pure)", () => {
     expect(twenty.consecutiveFailures).toBe(1)
   })
 
+  it("a failure ratio of 0 leaves opening to consecutive failures", () => {
+    const alternating = Array.from({ length: 100 }, (_, i) => i % 2 === 0)
+    expect(recordAll(initialState, alternating, 1_000).status).toBe("open")
+    const onlyConsecutive = { ...defaultConfig, failureRatio: 0 }
+    const kept = recordAll(initialState, alternating, 1_000, onlyConsecutive)
+    expect(kept.status).toBe("closed")
+    expect(recordAll(kept, failures(5), 1_000, onlyConsecutive).status).toBe("open")
+  })
+
   it("the ratio needs minimumRequests outcomes in the window", () => {
     // 4 failures out of 8 (≥ 0.5) but below minimumRequests: stays closed.
     const state = recordAll(initialState, [true, false, true, false, true, false, true, false])

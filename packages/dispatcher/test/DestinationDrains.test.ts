@@ -30,6 +30,7 @@ const DrainsLive = DestinationDrains.Default.pipe(
       maxSleepMs: 30_000,
       sweepIntervalMs: 1_000,
       circuitFailureThreshold: 10,
+      circuitFailureRatio: 0.5,
       circuitCoolDownMs: 30_000,
       autoDisableAfterMs: 24 * 60 * 60 * 1000,
       leaseMs: 4_000,

@@ -21,6 +21,7 @@ const config = Layer.succeed(DispatcherConfig, {
   maxSleepMs: 60_000,
   sweepIntervalMs: 1_000,
   circuitFailureThreshold: 2,
+  circuitFailureRatio: 0.5,
   circuitCoolDownMs: COOL_DOWN_MS,
   autoDisableAfterMs: 24 * 60 * 60 * 1000,
   leaseMs: 4_000,
