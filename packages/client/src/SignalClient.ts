@@ -10,6 +10,9 @@ import { Config, Context, Effect, Layer, Option, Predicate, Redacted } from "eff
 /** Where a Signal server listens when nothing else is configured. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:25050"
 
+/** How long a request waits for its answer unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000
+
 export interface SignalClientOptions {
   /** Base URL of the Signal API, e.g. `http://127.0.0.1:25050`. */
   readonly endpoint: string | URL
@@ -17,6 +20,11 @@ export interface SignalClientOptions {
   readonly apiKey?: string | Redacted.Redacted<string> | undefined
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Milliseconds a request waits for its answer before it fails as a transport error (default 30 s):
+   * a server that accepts the connection and never answers does not hold the caller for minutes.
+   */
+  readonly timeoutMs?: number | undefined
 }
 
 /** `http://host:port/` and `http://host:port` both work; a path prefix is kept. */
@@ -37,8 +45,17 @@ export const makeSignalClient = (options: SignalClientOptions) =>
           }
           return next
         }),
-        HttpClient.transformResponse(Effect.flatMap(foreignErrorsAsResponseErrors))
+        HttpClient.transformResponse(Effect.flatMap(foreignErrorsAsResponseErrors)),
+        HttpClient.transform((response, request) => withTimeout(response, request, options.timeoutMs ?? DEFAULT_TIMEOUT_MS))
       )
+  })
+
+/** The request given up after `timeoutMs`, cancelled even where the caller runs uninterruptibly (a server's handler). */
+const withTimeout = <A, E, R>(response: Effect.Effect<A, E, R>, request: HttpClientRequest.HttpClientRequest, timeoutMs: number) =>
+  Effect.timeoutFail(Effect.interruptible(response), {
+    duration: timeoutMs,
+    onTimeout: () =>
+      new HttpClientError.RequestError({ request, reason: "Transport", description: `no answer within ${timeoutMs / 1000} s` })
   })
 
 /**

@@ -12,6 +12,8 @@ export interface CreateSignalClientOptions {
   readonly apiKey?: string | undefined
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Milliseconds a request waits for its answer (default 30 s); past it, a `network_error`. */
+  readonly timeoutMs?: number | undefined
 }
 
 /** Every operation as `(input) => Promise<output>`; rejections are `SignalClientError`s. */

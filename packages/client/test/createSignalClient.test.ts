@@ -381,4 +381,20 @@ describe("createSignalClient", () => {
     const client = createSignalClient({ endpoint: `http://127.0.0.1:${port}` })
     await expect(client.tenant.get({ tenantId })).rejects.toMatchObject({ status: 0, code: "network_error" })
   })
+
+  it("gives up on a server that never answers after timeoutMs, as a network error", async () => {
+    const silent = createServer(() => {}) // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))
+    try {
+      const client = createSignalClient({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 500 })
+      const started = Date.now()
+      const error = await client.tenant.get({ tenantId }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ status: 0, code: "network_error" })
+      expect((error as SignalClientError).message).toContain("no answer within 0.5 s")
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      silent.closeAllConnections()
+      silent.close()
+    }
+  })
 })
