@@ -270,6 +270,12 @@ describe("delivery", () => {
     expect(attempts.map((attempt) => [attempt.attemptNumber, attempt.error?.code])).toEqual([[1, "http_status"], [2, "http_status"]])
     expect(failing.requests).toHaveLength(2)
     expect((await running.client.get(`/v1/tenants/${tenantId}/events/${event.id}`)).body).toMatchObject({ status: "failed", failureCount: 1 })
+    // past the ttl a retry would only be recorded as expired: refused
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(event.expiresAt) - Date.now() + 100)))
+    const retried = await running.client.post(`/v1/tenants/${tenantId}/intents/${intent.id}/retry`)
+    expect(retried.status).toBe(409)
+    expect(retried.body.code).toBe("event_expired")
+    expect(failing.requests).toHaveLength(2)
     await failing.close()
   })
 

@@ -102,7 +102,7 @@ export const operationDocs: Readonly<Record<string, OperationDocs>> = {
   "eventDeliveryIntent.retry": {
     summary: "Retry a delivery now",
     description:
-      "Reopens a failed (or waiting) intent for an immediate attempt and answers 202. 409 when its destination is deleted or disabled: nothing would deliver it."
+      "Reopens a failed (or waiting) intent for an immediate attempt and answers 202. 409 when its destination is deleted or disabled, or its event's ttl has ended (`event_expired`): nothing would deliver it."
   },
   "eventDeliveryAttempt.list": {
     summary: "List delivery attempts",

@@ -127,7 +127,7 @@ export class IntentsApi extends HttpApiGroup.make("eventDeliveryIntent")
     HttpApiEndpoint.post("retry", "/v1/tenants/:tenantId/intents/:intentId/retry")
       .setPath(intentPath)
       .addSuccess(DeliveryIntent, { status: 202 })
-      // destination_deleted / destination_disabled: nothing would deliver it.
+      // destination_deleted / destination_disabled / event_expired: nothing would deliver it.
       .addError(Conflict)
   )
   .annotate(OpenApi.Title, "Delivery intents")

@@ -26,6 +26,8 @@ export const IntentsHttp = HttpApiBuilder.group(SignalApi, "eventDeliveryIntent"
           Effect.flatMap((result) =>
             result._tag === "Reopened"
               ? waker.wake([result.destinationId])
+              : result._tag === "EventExpired"
+              ? Effect.fail(new Conflict({ code: "event_expired", message: "the event's ttl has ended: a retry would not be sent" }))
               : Effect.fail(
                 new Conflict({
                   code: `destination_${result.state}`,

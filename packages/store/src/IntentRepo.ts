@@ -58,6 +58,8 @@ const toIntent = (row: IntentRow) =>
 export type RetryResult =
   | { readonly _tag: "Reopened"; readonly destinationId: DestinationId }
   | { readonly _tag: "DestinationInactive"; readonly state: "deleted" | "disabled" }
+  /** The event's ttl has ended: a retry would only be recorded as expired. */
+  | { readonly _tag: "EventExpired" }
 
 export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/IntentRepo", {
   effect: Effect.gen(function*() {
@@ -99,19 +101,22 @@ export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/Inte
      * in flight is never duplicated.
      */
     const retryNow = Effect.fn("IntentRepo.retryNow")(function*(tenantId: TenantId, id: IntentId) {
-      const rows = yield* sql<{ destination_id: string; destination_state: "active" | "disabled" | "deleted" }>`
+      const rows = yield* sql<
+        { destination_id: string; destination_state: "active" | "disabled" | "deleted"; expired: boolean }
+      >`
         WITH previous AS (
           SELECT i.id, i.status, i.destination_id,
             CASE WHEN d.deleted_at IS NOT NULL THEN 'deleted' WHEN d.status <> 'active' THEN 'disabled' ELSE 'active' END
-              AS destination_state
-          FROM delivery_intents i JOIN destinations d ON d.id = i.destination_id
+              AS destination_state,
+            coalesce(e.expires_at <= now(), false) AS expired
+          FROM delivery_intents i JOIN destinations d ON d.id = i.destination_id JOIN events e ON e.id = i.event_id
           WHERE i.id = ${id} AND i.tenant_id = ${tenantId}
           FOR UPDATE OF i
         ), updated AS (
           UPDATE delivery_intents i SET
             status = CASE WHEN i.attempt_count = 0 THEN 'pending' ELSE 'retrying' END,
             next_attempt_at = now(), updated_at = now()
-          FROM previous WHERE i.id = previous.id AND previous.destination_state = 'active'
+          FROM previous WHERE i.id = previous.id AND previous.destination_state = 'active' AND NOT previous.expired
           RETURNING i.event_id, previous.status AS previous_status
         ), reopened AS (
           UPDATE events e SET
@@ -120,11 +125,13 @@ export class IntentRepo extends Effect.Service<IntentRepo>()("@signal/store/Inte
             status = 'pending'
           FROM updated u WHERE e.id = u.event_id AND u.previous_status IN ('succeeded', 'failed')
         )
-        SELECT destination_id, destination_state FROM previous`
+        SELECT destination_id, destination_state, expired FROM previous`
       return Option.map(Option.fromNullable(rows[0]), (row): RetryResult =>
-        row.destination_state === "active"
-          ? { _tag: "Reopened", destinationId: row.destination_id as DestinationId }
-          : { _tag: "DestinationInactive", state: row.destination_state })
+        row.destination_state !== "active"
+          ? { _tag: "DestinationInactive", state: row.destination_state }
+          : row.expired
+          ? { _tag: "EventExpired" }
+          : { _tag: "Reopened", destinationId: row.destination_id as DestinationId })
     })
 
     return { findById, list, retryNow } as const
