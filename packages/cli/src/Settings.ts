@@ -10,8 +10,9 @@ import * as Options from "@effect/cli/Options"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { DEFAULT_ENDPOINT, SignalClient } from "@signal/client/SignalClient"
+import { describeParseError } from "@signal/client/SignalClientError"
 import { SignalJsonClient } from "@signal/client/SignalJsonClient"
-import { Config, ConfigProvider, Context, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import { Config, ConfigProvider, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { CliFailure, UsageError } from "./CliError"
@@ -98,7 +99,7 @@ export const readConfigFile = (path: string): Effect.Effect<ConfigFile, CliFailu
     )
     return yield* Schema.decode(ConfigFile)(text).pipe(
       Effect.mapError(
-        (error) => new CliFailure("invalid_config", `${path}: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+        (error) => new CliFailure("invalid_config", `${path}: ${describeParseError(error)}`)
       )
     )
   })

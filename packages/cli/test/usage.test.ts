@@ -141,6 +141,10 @@ describe("signal configuration", () => {
     const result = await signal(["tenants", "get", tenant], { env: { SIGNAL_CONFIG: file } })
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^error: invalid_config: /m)
+    // one line that says what is wrong, no schema
+    expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    expect(result.stderr).not.toMatch(/readonly|<->/)
+    expect(result.stderr).toMatch(/JSON/)
   })
 })
 

@@ -75,11 +75,23 @@ export const invalidRequest = (error: ParseResult.ParseError): SignalClientError
   return new SignalClientError({ status: 400, code: "invalid_request", message: problemsMessage(list), details: list, cause: error })
 }
 
+/**
+ * A decoding failure in one line a person reads: each problem as `path: message`, cut at 300
+ * characters (the value that failed may be a whole HTML page).
+ */
+export const describeParseError = (error: ParseResult.ParseError): string => {
+  const line = ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`))
+    .join("; ")
+    .replace(/\s+/g, " ")
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line
+}
+
 const invalidResponse = (error: ParseResult.ParseError): SignalClientError =>
   new SignalClientError({
     status: 0,
     code: "invalid_response",
-    message: `the server's answer does not match the contract: ${ParseResult.TreeFormatter.formatErrorSync(error)}`,
+    message: `the server's answer does not match the contract: ${describeParseError(error)}`,
     cause: error
   })
 
