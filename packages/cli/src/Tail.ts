@@ -47,6 +47,9 @@ export const tail = Command.make(
   (flags) =>
     Effect.gen(function*() {
       if (flags.interval <= 0) return yield* new UsageError("invalid_option", "--interval must be positive")
+      if (Option.isSome(flags.maxSeconds) && flags.maxSeconds.value <= 0) {
+        return yield* new UsageError("invalid_option", "--max-seconds must be positive")
+      }
       const api = yield* SignalJsonClient
       const tenantId = yield* requireTenant
       const filters = { tenantId, eventIds: flags.events, destinationIds: flags.destinations, status: flags.status }

@@ -67,6 +67,12 @@ describe("signal --help and usage errors", () => {
     expect(missingOption.stderr).toMatch(/identifier/)
   })
 
+  it("exits 2 on a count of seconds that is not positive", async () => {
+    const result = await signal(["events", "tail", "--tenant", "ten_00000000000000000000000000", "--max-seconds", "-3"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^error: invalid_option: --max-seconds must be positive$/m)
+  })
+
   it("exits 2 on a bad option value", async () => {
     const result = await signal(["destinations", "list", "--tenant", tenant, "--order", "sideways"])
     expect(result.code).toBe(2)
