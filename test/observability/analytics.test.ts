@@ -151,6 +151,37 @@ describe("analytics", () => {
     })
   }, 30_000)
 
+  it("leaves intents that expired before a request went out out of the latency", async () => {
+    const { createDestination } = deliveryHelpers(running.client)
+    const { tenantId, senderId } = await seedTenant(running.client)
+    // one request at a time, the first answered after 2 s: the second event's 1 s ttl ends meanwhile
+    const hook = await startReceiver((_request, _index, response) => {
+      setTimeout(() => {
+        response.writeHead(200)
+        response.end()
+      }, 2_000)
+    })
+    const destination = await createDestination(tenantId, hook.url, { maxConcurrency: 1 })
+    const publish = (ttlSeconds?: number) =>
+      running.client.post(`/v1/tenants/${tenantId}/events`, { senderId, eventType: "order.created", payload: {}, ttlSeconds })
+    expect((await publish()).status).toBe(201)
+    await eventually(async () => (hook.requests.length === 1 ? true : undefined), { what: "the first request" })
+    expect((await publish(1)).status).toBe(201)
+    const intents = await eventually(async () => {
+      const page = await running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${destination.id}`)
+      const items = page.body.items as Array<any>
+      return items.length === 2 && items.every((item) => item.status === "succeeded" || item.status === "failed")
+        ? items
+        : undefined
+    }, { what: "both intents to end" })
+    expect(intents.map((intent) => intent.error?.code ?? intent.status).sort()).toEqual(["expired", "succeeded"])
+    expect(hook.requests).toHaveLength(1)
+    const figures = (await running.client.get(`/v1/tenants/${tenantId}/analytics`)).body
+    expect(figures).toMatchObject({ deliveries: 2, succeeded: 1, failed: 1 })
+    // the one request's 2 s, not halved by the expired intent's 0 ms
+    expect(figures.latencyMs.p50).toBeGreaterThan(1_500)
+  }, 30_000)
+
   it("refuses an inverted window and unknown tenants or destinations", async () => {
     const { tenantId } = await seedTenant(running.client)
     const inverted = await running.client.get(

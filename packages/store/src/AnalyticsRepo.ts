@@ -94,6 +94,8 @@ export class AnalyticsRepo extends Effect.Service<AnalyticsRepo>()("@signal/stor
             percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
           FROM delivery_attempts a
           WHERE a.tenant_id = ${scope.tenantId} AND ${window("delivery_attempts", "a", "started_at")}
+            -- an intent that expired before its request went out records a 0 ms attempt: no latency
+            AND a.error_code IS DISTINCT FROM 'expired'
         ), queue AS (
           SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
             count(*) FILTER (WHERE status = 'retrying')::int AS retrying
