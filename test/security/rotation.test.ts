@@ -149,6 +149,25 @@ describe("POST /v1/tenants/:tenantId/destinations/:destinationId/rotate-secret",
     expect(verifies(received, created.webhook.signingSecret)).toBe(false)
   })
 
+  it("ends every earlier secret still in its grace with graceSeconds 0 (a leaked secret)", async () => {
+    const { tenantId, senderId } = await seedTenant(client)
+    const created = (await client.post(`/v1/tenants/${tenantId}/destinations`, {
+      name: "leaked",
+      variant: { type: "http_endpoint", url: receiver.url }
+    })).body
+    const rotate = (graceSeconds: number) =>
+      client.post(`/v1/tenants/${tenantId}/destinations/${created.id}/rotate-secret`, { graceSeconds })
+    const second = (await rotate(3600)).body
+    const during = await deliverOne(tenantId, senderId, created.id, "rotation.stacked")
+    expect(verifies(during, created.webhook.signingSecret)).toBe(true)
+    const third = (await rotate(0)).body
+    const received = await deliverOne(tenantId, senderId, created.id, "rotation.leaked")
+    expect(String(received.headers["webhook-signature"]).split(" ")).toHaveLength(1)
+    expect(verifies(received, third.webhook.signingSecret)).toBe(true)
+    expect(verifies(received, second.webhook.signingSecret)).toBe(false)
+    expect(verifies(received, created.webhook.signingSecret)).toBe(false)
+  })
+
   it("refuses bad grace periods and unknown destinations", async () => {
     const { tenantId } = await seedTenant(client)
     const created = (await client.post(`/v1/tenants/${tenantId}/destinations`, {

@@ -370,7 +370,7 @@ describe("createSignalClient", () => {
   it("reports an answer that does not match the contract", async () => {
     const client = createSignalClient({ endpoint })
     reply(200, { id: "nope" })
-    const error = await client.tenant.get({ tenantId }).catch((e: unknown) => e as SignalClientError)
+    const error = (await client.tenant.get({ tenantId }).catch((e: unknown) => e)) as SignalClientError
     expect(error).toMatchObject({ status: 0, code: "invalid_response" })
     // one readable line naming the fields, not the schema
     expect(error.message).not.toMatch(/\n|readonly|<->/)

@@ -236,7 +236,8 @@ export const fieldDocs: Readonly<Record<string, string>> = {
   rateLimitPerSecond: "Most deliveries per second to this destination (`null`: unlimited).",
   active: "Whether deliveries are made; `false` pauses the destination (nothing is lost).",
   status: "Where the record stands (see the allowed values).",
-  graceSeconds: "Seconds the old signing secret keeps signing next to the new one (0–2592000, default 86400).",
+  graceSeconds:
+    "Seconds the old signing secret keeps signing next to the new one (0–2592000, default 86400); 0 also ends every earlier secret still in its grace.",
   signingSecret: "The `whsec_…` secret deliveries are signed with (Standard Webhooks).",
   limit: "Page size, 1–200 (default 20).",
   order: "`desc` (newest first, the default) or `asc`.",

@@ -136,7 +136,10 @@ export type UpdateDestination = typeof UpdateDestination.Type
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400
 
-/** Rotation: the old secret keeps signing (next to the new one) for `graceSeconds`; 0 ends it at once. */
+/**
+ * Rotation: the old secret keeps signing (next to the new one) for `graceSeconds`; 0 ends it at once,
+ * and with it every earlier secret still in its grace.
+ */
 export const RotateSecret = Schema.Struct({
   graceSeconds: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(0, 30 * 86_400)), {
     default: () => DEFAULT_ROTATION_GRACE_SECONDS

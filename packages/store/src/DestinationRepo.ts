@@ -276,7 +276,8 @@ export class DestinationRepo extends Effect.Service<DestinationRepo>()("@signal/
                     'expiresAt', now() + make_interval(secs => ${graceSeconds})
                   )) || previous_secrets
                 ) AS entry
-                WHERE (entry->>'expiresAt')::timestamptz > now()
+                -- a rotation without grace (a leaked secret) ends every earlier one still in its grace too
+                WHERE (entry->>'expiresAt')::timestamptz > now() AND ${graceSeconds} > 0
                 ORDER BY (entry->>'expiresAt')::timestamptz DESC
                 LIMIT ${MAX_PREVIOUS_SECRETS}
               ) AS kept
