@@ -12,6 +12,13 @@ import { deliveryHelpers } from "./shared"
 const running = useTestServer()
 let receiver: Receiver
 
+/** A receiver that answers every request 500. */
+const failingReceiver = () =>
+  startReceiver((_request, _index, response) => {
+    response.writeHead(500)
+    response.end()
+  })
+
 beforeAll(async () => {
   receiver = await startReceiver()
 })
@@ -240,10 +247,7 @@ describe("delivery", () => {
 
   it("ends retries when the event's ttl runs out", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
-    const failing = await startReceiver((_request, _index, response) => {
-      response.writeHead(500)
-      response.end()
-    })
+    const failing = await failingReceiver()
     await createDestination(tenantId, failing.url, { retry: { type: "linear", delaySeconds: 2, maxAttempts: 10 } })
     const event = await publish(tenantId, senderId, { ttlSeconds: 1 })
     const intent = await settled(tenantId, event.id)
@@ -255,10 +259,7 @@ describe("delivery", () => {
 
   it("ends an intent `expired` when its event's ttl ends before the next retry would, its attempts as they failed", async () => {
     const { tenantId, senderId } = await seedTenant(running.client)
-    const failing = await startReceiver((_request, _index, response) => {
-      response.writeHead(500)
-      response.end()
-    })
+    const failing = await failingReceiver()
     await createDestination(tenantId, failing.url, { retry: { type: "exponential", delaySeconds: 2, maxAttempts: 10 } })
     // attempt 1 at once, attempt 2 due 1.6–2.4 s later (±20 % jitter), the third 3.2–4.8 s after that:
     // past the ttl whenever the second ran
