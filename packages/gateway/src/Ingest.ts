@@ -27,13 +27,14 @@ const payloadText = (input: CreateEvent, index: number): string | BadRequest => 
     } catch {
       return at("payloadJson is not valid JSON")
     }
-    // `payload` was checked by the schema already; text only now
+    // `payload` was checked by the schema already, and for lone surrogates with the whole body (`ApiErrors`);
+    // JSON within JSON only now
     if (depthOf(value) > MAX_PAYLOAD_DEPTH) return at(`payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+    if (hasLoneSurrogateEscape(input.payloadJson)) return at(`payload ${loneSurrogateMessage}`)
   }
-  // Re-serialised so that escapes Postgres cannot store (\u0000, lone surrogates) are refused here, not at insert.
+  // Re-serialised so that escapes Postgres cannot store (\u0000) are refused here, not at insert.
   const text = JSON.stringify(value)
-  if (text.includes("\\u0000")) return at("payload must not contain NUL characters")
-  return hasLoneSurrogateEscape(text) ? at(`payload ${loneSurrogateMessage}`) : text
+  return text.includes("\\u0000") ? at("payload must not contain NUL characters") : text
 }
 
 /**
