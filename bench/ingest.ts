@@ -7,8 +7,8 @@
  * 1. single publishes: serial latency (p50/p95) and throughput with 64 concurrent clients, bare vs gateway
  *    (each event delivered meanwhile by the dispatcher to the receiver, on the same cores: for the
  *    serial ones also how long each took from publish to receipt), and again with the dispatcher
- *    stopped; the gateway's CPU per publish (µs, from /proc) and RSS, and at 64 clients every
- *    process's (Postgres, dispatcher, receiver, the load loops);
+ *    stopped; the gateway's CPU per publish (µs, from /proc) and RSS, and, serially and at 64 clients,
+ *    every process's (Postgres, dispatcher, receiver, the load loops);
  * 2. batches of 1,000 with nothing delivering, fan-out 1, 10 and 100;
  * 3. an `all` process, idle and then under a full delivery backlog (300,000 intents) it delivers
  *    itself: single and batch publish rates (of events no destination takes) and any 5xx.
@@ -334,7 +334,9 @@ async function singlesAndBatches() {
   }
   // each server warms up first (the JIT), as Signal below
   await warmUp(bareTarget)
+  const bareSerialCpuSince = cpuSince({ server: bare.child.pid!, Postgres: postmaster })
   const bareSerial = await serial(bareTarget, 300)
+  const bareSerialCpu = bareSerialCpuSince(300)
   const bareCpuSince = cpuSince({ server: bare.child.pid!, Postgres: postmaster })
   const bareConcurrent = await concurrent(bareTarget, seconds)
   const bareCpu = bareCpuSince(bareConcurrent.count)
@@ -354,7 +356,14 @@ async function singlesAndBatches() {
   await deliveriesSettled()
   await receiver.ask("reset")
   const serialFrom = monotonicMicros()
+  const gatewaySerialCpuSince = cpuSince({
+    gateway: gateway.child.pid!,
+    dispatcher: dispatcher.child.pid!,
+    Postgres: postmaster,
+    receiver: receiver.child.pid!
+  })
   const gatewaySerial = await serial(gatewayTarget, 300)
+  const gatewaySerialCpu = gatewaySerialCpuSince(300)
   const serialWindow = { from: serialFrom, to: monotonicMicros() }
   const serialReceipts = await receipts(300)
   const concurrentFrom = monotonicMicros()
@@ -378,6 +387,7 @@ async function singlesAndBatches() {
   say(`statuses: bare ${JSON.stringify(bareConcurrent.statuses)}, gateway ${JSON.stringify(gatewayConcurrent.statuses)}`)
   say(`serial publish → receipt through the gateway and the dispatcher: p50 ${serialReceipts.p50} ms, p95 ${serialReceipts.p95} ms (${serialReceipts.count} received)`)
   say(`CPU per publish at ${CLIENTS} clients, every process: bare — ${listCpu(bareCpu)}; Signal (each delivered) — ${listCpu(gatewayCpu)}`)
+  say(`CPU per serial publish (one at a time), every process: bare — ${listCpu(bareSerialCpu)}; Signal (each delivered) — ${listCpu(gatewaySerialCpu)}`)
   const fannedWindows: Array<{ readonly fanOut: number; readonly from: number; readonly to: number }> = []
   for (const fanOut of singlesFanOut) {
     const fanned: Target = { ...gatewayTarget, type: `fan${fanOut}` }
