@@ -53,8 +53,9 @@ interface Remembered extends Standing {
  * waits as a timer. A drain's worker (claims, requests, leases) exists only during its turn, so
  * memory grows with the destinations draining now, not with those that have work.
  *
- * Destination entities hand their wakes here; a drain stops when this process no longer owns the
- * destination's shard, and when the process stops every drain lands what it has out.
+ * Wakes come here (notices from gateways, the sweeper, ingest in this process); a drain stops when
+ * this process no longer owns the destination's shard, and when the process stops every drain lands
+ * what it has out.
  *
  * Ingest in the same process hands fresh intents here too (`IntentAdoption`), leased as they were
  * inserted, for destinations whose drain is caught up or idle: those start without a claim. Until
@@ -328,8 +329,6 @@ export class DestinationDrains extends Effect.Service<DestinationDrains>()("@sig
       /** What ingest in this process may lease to these drains as it inserts (`IntentAdoption`). */
       adoption,
       adopt,
-      /** Work may be due at the destination: it drains now, or in its turn. */
-      wake: (id: DestinationId) => Effect.sync(() => wakeNow(id)),
       /** Wakes those of `ids` whose shard this process owns; how many that was. */
       wakeOwned: (ids: Iterable<DestinationId>) =>
         Effect.sync(() => {

@@ -20,14 +20,13 @@ const handlers = Effect.gen(function*() {
   // out; closed for being idle, the drain goes on.
   yield* Effect.addFinalizer(() => sharding.hasShardId(address.shardId) ? Effect.void : drains.stop(destinationId))
   return DestinationEntity.of({
-    Wake: () => drains.wake(destinationId),
     Reconfigure: () => drains.reconfigure(destinationId)
   })
 })
 
 /**
- * One entity per destination receives its wakes and changes and hands them to this process's
- * drains. It is registered with only the services it uses: the cluster copies an entity's context
+ * One entity per destination receives its changes and hands them to this process's drains (its
+ * wakes come as notices, `WakeListener`). It is registered with only the services it uses: the cluster copies an entity's context
  * several times per instance, which with the whole server's context cost kilobytes each.
  */
 export const DestinationEntityLive = Layer.scopedDiscard(Effect.gen(function*() {

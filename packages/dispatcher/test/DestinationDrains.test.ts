@@ -88,7 +88,7 @@ describe("DestinationDrains", () => {
         Array.from({ length: 6 }, (_, i) => i),
         (i) => seedBacklog({ url: `${receiver.url}?d=${i}`, intents: 20, maxConcurrency: 2 })
       )
-      yield* Effect.forEach(seeded, ({ destinationId }) => drains.wake(destinationId), { discard: true })
+      yield* Effect.forEach(seeded, ({ destinationId }) => drains.wakeOwned([destinationId]), { discard: true })
       const destinationIds = seeded.map(({ destinationId }) => destinationId)
       yield* eventually(
         Effect.map(
@@ -113,7 +113,7 @@ describe("DestinationDrains", () => {
       const { destinationId } = yield* seedBacklog({ url: receiver.url, intents: 3, maxConcurrency: 8 })
       // never drained here: its settings are unknown, so its intents are woken and claimed
       expect(drains.adoption.room(destinationId)).toBe(0)
-      yield* drains.wake(destinationId)
+      yield* drains.wakeOwned([destinationId])
       yield* eventually(
         Effect.map(
           Effect.orDie(sql<{ n: number }>`

@@ -76,7 +76,7 @@ describe("DestinationWorker with an open circuit", () => {
         sql<{ n: number }>`SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = ${destinationId}`
       )
       const drains = yield* DestinationDrains
-      yield* drains.wake(destinationId)
+      yield* drains.wakeOwned([destinationId])
 
       // Two failures open the circuit; the rest of the claimed batch goes back unattempted.
       yield* eventually(Effect.map(Effect.zip(attempts, leased), ([made, held]) => made === 2 && held === 0), "the circuit to open")
@@ -86,7 +86,7 @@ describe("DestinationWorker with an open circuit", () => {
       // Through the whole cool-down: nothing sent, nothing claimed, wakes or not.
       const claimsWhenOpened = claims
       yield* TestClock.adjust(COOL_DOWN_MS - 1_000)
-      yield* drains.wake(destinationId)
+      yield* drains.wakeOwned([destinationId])
       yield* realSleep(300)
       expect(receiver.requests()).toBe(2)
       expect(yield* leased).toBe(0)

@@ -1,25 +1,18 @@
-import { DestinationEntity, DestinationWakes } from "@signal/domain/DestinationProtocol"
+import { DestinationEntity } from "@signal/domain/DestinationProtocol"
 import type { DestinationId } from "@signal/domain/Ids"
+import { WakeNotices } from "@signal/store/WakeNotices"
 import { Context, Duration, Effect, FiberSet, Layer, Option } from "effect"
 import { LocalDrains } from "./LocalDrains"
 
 /**
- * How long one wake may wait for a live runner. A send to a shard whose runner just died retries
- * until the shard moves (seconds after a kill -9); past this the new owner's sweep wakes the destination instead.
+ * How long a wake notice or a change message may take. A change sent to a shard whose runner just
+ * died retries until the shard moves (seconds after a kill -9); past this the drain's own periodic
+ * look at its destination (within a second) or the new owner's sweep covers it.
  */
 const WAKE_TIMEOUT = Duration.seconds(3)
 
 /** Entity clients kept at most; past it the cache starts over (it only saves their making). */
 const MAX_CLIENTS = 10_000
-
-/** Destinations in one `WakeMany` message at most. */
-const MAX_BATCH = 1_000
-
-/**
- * Runners a batch is passed along at most (each wakes what it owns and hands back the rest); what
- * is left after that (shards moving meanwhile) goes one message per destination.
- */
-const MAX_HOPS = 8
 
 /** Entity clients by id: a client hashes its id to a shard and builds a proxy, so each is made once. */
 const clientCache = <C>(make: (id: DestinationId) => C) => {
@@ -38,15 +31,16 @@ const clientCache = <C>(make: (id: DestinationId) => C) => {
 const notSent = (cause: unknown) => Effect.logDebug("wake not sent; the sweeper will pick it up", cause)
 
 /**
- * Tells destination entities that work is due; best effort, the sweeper covers lost wakes.
- * Wakes go out in the background so no API answer waits on the cluster, and at most one is in
- * flight per destination: a wake asked for meanwhile is sent once that one is done, so an entity
- * always hears of work committed before it was asked for.
+ * Tells dispatchers that work is due; best effort, the sweeper covers lost wakes. Wakes go out in
+ * the background so no API answer waits on them, as notices through Postgres (`WakeNotices`), which
+ * every dispatcher hears, each waking the destinations whose shards it owns: a fan-out costs one
+ * statement, and a dispatcher reads a notice off its connection, where an entity message cost the
+ * cluster's whole message path on both sides. One statement is out at a time: destinations asked
+ * for meanwhile go together in the next, sent once it is done, so a dispatcher always hears of work
+ * committed before the wake was asked for.
  *
- * The destinations of one call go out together as `WakeMany`, to the entity of the first: its runner
- * wakes those it owns and answers with the rest, sent on likewise, so a fan-out costs a message per
- * runner. In a process that also dispatches (`LocalDrains`), destinations whose shard it owns are
- * handed to its drains at once instead: no message, and nothing in flight to wait for.
+ * In a process that also dispatches (`LocalDrains`), destinations whose shard it owns are handed to
+ * its drains at once instead: no notice, and nothing in flight to wait for.
  */
 export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
   readonly wake: (destinationIds: Iterable<DestinationId>) => Effect.Effect<void>
@@ -57,57 +51,32 @@ export class Waker extends Context.Tag("@signal/gateway/Waker")<Waker, {
     Waker,
     Effect.gen(function*() {
       const client = clientCache(yield* DestinationEntity.client)
-      const wakesClient = clientCache(yield* DestinationWakes.client)
+      const notices = yield* WakeNotices
       const fibers = yield* FiberSet.make()
-      /** Destinations with a wake in flight → whether another was asked for since it left. */
-      const inFlight = new Map<DestinationId, boolean>()
+      /** Destinations asked for while a notice is out, for the next one. */
+      let pending: Set<DestinationId> | undefined
+      let sending = false
 
-      const wakeOne = (id: DestinationId) => client(id).Wake(undefined, { discard: true })
-
-      const relay = (ids: ReadonlyArray<DestinationId>, hops: number): Effect.Effect<void, unknown> =>
-        ids.length === 1 || hops === MAX_HOPS
-          ? Effect.forEach(ids, wakeOne, { concurrency: "unbounded", discard: true })
-          : Effect.flatMap(
-            wakesClient(ids[0]).WakeMany({ destinationIds: ids }),
-            (rest) => rest.length === 0 ? Effect.void : relay(rest, hops + 1)
-          )
-
-      // A wake that failed is left to the sweeper, not sent again one message per destination: what fails
-      // is a timeout (no runner took it: none is up, shards are moving, or a runner of an earlier version
-      // waits for the entity it lacks), which every one of those messages would meet too, each retrying
-      // every 100 ms meanwhile.
-      const send = (ids: ReadonlyArray<DestinationId>): Effect.Effect<void> =>
-        relay(ids, 0).pipe(
+      const sendPending: Effect.Effect<void> = Effect.suspend(() => {
+        const ids = pending
+        pending = undefined
+        if (ids === undefined) {
+          sending = false
+          return Effect.void
+        }
+        return notices.notify(ids).pipe(
           Effect.timeout(WAKE_TIMEOUT),
           Effect.catchAllCause(notSent),
-          Effect.zipRight(Effect.suspend(() => {
-            let again: Array<DestinationId> | undefined
-            for (const id of ids) {
-              if (inFlight.get(id) === true) {
-                inFlight.set(id, false)
-                ;(again ??= []).push(id)
-              } else {
-                inFlight.delete(id)
-              }
-            }
-            return again === undefined ? Effect.void : send(again)
-          }))
+          Effect.zipRight(sendPending)
         )
+      })
 
       const wakeRemote = (ids: Iterable<DestinationId>) =>
         Effect.suspend(() => {
-          const batches: Array<Array<DestinationId>> = []
-          let batch: Array<DestinationId> | undefined
-          for (const id of ids) {
-            if (inFlight.has(id)) {
-              inFlight.set(id, true)
-              continue
-            }
-            inFlight.set(id, false)
-            if (batch === undefined || batch.length === MAX_BATCH) batches.push(batch = [])
-            batch.push(id)
-          }
-          return Effect.forEach(batches, (batch) => FiberSet.run(fibers, send(batch)), { discard: true })
+          for (const id of ids) (pending ??= new Set()).add(id)
+          if (sending || pending === undefined) return Effect.void
+          sending = true
+          return Effect.asVoid(FiberSet.run(fibers, sendPending))
         })
 
       const reconfiguredRemote = (id: DestinationId) =>

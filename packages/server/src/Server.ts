@@ -15,6 +15,7 @@ import { QueueStatisticsKeeperLive } from "@signal/dispatcher/QueueStatisticsKee
 import { RetentionLive } from "@signal/dispatcher/Retention"
 import { SsrfGuard } from "@signal/dispatcher/SsrfGuard"
 import { ClusterJanitorLive, SweeperLive } from "@signal/dispatcher/Sweeper"
+import { WakeListenerLive } from "@signal/dispatcher/WakeListener"
 import * as TestDelivery from "@signal/dispatcher/TestDelivery"
 import * as AccessConfig from "@signal/gateway/AccessConfig"
 import { ApiLive } from "@signal/gateway/Api"
@@ -27,10 +28,10 @@ import { DestinationRepo } from "@signal/store/DestinationRepo"
 import { IngestLoad } from "@signal/store/IngestLoad"
 import { QueueStatistics } from "@signal/store/QueueStatistics"
 import { RetentionRepo } from "@signal/store/RetentionRepo"
+import { WakeNotices } from "@signal/store/WakeNotices"
 import { Effect, Function, Layer } from "effect"
 import * as Cluster from "./Cluster"
 import * as Dashboard from "./Dashboard"
-import { DestinationWakesLive } from "./DestinationWakesLive"
 import { createGatedServer } from "./GatedHttpServer"
 import * as Logging from "./Logging"
 import { DispatcherHttpLive } from "./DispatcherHttp"
@@ -55,7 +56,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
     Layer.provide(Dashboard.route),
     Layer.provide(ApiLive),
     Layer.provide(Layer.succeed(AccessConfig.AccessConfig, access)),
-    Layer.provide(Waker.layer),
+    Layer.provide(Waker.layer.pipe(Layer.provide(WakeNotices.Default))),
     // Test sends go out through the delivery path's sender, from whichever gateway is asked.
     Layer.provide(TestDelivery.layer.pipe(Layer.provide(HttpSender.Default), Layer.provide(SsrfGuard.layerFromConfig))),
     // with the spans of RequestSpan instead
@@ -71,7 +72,7 @@ const HttpLive = Layer.unwrapEffect(Effect.gen(function*() {
  * hand its wakes to.
  */
 const DispatcherLive = Layer.mergeAll(
-  Layer.mergeAll(DestinationEntityLive, DestinationWakesLive, SweeperLive).pipe(
+  Layer.mergeAll(DestinationEntityLive, WakeListenerLive, SweeperLive).pipe(
     Layer.provideMerge(DestinationDrains.Default)
   ),
   ClusterJanitorLive,
