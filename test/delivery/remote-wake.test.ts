@@ -2,7 +2,7 @@ import { createDatabase } from "@signal/store/TestDatabase"
 import { Effect } from "effect"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { type ClusterUnderTest, senderOf, shardsOf, startCluster, TOTAL_SHARDS } from "../fault/cluster"
+import { type ClusterUnderTest, senderOf, shardsOf, startCluster } from "../fault/cluster"
 import { eventually } from "../support/http"
 import type { SignalProcess } from "../support/process"
 import { deliveryHelpers, entitiesOf, NO_SWEEP } from "./shared"
@@ -14,9 +14,12 @@ const deliveredBy = async (dispatcher: SignalProcess) => {
   return line === null ? 0 : Number(line[1])
 }
 
-/** The backends of the dispatchers' wake listeners. */
+/** The wake listeners of this test's processes (other tests' share the server, not the database). */
+const OWN_LISTENERS = "WHERE application_name = 'signal-wakes' AND datname = current_database()"
+
+/** The backends of the dispatchers' wake listeners, once they listen. */
 const listeners = async (db: pg.Client) =>
-  (await db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'signal-wakes'"))
+  (await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity ${OWN_LISTENERS} AND query LIKE 'LISTEN%'`))
     .rows.map((row) => row.pid)
 
 let cluster: ClusterUnderTest | undefined
@@ -31,11 +34,17 @@ describe("wakes from a gateway process to two dispatchers", () => {
     db = new pg.Client({ connectionString: databaseUrl })
     await db.connect()
     const { client, dispatchers, receiver, tenantId } = cluster
+    // A notice for a destination whose shard is moving is heard by no owner (the sweeper, out of reach
+    // here, would find its work): publish once the shards stopped moving, for 1.5 s. The gauge counts
+    // shards taken (one taken from another runner shows on the new owner only): the smaller one moves.
+    let taken = 0
+    let since = Date.now()
     await eventually(async () => {
-      // the gauge counts shards taken (one taken from another runner shows on the new owner only)
       const [a, b] = await Promise.all(dispatchers.map(shardsOf))
-      return a > 0 && b > 0 && a < TOTAL_SHARDS + 1 ? true : undefined
-    }, { timeoutMs: 60_000, intervalMs: 100, what: "the shards split between both dispatchers" })
+      const smaller = Math.min(a, b)
+      if (smaller !== taken) [taken, since] = [smaller, Date.now()]
+      return taken > 0 && Date.now() - since >= 1_500 ? true : undefined
+    }, { timeoutMs: 60_000, intervalMs: 100, what: "the shards split between both dispatchers, moving no more" })
 
     const { createDestination, publish } = deliveryHelpers(client)
     const senderId = await senderOf(client)
@@ -59,7 +68,7 @@ describe("wakes from a gateway process to two dispatchers", () => {
     // each listens again, and the next publish is woken as promptly.
     const before = await listeners(db)
     expect(before).toHaveLength(2)
-    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'signal-wakes'")
+    await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity ${OWN_LISTENERS}`)
     await eventually(async () => {
       const now = await listeners(db!)
       return now.length === 2 && now.every((pid) => !before.includes(pid)) ? true : undefined

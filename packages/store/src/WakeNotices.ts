@@ -1,6 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DestinationId } from "@signal/domain/Ids"
 import { Effect } from "effect"
+import * as Pg from "pg"
 import * as Database from "./Database"
 import { leaseCommit } from "./DeliveryStatements"
 import * as PreparedStatement from "./PreparedStatement"
@@ -30,7 +31,8 @@ export const noticesOf = (ids: Iterable<DestinationId>): Array<string> => {
 }
 
 /** The destinations a notice names. */
-export const destinationsOf = (notice: string): ReadonlyArray<DestinationId> => notice.split(" ") as Array<DestinationId>
+export const destinationsOf = (notice: string): ReadonlyArray<DestinationId> =>
+  notice.split(" ") as Array<DestinationId>
 
 /**
  * Sends the notices, comma-separated in $1 (ids hold no comma), in one statement. Postgres delivers them
@@ -54,3 +56,32 @@ export class WakeNotices extends Effect.Service<WakeNotices>()("@signal/store/Wa
     return { notify } as const
   })
 }) {}
+
+/**
+ * Listens on a connection of its own and calls `heard` with the destinations of each notice; fails
+ * once that connection is lost, never succeeds. Interrupted, it closes the connection.
+ */
+export const listen = (
+  heard: (destinations: ReadonlyArray<DestinationId>) => void
+): Effect.Effect<never, Error, Database.Pool> =>
+  Effect.flatMap(Database.Pool, (pool) =>
+    Effect.async<never, Error>((resume) => {
+      const client = new Pg.Client({ ...pool.options, application_name: "signal-wakes" })
+      let ended = false
+      const lost = (error: Error) => {
+        if (ended) return
+        ended = true
+        client.end().catch(() => {})
+        resume(Effect.fail(error))
+      }
+      client.on("notification", (message) => {
+        if (message.payload !== undefined) heard(destinationsOf(message.payload))
+      })
+      client.on("error", lost)
+      client.on("end", () => lost(new Error("connection ended")))
+      client.connect().then(() => client.query(`LISTEN ${WAKE_CHANNEL}`)).catch(lost)
+      return Effect.promise(() => {
+        ended = true
+        return client.end().catch(() => {})
+      })
+    }))
