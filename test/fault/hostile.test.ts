@@ -43,9 +43,10 @@ const start = async (postgres: ScratchPostgres, env: Record<string, string> = {}
 }
 
 /**
- * CPU of the Signal and Postgres process trees in three windows of 5 s, and the middle window's total:
- * a sustained cost shows in every window, while one-off housekeeping (autovacuum after the fresh
- * database's migrations, a major collection) lands in one at most.
+ * CPU of the Signal and Postgres process trees in three windows of 5 s, and the least window's total:
+ * a sustained cost shows in every window, while housekeeping (autovacuum after the fresh database's
+ * migrations, a major collection) and a busy neighbour on the machine's shared cores land in some
+ * (single windows at 5–10 % have been seen idle and with the circuit open, and two in a row).
  */
 const cpuWindows = async (trees: { readonly signal: number; readonly postgres: number }) => {
   const windows: Array<{ readonly signal: number; readonly postgres: number }> = []
@@ -57,7 +58,7 @@ const cpuWindows = async (trees: { readonly signal: number; readonly postgres: n
     windows.push({ signal: share(trees.signal, before.signal), postgres: share(trees.postgres, before.postgres) })
   }
   return {
-    middle: windows.map((window) => window.signal + window.postgres).sort((a, b) => a - b)[1]!,
+    least: Math.min(...windows.map((window) => window.signal + window.postgres)),
     printed: windows.map((window) => `${pct(window.signal + window.postgres)} (${pct(window.signal)} + ${pct(window.postgres)})`)
       .join(", ")
   }
@@ -106,7 +107,7 @@ describe("a dead receiver with a backlog", () => {
       `Signal + Postgres, share of a core in three windows of 5 s (Signal + Postgres): idle ${idle.printed}; ` +
         `a dead receiver with ${queued} intents queued, circuit open: ${open.printed}; ${attemptsAfter.length} attempts made in all`
     )
-    expect(open.middle - idle.middle).toBeLessThanOrEqual(0.02)
+    expect(open.least - idle.least).toBeLessThanOrEqual(0.02)
     signal.kill("SIGTERM")
     await signal.exited
   }, 150_000)

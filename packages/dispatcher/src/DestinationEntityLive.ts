@@ -25,9 +25,10 @@ const handlers = Effect.gen(function*() {
 })
 
 /**
- * One entity per destination receives its changes and hands them to this process's drains (its
- * wakes come as notices, `WakeListener`). It is registered with only the services it uses: the cluster copies an entity's context
- * several times per instance, which with the whole server's context cost kilobytes each.
+ * One entity per destination receives its changes and hands them to this process's drains (wakes
+ * come as notices, `WakeListener`). It is registered with only the services it uses: the cluster
+ * copies an entity's context several times per instance, which with the whole server's context cost
+ * kilobytes each.
  */
 export const DestinationEntityLive = Layer.scopedDiscard(Effect.gen(function*() {
   const sharding = yield* Sharding.Sharding

@@ -3,7 +3,9 @@ import { Duration, Effect, Layer, Schedule } from "effect"
 import { DestinationDrains } from "./DestinationDrains"
 
 /** Between attempts to listen again after the connection was lost: 100 ms, doubling, at most 5 s. */
-const RELISTEN = Schedule.exponential(Duration.millis(100)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(5))))
+const RELISTEN = Schedule.exponential(Duration.millis(100)).pipe(
+  Schedule.union(Schedule.spaced(Duration.seconds(5)))
+)
 
 /**
  * Hears the wake notices gateways send through Postgres (`WakeNotices`) and wakes the destinations
