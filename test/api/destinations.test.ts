@@ -384,6 +384,13 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
     const kept = await createDestination(running.client, tenantId, { name: "kept" })
     const doomed = await createDestination(running.client, tenantId, { name: "doomed" })
     expect((await publish(running.client, tenantId, senderId)).destinationCount).toBe(2)
+    // Its first attempt (to an address that does not resolve) over: an intent whose attempt is still out
+    // when the delete commits ends as that attempt does, and failed only once its drain ends it.
+    const doomedIntents = () => running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${doomed.id}`)
+    await eventually(async () => ((await doomedIntents()).body.items[0]?.status === "retrying" ? true : undefined), {
+      timeoutMs: 30_000,
+      what: "the first attempt to the doomed destination to fail"
+    })
 
     const deleted = await running.client.delete(path(tenantId, doomed.id))
     expect(deleted.status).toBe(200)
@@ -401,12 +408,8 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
     expect(ids(intents.body.items.map((i: any) => i.destination))).toEqual([kept.id])
     const named = await publish(running.client, tenantId, senderId, { onlyForDestinations: [doomed.id] })
     expect(named.destinationCount).toBe(0)
-    // Only the one from before the delete, which ends failed: at once, or, when its attempt was out as
-    // the delete committed, once that attempt ended and its drain heard of the delete.
-    await eventually(async () => {
-      const doomedIntents = await running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${doomed.id}`)
-      expect(doomedIntents.body.items).toHaveLength(1)
-      return doomedIntents.body.items[0].status === "failed" ? true : undefined
-    }, { timeoutMs: 30_000, intervalMs: 50, what: "the intent from before the delete to end failed" })
+    const left = await doomedIntents()
+    expect(left.body.items).toHaveLength(1) // only the one from before the delete, ended by it
+    expect(left.body.items[0]).toMatchObject({ status: "failed", error: { code: "destination_deleted" } })
   })
 })
