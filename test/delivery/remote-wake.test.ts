@@ -1,4 +1,5 @@
 import { createDatabase } from "@signal/store/TestDatabase"
+import { LISTENER_NAME } from "@signal/store/WakeNotices"
 import { Effect } from "effect"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
@@ -15,7 +16,7 @@ const deliveredBy = async (dispatcher: SignalProcess) => {
 }
 
 /** The wake listeners of this test's processes (other tests' share the server, not the database). */
-const OWN_LISTENERS = "WHERE application_name = 'signal-wakes' AND datname = current_database()"
+const OWN_LISTENERS = `WHERE application_name = '${LISTENER_NAME}' AND datname = current_database()`
 
 /** The backends of the dispatchers' wake listeners, once they listen. */
 const listeners = async (db: pg.Client) =>

@@ -12,6 +12,9 @@ import * as PreparedStatement from "./PreparedStatement"
  */
 export const WAKE_CHANNEL = "signal_wakes"
 
+/** The `application_name` of each dispatcher's listening connection (`pg_stat_activity` shows it so). */
+export const LISTENER_NAME = "signal-wakes"
+
 /** A notice's size at most: Postgres refuses payloads of 8,000 bytes and more. */
 const MAX_NOTICE_BYTES = 7_900
 
@@ -66,7 +69,7 @@ export const listen = (
 ): Effect.Effect<never, Error, Database.Pool> =>
   Effect.flatMap(Database.Pool, (pool) =>
     Effect.async<never, Error>((resume) => {
-      const client = new Pg.Client({ ...pool.options, application_name: "signal-wakes" })
+      const client = new Pg.Client({ ...pool.options, application_name: LISTENER_NAME })
       let ended = false
       const lost = (error: Error) => {
         if (ended) return

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { DestinationId } from "@signal/domain/Ids"
 import { Effect, Exit, Fiber, Layer, Schedule, TestServices } from "effect"
 import * as TestDatabase from "../src/TestDatabase"
-import { destinationsOf, listen, noticesOf, WakeNotices } from "../src/WakeNotices"
+import { destinationsOf, listen, LISTENER_NAME, noticesOf, WakeNotices } from "../src/WakeNotices"
 
 const ids = (count: number) =>
   Array.from({ length: count }, (_, i) => `dst_${String(i).padStart(26, "0")}` as DestinationId)
@@ -37,7 +37,7 @@ describe("WakeNotices", () => {
         // the server shares its activity view with the other tests' databases
         const listeners = Effect.map(
           sql<{ readonly pid: number }>`SELECT pid FROM pg_stat_activity
-            WHERE application_name = 'signal-wakes' AND datname = current_database() AND query LIKE 'LISTEN%'`,
+            WHERE application_name = ${LISTENER_NAME} AND datname = current_database() AND query LIKE 'LISTEN%'`,
           (rows) => rows.length
         )
         yield* until(Effect.map(listeners, (count) => count === 1), "listening")
@@ -48,7 +48,7 @@ describe("WakeNotices", () => {
         expect(heard).toEqual(all)
 
         yield* sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE application_name = 'signal-wakes' AND datname = current_database()`
+          WHERE application_name = ${LISTENER_NAME} AND datname = current_database()`
         const exit = yield* Fiber.await(listening).pipe(Effect.timeout("10 seconds"), TestServices.provideLive)
         expect(Exit.isFailure(exit)).toBe(true)
       }).pipe(Effect.scoped))
