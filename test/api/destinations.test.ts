@@ -384,8 +384,8 @@ describe("GET / PATCH / DELETE /v1/tenants/:tenantId/destinations/:destinationId
     const kept = await createDestination(running.client, tenantId, { name: "kept" })
     const doomed = await createDestination(running.client, tenantId, { name: "doomed" })
     expect((await publish(running.client, tenantId, senderId)).destinationCount).toBe(2)
-    // Its first attempt (to an address that does not resolve) over: an intent whose attempt is still out
-    // when the delete commits ends as that attempt does, and failed only once its drain ends it.
+    // Its first attempt (to an address that does not resolve) over, so that the delete itself ends it (one
+    // whose attempt is out as the delete commits is ended by that attempt's outcome: the store's tests).
     const doomedIntents = () => running.client.get(`/v1/tenants/${tenantId}/intents?destinationIds=${doomed.id}`)
     await eventually(async () => ((await doomedIntents()).body.items[0]?.status === "retrying" ? true : undefined), {
       timeoutMs: 30_000,

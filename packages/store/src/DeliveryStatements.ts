@@ -1,4 +1,5 @@
 import type { DestinationId } from "@signal/domain/Ids"
+import { DESTINATION_DELETED } from "./DeletedDestinationSql"
 import { DESTINATION_VERSION } from "./DestinationRepo"
 import { eventStatusText } from "./EventStatusSql"
 import * as PreparedStatement from "./PreparedStatement"
@@ -178,6 +179,9 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
  * arrays (with nulls): $13 response status codes, $14 next attempt times, $15 response headers.
  * Arrays: $16 response bodies, $17 error codes, $18 error messages.
  * Data-modifying CTEs run to completion whether or not anything reads them.
+ * An outcome that would retry an intent of a destination deleted while its attempt was out ends it
+ * failed, as the delete ended the intents that were not out: nothing would deliver the retry.
+ * Successes and final failures never read the destination.
  * The intents are found by key (`id = ANY`), and their status is tested as `NOT IN` the final ones:
  * written as `IN` the open ones, it matched the partial indexes of open intents, which the planner
  * took for a handful of rows (their status has no statistics) and read whole, every open intent
@@ -186,13 +190,16 @@ export const claimOrdered = PreparedStatement.make<ClaimRow>(
 export const complete = PreparedStatement.make<never>(
   "signal_complete",
   `WITH x AS MATERIALIZED (
-    SELECT * FROM ROWS FROM (
+    SELECT u.*, CASE WHEN u.next_status = 'retrying'
+        THEN EXISTS (SELECT FROM destinations d WHERE d.id = u.destination_id AND d.deleted_at IS NOT NULL)
+        ELSE false END AS destination_deleted
+    FROM ROWS FROM (
       unnest(string_to_array($1, ' '), string_to_array($2, ' '), string_to_array($3, ' '), string_to_array($4, ' '),
         string_to_array($5, ' '), string_to_array($6, ' '), string_to_array($7, ' ')::int[],
         string_to_array($8, ' ')::int[], string_to_array($9, ' ')::float8[], string_to_array($10, ' ')::float8[],
         string_to_array($11, ' '), string_to_array($12, ' '), $16::text[], $17::text[], $18::text[]),
       json_array_elements_text($13::json), json_array_elements_text($14::json), json_array_elements($15::json)
-    ) AS x(id, tenant_id, intent_id, event_id, destination_id, lease_owner, attempt_number, duration_ms, started_ms,
+    ) AS u(id, tenant_id, intent_id, event_id, destination_id, lease_owner, attempt_number, duration_ms, started_ms,
       completed_ms, status, next_status, response_body, error_code, error_message, response_status, next_attempt_ms,
       response_headers)
   ), attempts AS (
@@ -204,12 +211,14 @@ export const complete = PreparedStatement.make<never>(
       x.error_message, to_timestamp(x.started_ms / 1000), to_timestamp(x.completed_ms / 1000)
     FROM x
   ), updated AS (
-    UPDATE delivery_intents i SET status = CASE x.next_status WHEN 'expired' THEN 'failed' ELSE x.next_status END,
-      next_attempt_at = to_timestamp(x.next_attempt_ms::float8 / 1000),
+    UPDATE delivery_intents i
+    SET status = CASE WHEN x.next_status = 'expired' OR x.destination_deleted THEN 'failed' ELSE x.next_status END,
+      next_attempt_at = CASE WHEN x.destination_deleted THEN NULL ELSE to_timestamp(x.next_attempt_ms::float8 / 1000) END,
       attempt_count = GREATEST(i.attempt_count, x.attempt_number), last_attempt_at = to_timestamp(x.completed_ms / 1000),
-      error_code = CASE x.next_status WHEN 'expired' THEN 'expired' ELSE x.error_code END,
-      error_message = CASE x.next_status WHEN 'expired' THEN 'the event''s ttl ends before its next attempt'
-        ELSE x.error_message END,
+      error_code = CASE WHEN x.next_status = 'expired' THEN 'expired'
+        WHEN x.destination_deleted THEN '${DESTINATION_DELETED.code}' ELSE x.error_code END,
+      error_message = CASE WHEN x.next_status = 'expired' THEN 'the event''s ttl ends before its next attempt'
+        WHEN x.destination_deleted THEN '${DESTINATION_DELETED.message}' ELSE x.error_message END,
       lease_until = NULL, lease_owner = NULL, updated_at = now()
     FROM x WHERE i.id = x.intent_id AND i.id = ANY(string_to_array($3, ' '))
       AND i.status NOT IN ('succeeded', 'failed') AND i.lease_owner = x.lease_owner

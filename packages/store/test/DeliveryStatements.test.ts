@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import type { IntentId } from "@signal/domain/Ids"
+import type { DestinationId, IntentId } from "@signal/domain/Ids"
 import { Effect, Layer } from "effect"
 import type * as Pg from "pg"
 import { ClaimPool, Pool } from "../src/Database"
@@ -221,6 +221,70 @@ describe("lease writes", () => {
         expect(outcome.synchronousCommit).toBe("on")
         const [{ status }] = yield* sql<{ status: string }>`SELECT status FROM delivery_intents WHERE id = 'int_lease'`
         expect(status).toBe("succeeded")
+      }))
+  })
+})
+
+describe("outcomes of a deleted destination", () => {
+  it.layer(Layer.provideMerge(DeliveryQueue.Default, TestDatabase.layer), { timeout: 120_000 })((it) => {
+    it.effect("a retry the destination's delete left out ends its intent failed; a kept destination's retries", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const queue = yield* DeliveryQueue
+        yield* sql`INSERT INTO tenants (id, identifier, name) VALUES ('ten_del', 'ten-del', 'deleting')`
+        for (const name of ["gone", "kept"]) {
+          yield* sql`INSERT INTO destinations (id, tenant_id, name, url, method, timeout_ms, retry, max_concurrency, signing_secret)
+            VALUES (${`dst_${name}`}, 'ten_del', ${name}, 'http://127.0.0.1:9/hook', 'POST', 1000,
+              '{"type":"linear","delaySeconds":30,"maxAttempts":5}', 4, 'whsec_test')`
+          yield* sql`INSERT INTO events (id, tenant_id, sender_id, type, payload, status, destination_count)
+            VALUES (${`evt_${name}`}, 'ten_del', 'snd_del', 'test.event', '{"n":1}', 'pending', 1)`
+          yield* sql`INSERT INTO delivery_intents (id, tenant_id, event_id, destination_id, next_attempt_at)
+            VALUES (${`int_${name}`}, 'ten_del', ${`evt_${name}`}, ${`dst_${name}`}, 'epoch')`
+        }
+        const claims = yield* queue.claimMany(["gone", "kept"].map((name) => ({
+          destinationId: `dst_${name}` as DestinationId,
+          limit: 10,
+          maxBytes: 1_000_000,
+          leaseMs: 30_000,
+          owner: "owner_del",
+          held: []
+        })))
+        const claimed = [...claims.values()].flatMap((claim) => claim.intents)
+        expect(claimed.map((intent) => intent.intentId).sort()).toEqual(["int_gone", "int_kept"])
+
+        // deleted while both attempts are out: the delete leaves leased intents to their outcomes
+        yield* sql`UPDATE destinations SET deleted_at = now() WHERE id = 'dst_gone'`
+        const retryAt = new Date(Date.now() + 30_000)
+        yield* queue.complete(claimed.map((claim) => ({
+          claim,
+          attemptId: `att_${claim.intentId}`,
+          succeeded: false,
+          response: { statusCode: 500, headers: {}, body: "busy" },
+          error: { code: "http_error", message: "the receiver answered 500" },
+          startedAt: new Date(Date.now() - 5),
+          completedAt: new Date(),
+          next: { status: "retrying", at: retryAt }
+        })))
+
+        const intents = yield* sql<{ id: string; status: string; error_code: string | null; next_attempt_at: Date | null }>`
+          SELECT id, status, error_code, next_attempt_at FROM delivery_intents WHERE tenant_id = 'ten_del' ORDER BY id`
+        expect(intents).toEqual([
+          { id: "int_gone", status: "failed", error_code: "destination_deleted", next_attempt_at: null },
+          { id: "int_kept", status: "retrying", error_code: "http_error", next_attempt_at: retryAt }
+        ])
+        const events = yield* sql<{ id: string; status: string; failure_count: number }>`
+          SELECT id, status, failure_count FROM events WHERE tenant_id = 'ten_del' ORDER BY id`
+        expect(events).toEqual([
+          { id: "evt_gone", status: "failed", failure_count: 1 },
+          { id: "evt_kept", status: "pending", failure_count: 0 }
+        ])
+        // each attempt is recorded as it went, the deleted destination's too
+        const attempts = yield* sql<{ intent_id: string; status: string; response_status: number }>`
+          SELECT intent_id, status, response_status FROM delivery_attempts WHERE tenant_id = 'ten_del' ORDER BY intent_id`
+        expect(attempts).toEqual([
+          { intent_id: "int_gone", status: "failed", response_status: 500 },
+          { intent_id: "int_kept", status: "failed", response_status: 500 }
+        ])
       }))
   })
 })
