@@ -227,7 +227,7 @@ describe("lease writes", () => {
 
 describe("outcomes of a deleted destination", () => {
   it.layer(Layer.provideMerge(DeliveryQueue.Default, TestDatabase.layer), { timeout: 120_000 })((it) => {
-    it.effect("a retry the destination's delete left out ends its intent failed; a kept destination's retries", () =>
+    it.effect("one that would retry ends its intent failed when the destination was deleted meanwhile; a kept destination's intent retries", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const queue = yield* DeliveryQueue
@@ -260,7 +260,7 @@ describe("outcomes of a deleted destination", () => {
           attemptId: `att_${claim.intentId}`,
           succeeded: false,
           response: { statusCode: 500, headers: {}, body: "busy" },
-          error: { code: "http_error", message: "the receiver answered 500" },
+          error: { code: "http_status", message: "the receiver answered 500" },
           startedAt: new Date(Date.now() - 5),
           completedAt: new Date(),
           next: { status: "retrying", at: retryAt }
@@ -270,7 +270,7 @@ describe("outcomes of a deleted destination", () => {
           SELECT id, status, error_code, next_attempt_at FROM delivery_intents WHERE tenant_id = 'ten_del' ORDER BY id`
         expect(intents).toEqual([
           { id: "int_gone", status: "failed", error_code: "destination_deleted", next_attempt_at: null },
-          { id: "int_kept", status: "retrying", error_code: "http_error", next_attempt_at: retryAt }
+          { id: "int_kept", status: "retrying", error_code: "http_status", next_attempt_at: retryAt }
         ])
         const events = yield* sql<{ id: string; status: string; failure_count: number }>`
           SELECT id, status, failure_count FROM events WHERE tenant_id = 'ten_del' ORDER BY id`
