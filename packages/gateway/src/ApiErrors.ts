@@ -18,6 +18,7 @@ import { problems, problemsMessage, type Problem } from "@signal/domain/Problems
 import { hasLoneSurrogateEscape, loneSurrogateMessage, loneSurrogatePath } from "@signal/domain/UnicodeText"
 import { sqlState } from "@signal/store/SqlFailure"
 import { Cause, Config, Effect, Layer, Option, Schema } from "effect"
+import * as RequestBody from "./RequestBody"
 
 const respond = <A, I>(schema: Schema.Schema<A, I>, status: number) => (error: A) =>
   HttpServerResponse.unsafeJson(Schema.encodeSync(schema)(error), { status })
@@ -32,7 +33,7 @@ const invalidRequest = (list: ReadonlyArray<Problem>) =>
   new BadRequest({ code: "invalid_request", message: problemsMessage(list), details: list })
 
 /** Framework failures the contract describes differently: answered here as the contract's errors. */
-const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServerResponse.HttpServerResponse> => {
+const recover = (error: unknown): Option.Option<HttpServerResponse.HttpServerResponse> => {
   if (error instanceof HttpApiDecodeError) {
     return Option.some(respond(BadRequest, 400)(
       invalidRequest(problems(error.issues))
@@ -40,9 +41,7 @@ const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServer
   }
   if (error instanceof RequestError) {
     return Option.some(
-      String((error.cause as Error | undefined)?.message).includes("maxBytes")
-        ? tooLarge(maxBodyBytes)
-        : respond(BadRequest, 400)(new BadRequest({ code: "invalid_json", message: "the request body is not valid JSON" }))
+      respond(BadRequest, 400)(new BadRequest({ code: "invalid_json", message: "the request body is not valid JSON" }))
     )
   }
   // Deeply nested JSON overflows the stack while the schema error describing it is formatted.
@@ -68,12 +67,6 @@ const recover = (error: unknown, maxBodyBytes: number): Option.Option<HttpServer
   return Option.none()
 }
 
-/**
- * Schema and JSON problems (also bodies nested too deeply to describe) become 400s with a stable code,
- * oversize bodies 413, bodies that are not JSON 415, too many headers 431, unknown routes 404; the
- * body limit is enforced both from Content-Length and while reading. 429s carry `Retry-After`, 401s
- * `WWW-Authenticate`.
- */
 /** More request headers than any client of this API needs; their total size is capped by Node (431). */
 export const MAX_REQUEST_HEADERS = 100
 
@@ -81,9 +74,9 @@ export const MAX_REQUEST_HEADERS = 100
 const isJson = (contentType: string) => /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(contentType.trim())
 
 /** A body is coming (any length, or chunked) in a method whose body the API reads. */
-const hasBody = (request: HttpServerRequest.HttpServerRequest) =>
-  (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
-  (Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"] !== undefined)
+const hasBody = (method: string, headers: Readonly<Record<string, string | undefined>>) =>
+  (method === "POST" || method === "PUT" || method === "PATCH") &&
+  (Number(headers["content-length"] ?? 0) > 0 || headers["transfer-encoding"] !== undefined)
 
 /** The problem of a JSON body that escapes a lone surrogate, at the field that holds it; `undefined` when it has none. */
 const illFormedText = (body: string): ReadonlyArray<Problem> | undefined => {
@@ -99,34 +92,42 @@ const illFormedText = (body: string): ReadonlyArray<Problem> | undefined => {
   return path === undefined ? undefined : problems([{ _tag: "Type", path, message: loneSurrogateMessage }])
 }
 
+/**
+ * Schema and JSON problems (also bodies nested too deeply to describe) become 400s with a stable code,
+ * oversize bodies 413, bodies that are not JSON 415, too many headers 431, unknown routes 404; the
+ * body limit is enforced both from Content-Length and while reading. 429s carry `Retry-After`, 401s
+ * `WWW-Authenticate`.
+ */
 export const layer = Layer.unwrapEffect(Effect.gen(function*() {
   const maxBodyBytes = yield* Config.integer("SIGNAL_MAX_BODY_BYTES").pipe(Config.withDefault(1024 * 1024))
   return HttpApiBuilder.middleware((app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      if (Number(request.headers["content-length"] ?? 0) > maxBodyBytes) return tooLarge(maxBodyBytes)
-      const contentType = request.headers["content-type"]
-      if (contentType !== undefined && !isJson(contentType) && hasBody(request)) {
+      // each read of `request.headers` copies them
+      const headers = request.headers
+      if (Number(headers["content-length"] ?? 0) > maxBodyBytes) return tooLarge(maxBodyBytes)
+      const contentType = headers["content-type"]
+      const withBody = hasBody(request.method, headers)
+      if (contentType !== undefined && !isJson(contentType) && withBody) {
         return respond(UnsupportedMediaType, 415)(
           new UnsupportedMediaType({ code: "unsupported_media_type", message: "request bodies must be application/json" })
         )
       }
-      if (Object.keys(request.headers).length > MAX_REQUEST_HEADERS) {
+      if (Object.keys(headers).length > MAX_REQUEST_HEADERS) {
         return respond(HeadersTooLarge, 431)(
           new HeadersTooLarge({ code: "headers_too_large", message: `more than ${MAX_REQUEST_HEADERS} request headers` })
         )
       }
-      if (hasBody(request) && (contentType === undefined || isJson(contentType))) {
-        // read once here (the request keeps it for the handler): no text with a lone surrogate gets further;
-        // a body too large or cut off is recovered below, as the handler's read would be
-        const illFormed = illFormedText(yield* Effect.orDie(request.text))
-        if (illFormed !== undefined) return respond(BadRequest, 400)(invalidRequest(illFormed))
-      }
-      return yield* app
+      if (!withBody) return yield* app
+      // read once here, and handed on with the request: no text with a lone surrogate gets further
+      const body = yield* Effect.orDie(RequestBody.read(request, maxBodyBytes))
+      if (body._tag === "TooLarge") return tooLarge(maxBodyBytes)
+      const illFormed = illFormedText(body.text)
+      if (illFormed !== undefined) return respond(BadRequest, 400)(invalidRequest(illFormed))
+      return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, RequestBody.withText(request, body.text))
     }).pipe(
-      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
       Effect.catchAllCause((cause) =>
-        Option.match(recover(Cause.squash(cause), maxBodyBytes), {
+        Option.match(recover(Cause.squash(cause)), {
           onNone: () => Effect.failCause(cause),
           onSome: Effect.succeed
         })
